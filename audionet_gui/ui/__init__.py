@@ -1,0 +1,1 @@
+"""Windows and widgets: they show state and send requests; they compute nothing."""

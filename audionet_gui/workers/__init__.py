@@ -1,0 +1,1 @@
+"""Thin Qt adapters that run core jobs in QThreads and turn progress, results and errors into signals."""
