@@ -1,0 +1,239 @@
+"""A project: the classes a user assembled (folders and loose files), an optional test folder, the
+audio-to-image settings, the training settings and the trained model's path. Saved as one JSON file.
+
+Qt-free, so the app, the tests and any script can build, edit, save and load projects alike. Paths inside the
+project file's folder are stored relative to it, so a project folder can be moved or shared as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional, Union
+
+from .errors import AudioNetError
+from .fsutil import atomic_write_json
+
+PathLike = Union[str, Path]
+
+PROJECT_FORMAT = 1
+PROJECT_SUFFIX = ".audionet.json"
+
+# What a new project trains with, unless the user changes it. ``weights``: "imagenet", "none" or a file path.
+DEFAULT_TRAINING: dict[str, Any] = {
+    "backbone": "inception_v3",
+    "weights": "imagenet",
+    "epochs": 30,
+    "fine_tune": False,
+    "seed": 0,
+}
+
+
+class ProjectError(AudioNetError):
+    """A project file cannot be read or a project edit makes no sense (the message says which and why)."""
+
+
+@dataclass
+class ProjectClass:
+    """One class: a name and where its audio is (whole folders and/or single files)."""
+
+    name: str
+    folders: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def sources(self) -> list[str]:
+        return [*self.folders, *self.files]
+
+
+@dataclass
+class Project:
+    name: str = "Untitled"
+    classes: list[ProjectClass] = field(default_factory=list)
+    test_folder: Optional[str] = None
+    spectrogram: dict[str, Any] = field(default_factory=dict)  # SpectrogramConfig.to_dict(); {} = defaults
+    window: dict[str, Any] = field(default_factory=dict)  # WindowConfig.to_dict(); {} = defaults
+    training: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_TRAINING))
+    model_path: Optional[str] = None
+    workspace: Optional[str] = None  # where converted images and caches go; None = the app's default
+    path: Optional[Path] = None  # the file this project was loaded from / saved to (not serialised)
+
+    # -- classes -------------------------------------------------------------------------------------------
+    @property
+    def class_names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    def get_class(self, name: str) -> ProjectClass:
+        for c in self.classes:
+            if c.name == name:
+                return c
+        raise ProjectError(f"There is no class named '{name}'.")
+
+    def unique_name(self, wanted: str) -> str:
+        """``wanted``, or ``wanted (2)``, ``wanted (3)``... whichever is free."""
+        wanted = wanted.strip() or "class"
+        names = set(self.class_names)
+        if wanted not in names:
+            return wanted
+        n = 2
+        while f"{wanted} ({n})" in names:
+            n += 1
+        return f"{wanted} ({n})"
+
+    def add_class(self, name: str, folders: Iterable[PathLike] = (), files: Iterable[PathLike] = ()) -> ProjectClass:
+        cls = ProjectClass(self.unique_name(name), [str(Path(f)) for f in folders], [str(Path(f)) for f in files])
+        self.classes.append(cls)
+        return cls
+
+    def add_paths(self, paths: Iterable[PathLike], into: Optional[str] = None) -> list[str]:
+        """Add dropped folders and files. Without ``into``, each folder becomes a class named after it and a
+        loose file joins the class named after its parent folder (created if needed). With ``into``, everything
+        joins that class. A source already in the project is not added twice. Returns the classes touched."""
+        touched: list[str] = []
+        present = {os.path.normpath(s) for c in self.classes for s in c.sources()}
+        for raw in paths:
+            p = Path(raw)
+            if os.path.normpath(str(p)) in present:
+                continue
+            present.add(os.path.normpath(str(p)))
+            if into is not None:
+                cls = self.get_class(into)
+            elif p.is_dir():
+                cls = self.add_class(p.name or str(p))
+            else:
+                parent = p.parent.name or "files"
+                cls = next((c for c in self.classes if c.name == parent), None) or self.add_class(parent)
+            (cls.folders if p.is_dir() else cls.files).append(str(p))
+            if cls.name not in touched:
+                touched.append(cls.name)
+        return touched
+
+    def rename_class(self, old: str, new: str) -> None:
+        new = new.strip()
+        if not new:
+            raise ProjectError("A class needs a name.")
+        if new != old and new in self.class_names:
+            raise ProjectError(f"There is already a class named '{new}'.")
+        self.get_class(old).name = new
+
+    def remove_class(self, name: str) -> None:
+        self.classes.remove(self.get_class(name))
+
+    def merge_classes(self, names: Iterable[str], into: str) -> ProjectClass:
+        """Join the folders and files of ``names`` into the class ``into`` (one of them or a new name)."""
+        names = list(dict.fromkeys(names))
+        if len(names) < 2:
+            raise ProjectError("Choose at least two classes to merge.")
+        members = [self.get_class(n) for n in names]
+        target = next((c for c in members if c.name == into), None)
+        if target is None:
+            if into in self.class_names:
+                raise ProjectError(f"There is already a class named '{into}'.")
+            target = members[0]
+            target.name = into
+        for c in members:
+            if c is target:
+                continue
+            target.folders += [f for f in c.folders if f not in target.folders]
+            target.files += [f for f in c.files if f not in target.files]
+            self.classes.remove(c)
+        return target
+
+    # -- files ------------------------------------------------------------------------------------------------
+    def save(self, path: Optional[PathLike] = None) -> Path:
+        """Write the project atomically (to ``path``, else to where it came from)."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ProjectError("The project has no file yet: choose where to save it.")
+        target = target.absolute()
+        atomic_write_json(target, self.to_dict(base=target.parent))
+        self.path = target
+        return target
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Project":
+        path = Path(path).absolute()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ProjectError(f"{path}: the project file does not exist.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProjectError(f"{path}: cannot read the project file ({exc}).") from None
+        except json.JSONDecodeError as exc:
+            raise ProjectError(f"{path}: not a project file (broken JSON at line {exc.lineno}).") from None
+        project = cls.from_dict(data, base=path.parent, source=path)
+        project.path = path
+        return project
+
+    def to_dict(self, base: Optional[Path] = None) -> dict[str, Any]:
+        rel = (lambda p: _relative(p, base)) if base is not None else (lambda p: p)
+        return {
+            "format": PROJECT_FORMAT,
+            "kind": "audionet-project",
+            "name": self.name,
+            "classes": [
+                {"name": c.name, "folders": [rel(f) for f in c.folders], "files": [rel(f) for f in c.files]}
+                for c in self.classes
+            ],
+            "test_folder": rel(self.test_folder) if self.test_folder else None,
+            "spectrogram": dict(self.spectrogram),
+            "window": dict(self.window),
+            "training": _training_paths(self.training, rel),
+            "model_path": rel(self.model_path) if self.model_path else None,
+            "workspace": rel(self.workspace) if self.workspace else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, base: Optional[Path] = None, source: PathLike = "project") -> "Project":
+        if not isinstance(data, dict) or data.get("kind") != "audionet-project":
+            raise ProjectError(f"{source}: not an AudioNet Studio project file.")
+        fmt = data.get("format")
+        if not isinstance(fmt, int) or fmt > PROJECT_FORMAT:
+            raise ProjectError(
+                f"{source}: written by a newer AudioNet Studio (project format {fmt}); update the app to open it."
+            )
+        ab = (lambda p: _absolute(p, base)) if base is not None else (lambda p: p)
+        try:
+            classes = [
+                ProjectClass(str(c["name"]), [ab(f) for f in c.get("folders", [])], [ab(f) for f in c.get("files", [])])
+                for c in data.get("classes", [])
+            ]
+        except (KeyError, TypeError):
+            raise ProjectError(f"{source}: the list of classes is damaged.") from None
+        training = dict(DEFAULT_TRAINING)
+        training.update(data.get("training") or {})
+        training = _training_paths(training, ab)
+        return cls(
+            name=str(data.get("name") or "Untitled"),
+            classes=classes,
+            test_folder=ab(data["test_folder"]) if data.get("test_folder") else None,
+            spectrogram=dict(data.get("spectrogram") or {}),
+            window=dict(data.get("window") or {}),
+            training=training,
+            model_path=ab(data["model_path"]) if data.get("model_path") else None,
+            workspace=ab(data["workspace"]) if data.get("workspace") else None,
+        )
+
+
+def _training_paths(training: dict[str, Any], convert) -> dict[str, Any]:
+    """The weights setting is a keyword or a file path; only a path is made relative/absolute."""
+    out = dict(training)
+    weights = out.get("weights")
+    if isinstance(weights, str) and weights not in ("imagenet", "none", ""):
+        out["weights"] = convert(weights)
+    return out
+
+
+def _relative(p: str, base: Path) -> str:
+    """``p`` relative to ``base`` (POSIX separators) when it lies inside it, else absolute."""
+    absolute = Path(p) if Path(p).is_absolute() else (Path.cwd() / p)
+    try:
+        return absolute.resolve().relative_to(base.resolve()).as_posix() or "."
+    except ValueError:
+        return str(absolute)
+
+
+def _absolute(p: str, base: Path) -> str:
+    path = Path(p)
+    return str(path if path.is_absolute() else (base / path))

@@ -1,0 +1,132 @@
+"""The project model: class edits, drops, and a save/load round trip that keeps paths portable."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from audionet_gui.core.project import PROJECT_FORMAT, Project, ProjectError
+
+
+def _folders(tmp_path: Path, *names: str) -> list[Path]:
+    out = []
+    for n in names:
+        d = tmp_path / "data" / n
+        d.mkdir(parents=True)
+        (d / "a.wav").write_bytes(b"")
+        out.append(d)
+    return out
+
+
+def test_dropped_folders_become_classes_named_after_them(tmp_path):
+    alice, bob = _folders(tmp_path, "alice", "bob")
+    p = Project()
+    assert p.add_paths([alice, bob]) == ["alice", "bob"]
+    assert p.class_names == ["alice", "bob"]
+    assert p.get_class("alice").folders == [str(alice)]
+    # the same folder dropped again is not added twice
+    assert p.add_paths([alice]) == []
+    assert len(p.classes) == 2
+
+
+def test_loose_files_join_the_class_of_their_parent_folder_or_the_target(tmp_path):
+    alice, bob = _folders(tmp_path, "alice", "bob")
+    p = Project()
+    p.add_paths([alice])
+    p.add_paths([bob / "a.wav"])
+    assert p.class_names == ["alice", "bob"]
+    assert p.get_class("bob").files == [str(bob / "a.wav")]
+    extra = tmp_path / "x.wav"
+    extra.write_bytes(b"")
+    p.add_paths([extra], into="alice")
+    assert p.get_class("alice").files == [str(extra)]
+
+
+def test_same_folder_name_twice_gets_a_unique_class_name(tmp_path):
+    (tmp_path / "one" / "voice").mkdir(parents=True)
+    (tmp_path / "two" / "voice").mkdir(parents=True)
+    p = Project()
+    p.add_paths([tmp_path / "one" / "voice", tmp_path / "two" / "voice"])
+    assert p.class_names == ["voice", "voice (2)"]
+
+
+def test_rename_remove_merge(tmp_path):
+    a, b, c = _folders(tmp_path, "a", "b", "c")
+    p = Project()
+    p.add_paths([a, b, c])
+    p.rename_class("a", "anna")
+    with pytest.raises(ProjectError, match="already"):
+        p.rename_class("b", "anna")
+    with pytest.raises(ProjectError):
+        p.rename_class("b", "  ")
+    merged = p.merge_classes(["anna", "b"], into="people")
+    assert merged.name == "people" and merged.folders == [str(a), str(b)]
+    assert p.class_names == ["people", "c"]
+    with pytest.raises(ProjectError):
+        p.merge_classes(["c"], into="c")
+    p.remove_class("c")
+    assert p.class_names == ["people"]
+
+
+def test_round_trip_keeps_everything_and_stores_inner_paths_relative(tmp_path):
+    a, b = _folders(tmp_path, "a", "b")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.wav"
+    p = Project(name="Voices")
+    p.add_paths([a, b])
+    p.get_class("b").files.append(str(outside))
+    p.test_folder = str(tmp_path / "data")
+    p.spectrogram = {"kind": "mel", "n_mels": 64}
+    p.window = {"window_s": 1.0, "hop_s": 0.5}
+    p.training.update(backbone="small_cnn", epochs=3, weights=str(tmp_path / "w.h5"))
+    p.model_path = str(tmp_path / "model")
+    saved = p.save(tmp_path / "voices.audionet.json")
+    raw = json.loads(saved.read_text())
+    assert raw["format"] == PROJECT_FORMAT
+    assert raw["classes"][0]["folders"] == ["data/a"]  # relative inside the project folder
+    assert raw["classes"][1]["files"] == [str(outside)]  # absolute outside it
+    assert raw["training"]["weights"] == "w.h5"
+
+    q = Project.load(saved)
+    assert q.to_dict(base=tmp_path) == p.to_dict(base=tmp_path)
+    assert Path(q.get_class("a").folders[0]).resolve() == a.resolve()
+    assert Path(q.training["weights"]).resolve() == (tmp_path / "w.h5").resolve()
+    assert q.path == saved
+
+    # moved as a whole folder, the project still finds its data
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"
+    tmp_path.rename(moved)
+    r = Project.load(moved / "voices.audionet.json")
+    assert Path(r.get_class("a").folders[0]).resolve() == (moved / "data" / "a").resolve()
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
+    p = Project(name="x")
+    target = tmp_path / "x.audionet.json"
+    p.save(target)
+    p.name = "y"
+    p.save()
+    assert [f.name for f in tmp_path.iterdir()] == ["x.audionet.json"]
+    assert Project.load(target).name == "y"
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("{not json", "broken JSON"),
+        ('{"kind": "something-else"}', "not an AudioNet Studio project"),
+        ('{"kind": "audionet-project", "format": 99}', "newer"),
+        ('{"kind": "audionet-project", "format": 1, "classes": [{"folders": []}]}', "damaged"),
+    ],
+)
+def test_bad_project_files_are_refused_with_a_reason(tmp_path, content, words):
+    f = tmp_path / "bad.audionet.json"
+    f.write_text(content)
+    with pytest.raises(ProjectError, match=words):
+        Project.load(f)
+
+
+def test_missing_file_and_unsaved_project(tmp_path):
+    with pytest.raises(ProjectError, match="does not exist"):
+        Project.load(tmp_path / "nope.json")
+    with pytest.raises(ProjectError, match="choose where"):
+        Project().save()
