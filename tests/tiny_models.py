@@ -1,0 +1,69 @@
+"""Tiny Keras classifiers and bundles for tests of evaluation, bundles, prediction and the CLI (no training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from audionet_gui.core.bundle import make_config, save_bundle
+from audionet_gui.core.spectrogram import SpectrogramConfig
+from audionet_gui.core.windows import WindowConfig
+
+WIDTH, HEIGHT = 40, 32
+
+
+def tiny_classifier(n_classes: int = 3, width: int = WIDTH, height: int = HEIGHT, seed: int = 0):
+    """uint8 RGB (N, H, W, 3) -> softmax (N, C), the shape contract of a trained model, in a few weights."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((height, width, 3), name="image")
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def pitch_classifier(labels_hz: dict, spec: SpectrogramConfig):
+    """A hand-built 'trained' model for mel images: class i fires on the image rows where its tone lies.
+
+    Each class's score is the mean brightness of a band of image rows around its tone's mel bin, so a file of
+    pure tones is classified by pitch without any training.
+    """
+    import keras
+    import librosa
+
+    width, height = spec.image_width, spec.image_height
+    top = spec.top_hz
+    mel_lo, mel_hi = librosa.hz_to_mel(spec.fmin), librosa.hz_to_mel(top)
+    kernel = np.zeros((height, 1, 3, len(labels_hz)), np.float32)
+    for i, hz in enumerate(labels_hz.values()):
+        frac = (librosa.hz_to_mel(hz) - mel_lo) / (mel_hi - mel_lo)
+        row = int(round((1 - frac) * (height - 1)))  # low frequencies at the bottom of the image
+        lo, hi = max(row - 1, 0), min(row + 2, height)
+        kernel[lo:hi, 0, :, i] = 1.0 / ((hi - lo) * 3)
+    inputs = keras.Input((height, width, 3), name="image")
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(len(labels_hz), (height, 1), use_bias=False, name="bands")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Rescaling(40.0)(x)  # sharpen: mean brightness differences are small
+    outputs = keras.layers.Softmax()(x)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("bands").set_weights([kernel])
+    return model
+
+
+def small_spec(width: int = WIDTH, height: int = HEIGHT) -> SpectrogramConfig:
+    return SpectrogramConfig(n_mels=64, image_width=width, image_height=height)
+
+
+def write_bundle(path: Path, model=None, labels=("a", "b", "c"), spec: SpectrogramConfig | None = None,
+                 window: WindowConfig | None = None, threshold: float = 0.5, metrics: dict | None = None) -> Path:
+    spec = spec or small_spec()
+    model = model if model is not None else tiny_classifier(len(labels), spec.image_width, spec.image_height)
+    config = make_config(spectrogram=spec, window=window or WindowConfig(), backbone="small_cnn",
+                         image_size=spec.image_size, unknown_threshold=threshold, weights="none",
+                         preprocessing="minus1_1")
+    return save_bundle(path, model, list(labels), config, metrics or {"test": {"accuracy": 1.0}})
