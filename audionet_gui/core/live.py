@@ -243,6 +243,17 @@ class LiveEngine:
             self._submit((window, t_end, chunk.arrival if chunk.arrival is not None else time.monotonic()))
         return x.size
 
+    def run_pending(self) -> Optional[LiveDecision]:
+        """Decide the window waiting for the inference thread on the caller's thread instead (stepping the engine
+        by hand in tests, with ``pump_once``, and the threads not started). None when nothing is waiting."""
+        with self._job_cv:
+            job, self._job = self._job, None
+        if job is None:
+            return None
+        decision = self.decide_window(*job)
+        self._publish(decision)
+        return decision
+
     def _submit(self, job: tuple) -> None:
         with self._job_cv:
             if self._job is not None:

@@ -1,0 +1,137 @@
+"""Fakes shared by the live tests: tones, a classifier that hears pitch, a sounddevice stand-in, the virtual mic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+LABELS = ["high", "low"]
+LOW_HZ, HIGH_HZ = 300.0, 3000.0
+
+
+def tone(freq: float, seconds: float, sr: int = 16000, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(round(seconds * sr))) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def small_spec_cfg(sr: int = 16000):
+    from audionet_gui.core.spectrogram import SpectrogramConfig
+
+    return SpectrogramConfig(sample_rate=sr, n_fft=512, hop_length=160, n_mels=64, image_width=64, image_height=64)
+
+
+class PitchClassifier:
+    """Images -> probabilities over LABELS: "low" when the brightest image row is in the lower half (low
+    frequencies are at the bottom of the image), with confidence ``confidence``. Records the threads it ran on."""
+
+    def __init__(self, confidence: float = 0.9):
+        self.confidence = confidence
+        self.threads: list[str] = []
+        self.calls = 0
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        import threading
+
+        self.threads.append(threading.current_thread().name)
+        self.calls += 1
+        out = []
+        for img in images:
+            rows = img.astype(np.float64).sum(axis=(1, 2))
+            low = int(np.argmax(rows)) >= img.shape[0] // 2
+            c = self.confidence
+            out.append([1 - c, c] if low else [c, 1 - c])
+        return np.asarray(out)
+
+
+# --- a stand-in for the sounddevice module -------------------------------------------------------------------
+class FakeStream:
+    def __init__(self, backend, device, samplerate, channels, dtype, blocksize, callback):
+        if backend.fail_open:
+            raise RuntimeError("Error opening InputStream: Device unavailable")
+        if device not in [d["index"] for d in backend.devices if d["max_input_channels"] > 0]:
+            raise RuntimeError(f"Error opening InputStream: Invalid device {device}")
+        self.device, self.samplerate, self.channels = device, samplerate, channels
+        self.callback = callback
+        self.active = False
+        self.closed = False
+        backend.streams.append(self)
+
+    def start(self):
+        self.active = True
+
+    def abort(self):
+        self.active = False
+
+    def close(self):
+        self.closed = True
+        self.active = False
+
+    def feed(self, samples: np.ndarray, status=None):
+        """Deliver one block as PortAudio would."""
+        block = np.asarray(samples, dtype=np.float32).reshape(-1, 1)
+        if self.channels > 1:
+            block = np.repeat(block, self.channels, axis=1)
+        self.callback(block, len(block), None, status or 0)
+
+
+class FakeSoundDevice:
+    def __init__(self, devices=None, default_input=1):
+        self.devices = devices if devices is not None else [
+            {"name": "Speakers", "index": 0, "hostapi": 0, "max_input_channels": 0, "default_samplerate": 48000.0},
+            {"name": "Built-in Mic", "index": 1, "hostapi": 0, "max_input_channels": 1, "default_samplerate": 48000.0},
+            {"name": "USB Headset", "index": 2, "hostapi": 1, "max_input_channels": 2, "default_samplerate": 44100.0},
+        ]
+        self.default = SimpleNamespace(device=[default_input, 0])
+        self.streams: list[FakeStream] = []
+        self.fail_open = False
+
+    def query_devices(self):
+        return list(self.devices)
+
+    def query_hostapis(self):
+        return [{"name": "ALSA"}, {"name": "JACK Audio Connection Kit"}]
+
+    def InputStream(self, device=None, samplerate=None, channels=None, dtype=None, blocksize=None, callback=None):
+        return FakeStream(self, device, samplerate, channels, dtype, blocksize, callback)
+
+
+@pytest.fixture
+def fake_sd(monkeypatch):
+    from audionet_gui.core import live_devices, live_input
+
+    backend = FakeSoundDevice()
+    monkeypatch.setattr(live_devices, "_sounddevice", lambda: backend)
+    monkeypatch.setattr(live_input, "_sounddevice", lambda: backend)
+    return backend
+
+
+# --- the virtual microphone (scripts/virtual_mic.sh) ----------------------------------------------------------
+def virtual_mic_or_skip() -> None:
+    """Skip unless a PulseAudio input is reachable (scripts/test.sh starts one; see scripts/virtual_mic.sh)."""
+    if not os.environ.get("XDG_RUNTIME_DIR") and not os.environ.get("PULSE_SERVER"):
+        pytest.skip("no virtual microphone: XDG_RUNTIME_DIR is not set (start it: eval \"$(bash scripts/virtual_mic.sh start)\")")
+    try:
+        info = subprocess.run(["pactl", "info"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"no virtual microphone: pactl unavailable ({exc})")
+    if info.returncode != 0 or "vmic" not in subprocess.run(
+            ["pactl", "list", "short", "sources"], capture_output=True, text=True, timeout=5).stdout:
+        pytest.skip("no virtual microphone: PulseAudio is not running with the 'vmic' source")
+    from audionet_gui.core.live_devices import NoInputDeviceError, list_input_devices
+
+    try:
+        devices = list_input_devices()
+    except NoInputDeviceError as exc:
+        pytest.skip(f"no virtual microphone: {exc}")
+    if not any(d.name in ("pulse", "default") for d in devices):
+        pytest.skip("no virtual microphone: PortAudio lists no PulseAudio input device")
+
+
+def play(path, device: str = "vspeaker") -> subprocess.Popen:
+    """Speak ``path`` into the virtual microphone, in real time, in the background."""
+    return subprocess.Popen(["paplay", f"--device={device}", str(path)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
