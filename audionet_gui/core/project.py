@@ -25,7 +25,7 @@ PROJECT_SUFFIX = ".audionet.json"
 DEFAULT_TRAINING: dict[str, Any] = {
     "backbone": "inception_v3",
     "weights": "imagenet",
-    "epochs": 30,
+    "epochs": 60,
     "fine_tune": False,
     "seed": 0,
 }
@@ -140,6 +140,45 @@ class Project:
             self.classes.remove(c)
         return target
 
+    # -- what the core jobs take -----------------------------------------------------------------------------
+    def dataset_spec(self):
+        """The project's classes as the ``DatasetSpec`` that scanning, conversion and training read."""
+        from .dataset import ClassSpec, DatasetSpec
+
+        return DatasetSpec(
+            classes=[ClassSpec(c.name, [Path(f) for f in c.folders], [Path(f) for f in c.files]) for c in self.classes],
+            test_dir=Path(self.test_folder) if self.test_folder else None,
+        )
+
+    def spectrogram_config(self):
+        from .spectrogram import SpectrogramConfig
+
+        return SpectrogramConfig.from_dict(self.spectrogram)
+
+    def window_config(self):
+        from .windows import WindowConfig
+
+        return WindowConfig.from_dict(self.window)
+
+    def train_config(self):
+        from .training import TrainConfig
+
+        return TrainConfig.from_dict(self.training)
+
+    def image_spectrogram_config(self):
+        """The spectrogram config at the image size of the chosen backbone (what training makes)."""
+        from .backbones import resolve_image_size
+
+        cfg = self.train_config()
+        return self.spectrogram_config().with_image_size(*resolve_image_size(cfg.backbone, cfg.image_size))
+
+    def default_model_dir(self, default_root: PathLike) -> Path:
+        """Where a newly trained model goes: ``<default_root>/<project file or name>/model``."""
+        stem = self.path.name[: -len(PROJECT_SUFFIX)] if self.path and self.path.name.endswith(PROJECT_SUFFIX) \
+            else (self.path.stem if self.path else self.name)
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem).strip("._") or "project"
+        return Path(default_root) / safe / "model"
+
     # -- files ------------------------------------------------------------------------------------------------
     def save(self, path: Optional[PathLike] = None) -> Path:
         """Write the project atomically (to ``path``, else to where it came from)."""
@@ -237,3 +276,66 @@ def _relative(p: str, base: Path) -> str:
 def _absolute(p: str, base: Path) -> str:
     path = Path(p)
     return str(path if path.is_absolute() else (base / path))
+
+
+@dataclass
+class ProjectScan:
+    """A scan of a project's data: the core's report plus the files of each class (for the clip list)."""
+
+    report: Any  # core.dataset.DatasetReport
+    files: dict[str, list[str]]
+
+
+def scan_project(project: Project, progress=None, cancel=None) -> ProjectScan:
+    """Scan the project's classes (a long job: ``progress`` and ``cancel`` as every core job)."""
+    from .dataset import class_sources, scan_dataset
+
+    spec = project.dataset_spec()
+    report = scan_dataset(spec, progress=progress, cancel=cancel)
+    files = {c.name: [str(s.path) for s in class_sources(c)] for c in spec.classes}
+    return ProjectScan(report, files)
+
+
+def convert_project(project: Project, progress=None, cancel=None):
+    """Make the window images training will use (same workspace as ``train_project``), nothing more."""
+    from .convert import convert_dataset
+    from .pipeline import default_workspace
+
+    spec = project.dataset_spec()
+    spectrogram_cfg, window_cfg = project.image_spectrogram_config(), project.window_config()
+    workspace = Path(project.workspace) if project.workspace else default_workspace(spec, spectrogram_cfg, window_cfg)
+    return convert_dataset(spec, workspace, spectrogram_cfg, window_cfg, progress=progress, cancel=cancel)
+
+
+def train_project(project: Project, out_dir: PathLike, progress=None, cancel=None):
+    """Convert, train, test and save the model bundle in ``out_dir`` (core.pipeline.train_from_folders)."""
+    from .pipeline import train_from_folders
+
+    return train_from_folders(project.dataset_spec(), out_dir, spectrogram_cfg=project.spectrogram_config(),
+                              window_cfg=project.window_config(), train_cfg=project.train_config(),
+                              workspace=project.workspace or None, progress=progress, cancel=cancel)
+
+
+def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None) -> Path:
+    """Copy a model folder to ``dst`` atomically: ``dst`` is the old folder or the complete new one, never half."""
+    import shutil
+
+    from .fsutil import atomic_directory
+    from .jobs import ProgressTracker, ensure_token
+
+    src, dst = Path(src), Path(dst)
+    if not src.is_dir():
+        raise ProjectError(f"{src}: the model folder does not exist.")
+    if dst.resolve() == src.resolve():
+        return dst
+    cancel = ensure_token(cancel)
+    files = [p for p in src.rglob("*") if p.is_file()]
+    tracker = ProgressTracker(progress, "saving", len(files))
+    with atomic_directory(dst) as tmp:
+        for f in files:
+            cancel.raise_if_cancelled()
+            target = tmp / f.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+            tracker.advance(message=f.name)
+    return dst

@@ -1,7 +1,8 @@
 """Runs any core job ``fn(..., progress=, cancel=)`` in a QThread and turns what happens into Qt signals.
 
 A thin adapter with no logic of its own: the job function does the work, reports ``Progress`` and polls the
-cancel token; this class only carries those reports across threads. Exactly one of ``finished``,
+cancel token; this class only carries those reports across threads. ``progress`` and ``cancel`` are passed
+only to a function that takes them. Exactly one of ``finished``,
 ``failed`` or ``cancelled`` is emitted per run, always after the last ``progress``.
 
     job = JobRunner(convert_dataset, spec, workspace, spec_cfg, win_cfg, parent=window)
@@ -14,6 +15,7 @@ cancel token; this class only carries those reports across threads. Exactly one 
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -50,8 +52,10 @@ class _JobBody(QObject):
 
     @Slot()
     def run(self) -> None:
+        hooks = {name: value for name, value in (("progress", self._report), ("cancel", self._token))
+                 if _accepts(self._fn, name)}
         try:
-            result = self._fn(*self._args, progress=self._report, cancel=self._token, **self._kwargs)
+            result = self._fn(*self._args, **hooks, **self._kwargs)
         except Cancelled:
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - every error must reach the GUI, never kill the thread
@@ -62,6 +66,15 @@ class _JobBody(QObject):
 
     def _report(self, p: Progress) -> None:
         self.progress.emit(p)
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` takes a keyword ``name`` (a job without ``progress``, such as a quick load, still runs)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return True
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 class JobRunner(QObject):

@@ -88,3 +88,14 @@ def test_done_fires_after_the_thread_stopped(qtbot):
     with qtbot.waitSignal(runner.done, timeout=5000):
         runner.start()
     assert not runner.is_running()
+
+
+def test_a_function_without_progress_or_cancel_still_runs(qtbot):
+    def plain(x):
+        return x * 2
+
+    runner = JobRunner(plain, 21)
+    with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
+        runner.start()
+    assert blocker.args == [42]
+    runner.wait(5000)

@@ -1,0 +1,119 @@
+"""The desktop app: ``python -m audionet_gui [--demo] [--project FILE] [--self-test]`` (``audionet-gui``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from . import __version__
+
+ORGANIZATION = "AudioNet"
+APP_NAME = "AudioNet Studio"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="audionet-gui", description=f"{APP_NAME}: the desktop app.")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo project (FSDD speakers)")
+    parser.add_argument("--project", metavar="FILE", help="open this project file")
+    parser.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme (remembered)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="build the window, open the demo project, check it and exit (0 = fine)")
+    return parser
+
+
+def create_app(argv: Optional[list[str]] = None):
+    """The QApplication with names, high-DPI behaviour and theme set; the same for the app and the tests."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from .resources import icon_path
+    from .ui.theme import apply_theme, prepare_high_dpi
+
+    app = QApplication.instance()
+    if app is None:
+        prepare_high_dpi()
+        QCoreApplication.setOrganizationName(ORGANIZATION)
+        QCoreApplication.setApplicationName(APP_NAME)
+        QCoreApplication.setApplicationVersion(__version__)
+        app = QApplication(list(argv or [sys.argv[0]]))
+    icon = icon_path("audionet.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def open_initial_project(window, args) -> None:
+    """--project, else --demo, else the demo on the very first run, else the last project (if it still exists)."""
+    settings = window.settings
+    if args.project:
+        window.open_project(args.project)
+    elif args.demo or not settings.value("first_run_done", False, type=bool):
+        window.open_demo()
+    else:
+        recent = [p for p in window.recent_projects() if Path(p).is_file()]
+        if recent:
+            window.open_project(recent[0])
+    settings.setValue("first_run_done", True)
+
+
+def self_test(window, app) -> int:
+    """Quick check that the app starts and its demo is usable: pages, demo classes and a finished scan."""
+    from PySide6.QtCore import QElapsedTimer
+
+    from .ui.main_window import PAGES
+
+    problems = []
+    if window.nav.count() != len(PAGES):
+        problems.append(f"expected {len(PAGES)} pages, found {window.nav.count()}")
+    if len(window.project.classes) < 2:
+        problems.append("the demo project has fewer than two classes")
+    timer = QElapsedTimer()
+    timer.start()
+    while window.scan is None and timer.elapsed() < 60_000:
+        app.processEvents()
+    if window.scan is None:
+        problems.append("the demo's files were not checked within 60 s")
+    elif window.scan.report.total_files == 0:
+        problems.append("the demo has no readable audio")
+    for p in problems:
+        print(f"self-test: {p}", file=sys.stderr)
+    print("self-test: " + ("ok" if not problems else "FAILED"))
+    return 1 if problems else 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.self_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        args.demo = True
+    app = create_app(sys.argv[:1])
+
+    from PySide6.QtCore import QSettings
+
+    from .ui.main_window import MainWindow
+    from .ui.theme import apply_theme
+
+    settings = QSettings()
+    if args.theme:
+        settings.setValue("theme", args.theme)
+    apply_theme(app, str(settings.value("theme", "system")))
+    window = MainWindow(settings)
+    window.show()
+    open_initial_project(window, args)
+    if args.self_test:
+        code = self_test(window, app)
+        window.cancel_job()
+        window._dirty = False
+        window.close()
+        return code
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

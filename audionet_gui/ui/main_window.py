@@ -1,0 +1,331 @@
+"""The main window: a sidebar of pages (Data | Inspect | Train | Results | Identify | Live), the job bar and the
+log. It holds the open project and the loaded model, applies the user's requests to them and runs core jobs
+through ``JobRunner``; it computes nothing itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QMessageBox, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+
+from ..core.project import PROJECT_SUFFIX, Project, ProjectError
+from ..workers.job_worker import JobRunner
+from .data_panel import DataPanel
+from .identify_panel import IdentifyPanel
+from .job_bar import JobBar
+from .log_panel import LogPanel
+from .main_actions import MainActions
+from .results_panel import ResultsPanel
+from .theme import muted_text_style
+from .train_panel import TrainPanel
+
+PAGES = ("Data", "Inspect", "Train", "Results", "Identify", "Live")
+PAGE_TIPS = {
+    "Data": "Your classes: folders of recordings, one per speaker or sound",
+    "Inspect": "Look at a clip's waveform, spectrogram and the exact image the network sees",
+    "Train": "Settings, and training with live curves",
+    "Results": "How well the model does on audio it never saw",
+    "Identify": "Who speaks in a file",
+    "Live": "Identify speakers from the microphone",
+}
+MAX_RECENT = 8
+
+
+def placeholder_page(title: str, text: str) -> QWidget:
+    page = QWidget()
+    label = QLabel(f"<h2>{title}</h2><p>{text}</p>")
+    label.setAlignment(Qt.AlignCenter)
+    label.setWordWrap(True)
+    label.setStyleSheet(muted_text_style())
+    QVBoxLayout(page).addWidget(label)
+    return page
+
+
+def make_inspector() -> QWidget:
+    try:
+        from .inspector import InspectorPanel
+    except ImportError:
+        return placeholder_page("Inspect", "The spectrogram inspector is coming.")
+    return InspectorPanel()
+
+
+def make_live_panel() -> QWidget:
+    try:
+        from .live_panel import LivePanel
+    except ImportError:
+        return placeholder_page("Live", "Live identification from the microphone is coming.")
+    return LivePanel()
+
+
+class MainWindow(QMainWindow, MainActions):
+    def __init__(self, settings: Optional[QSettings] = None, output_root: Optional[Path] = None):
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.output_root = Path(output_root) if output_root else default_output_root()
+        self.project = Project()
+        self.scan = None  # core.project.ProjectScan of the current project
+        self.bundle = None  # loaded core.bundle.ModelBundle for Identify
+        self.metrics: dict = {}
+        self.job: Optional[JobRunner] = None  # the one data/training job at a time
+        self.side_job: Optional[JobRunner] = None  # model loading / identification
+        self._dirty = False
+
+        self.setWindowTitle("AudioNet Studio")
+        self.setAcceptDrops(True)
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(140)
+        self.nav.setIconSize(QSize(20, 20))
+        self.stack = QStackedWidget()
+        self.data_panel = DataPanel()
+        self.inspector = make_inspector()
+        self.train_panel = TrainPanel()
+        self.results_panel = ResultsPanel()
+        self.identify_panel = IdentifyPanel()
+        self.live_panel = make_live_panel()
+        for name, page in zip(PAGES, (self.data_panel, self.inspector, self.train_panel, self.results_panel,
+                                      self.identify_panel, self.live_panel)):
+            item = QListWidgetItem(name)
+            item.setToolTip(PAGE_TIPS[name])
+            item.setSizeHint(QSize(120, 36))
+            self.nav.addItem(item)
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        self.nav.setStyleSheet("QListWidget#nav { font-size: 11pt; } QListWidget#nav::item { padding-left: 10px; }")
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.nav)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        self.setCentralWidget(split)
+
+        self.job_bar = JobBar()
+        self.statusBar().addPermanentWidget(self.job_bar, 1)
+        self.statusBar().setSizeGripEnabled(True)
+        self.log = LogPanel()
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("log_dock")
+        self.log_dock.setWidget(self.log)
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.log_dock)
+        self.log_dock.hide()
+        self.log.error_logged.connect(self.log_dock.show)
+
+        self._connect_panels()
+        self.build_menus()
+        self._restore_window()
+        self.show_project()
+
+    # -- wiring ---------------------------------------------------------------------------------------------------
+    def _connect_panels(self) -> None:
+        d = self.data_panel
+        d.paths_dropped.connect(self.add_paths)
+        d.add_folder_requested.connect(self.ask_add_class_folder)
+        d.add_files_requested.connect(self.ask_add_files)
+        d.rename_requested.connect(lambda old, new: self.edit_project(lambda p: p.rename_class(old, new)))
+        d.remove_requested.connect(lambda names: self.edit_project(lambda p: [p.remove_class(n) for n in names]))
+        d.merge_requested.connect(lambda names, into: self.edit_project(lambda p: p.merge_classes(names, into)))
+        d.test_folder_changed.connect(self.set_test_folder)
+        d.rescan_requested.connect(self.start_scan)
+        d.clip_activated.connect(self.inspect_file)
+        t = self.train_panel
+        t.audio_settings.changed.connect(self._on_audio_settings)
+        t.model_settings.changed.connect(self._on_model_settings)
+        t.train_requested.connect(self.start_training)
+        t.convert_requested.connect(self.start_convert)
+        r = self.results_panel
+        r.save_model_requested.connect(self.ask_save_model)
+        r.open_model_requested.connect(self.ask_open_model)
+        r.window_activated.connect(self.inspect_window)
+        i = self.identify_panel
+        i.file_requested.connect(self.identify_file)
+        i.open_model_requested.connect(self.ask_open_model)
+        self.job_bar.cancel_requested.connect(self.cancel_job)
+        self.log.file_activated.connect(self.inspect_file)
+
+    def go_to(self, page: str) -> None:
+        self.nav.setCurrentRow(PAGES.index(page))
+
+    def current_page(self) -> str:
+        return PAGES[self.nav.currentRow()]
+
+    # -- project ---------------------------------------------------------------------------------------------------
+    def set_project(self, project: Project, scan: bool = True) -> None:
+        self.project = project
+        self.scan = None
+        self._dirty = False
+        self.metrics = {}
+        self.bundle = None
+        self.show_project()
+        if project.model_path and Path(project.model_path).is_dir():
+            self.show_model_on_disk(project.model_path)
+        else:
+            self.results_panel.clear()
+            self.identify_panel.set_model(None)
+        if scan and project.classes:
+            self.start_scan()
+
+    def show_project(self) -> None:
+        p = self.project
+        self.data_panel.set_rows(self.class_rows(), self.data_summary())
+        self.data_panel.set_test_folder(p.test_folder)
+        self.train_panel.audio_settings.set_values(p.spectrogram, p.window)
+        self.train_panel.model_settings.set_values(p.training)
+        self._push_inspector_configs()
+        where = str(p.path) if p.path else "not saved yet"
+        self.setWindowTitle(f"{p.name}{' *' if self._dirty else ''} ({where}) - AudioNet Studio")
+
+    def edit_project(self, change: Callable[[Project], Any], rescan: bool = True) -> None:
+        """Apply a user edit; a refused edit is explained, not half-applied."""
+        try:
+            change(self.project)
+        except ProjectError as exc:
+            QMessageBox.warning(self, "Not changed", str(exc))
+            return
+        self._dirty = True
+        self.show_project()
+        if rescan:
+            self.start_scan()
+
+    def add_paths(self, paths: list[str], into: Optional[str] = None) -> None:
+        touched: list[str] = []
+        self.edit_project(lambda p: touched.extend(p.add_paths(paths, into)))
+        self.go_to("Data")
+        if touched:
+            self.data_panel.select_class(touched[-1])
+            self.statusBar().showMessage(f"Added to: {', '.join(touched)}", 5000)
+
+    def set_test_folder(self, path: Optional[str]) -> None:
+        self.edit_project(lambda p: setattr(p, "test_folder", path))
+
+    def _on_audio_settings(self, spectrogram: dict, window: dict) -> None:
+        self.project.spectrogram, self.project.window = spectrogram, window
+        self._dirty = True
+        self._push_inspector_configs()
+
+    def _on_model_settings(self, training: dict) -> None:
+        self.project.training = training
+        self._dirty = True
+
+    def _push_inspector_configs(self) -> None:
+        if hasattr(self.inspector, "set_configs"):
+            try:
+                self.inspector.set_configs(self.project.image_spectrogram_config(), self.project.window_config())
+            except (ValueError, TypeError) as exc:
+                self.log.add("warning", f"Settings not shown in the inspector: {exc}")
+
+    def class_rows(self):
+        from .data_panel import ClassRow
+
+        reports = {c.name: c for c in self.scan.report.classes} if self.scan else {}
+        rows = []
+        for c in self.project.classes:
+            rep = reports.get(c.name)
+            rows.append(ClassRow(c.name, c.sources(), rep.files if rep else None, rep.duration_s if rep else None,
+                                 list(rep.unreadable) if rep else [], list(rep.warnings) if rep else [],
+                                 self.scan.files.get(c.name, []) if self.scan else []))
+        return rows
+
+    def data_summary(self) -> str:
+        if not self.project.classes:
+            return ""
+        if not self.scan:
+            return f"{len(self.project.classes)} classes; checking the files…"
+        r = self.scan.report
+        text = f"{len(r.classes)} classes, {r.total_files} clips, {r.total_duration_s / 60:.1f} min of audio"
+        if r.test_files:
+            text += f"; {r.test_files} clips in the test folder"
+        if r.warnings:
+            text += ". " + "; ".join(r.warnings)
+        return text
+
+    # -- inspect ---------------------------------------------------------------------------------------------------
+    def inspect_file(self, path: str) -> None:
+        if hasattr(self.inspector, "show_file"):
+            self.inspector.show_file(path)
+            self.go_to("Inspect")
+
+    def inspect_window(self, path: str, start_s: float) -> None:
+        if hasattr(self.inspector, "show_window"):
+            self.inspector.show_window(path, start_s)
+            self.go_to("Inspect")
+
+    # -- settings and window state ------------------------------------------------------------------------------
+    def _restore_window(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1200, 760)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def recent_projects(self) -> list[str]:
+        value = self.settings.value("recent_projects", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if v]
+
+    def remember_recent(self, path: Path) -> None:
+        recent = [str(path)] + [p for p in self.recent_projects() if p != str(path)]
+        self.settings.setValue("recent_projects", recent[:MAX_RECENT])
+        self.refresh_recent_menu()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard("quit"):
+            event.ignore()
+            return
+        for runner in (self.job, self.side_job):
+            if runner is not None and runner.is_running():
+                runner.cancel()
+                runner.wait(15000)
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+        super().closeEvent(event)
+
+    def confirm_discard(self, doing: str) -> bool:
+        busy = self.job is not None and self.job.is_running()
+        if not self._dirty and not busy:
+            return True
+        parts = []
+        if busy:
+            parts.append("A job is running; it will be cancelled.")
+        if self._dirty:
+            parts.append("The project has unsaved changes.")
+        answer = QMessageBox.question(self, "AudioNet Studio", " ".join(parts) + f"\n\n{doing.capitalize()} anyway?",
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
+
+    # -- drops anywhere on the window go to the Data page (the Identify page takes its own) ------------------------
+    def dragEnterEvent(self, e) -> None:
+        from .data_panel import local_paths
+
+        if local_paths(e.mimeData()):
+            e.acceptProposedAction()
+
+    def dropEvent(self, e) -> None:
+        from .data_panel import local_paths
+
+        paths = local_paths(e.mimeData())
+        if paths:
+            e.acceptProposedAction()
+            self.add_paths(paths)
+
+
+def default_output_root() -> Path:
+    from PySide6.QtCore import QStandardPaths
+
+    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or str(Path.home() / ".audionet")
+    return Path(base) / "projects"
+
+
+def project_file_filter() -> str:
+    return f"AudioNet projects (*{PROJECT_SUFFIX});;All files (*)"
+
+
+def app_instance() -> QApplication:
+    return QApplication.instance()  # type: ignore[return-value]
