@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -329,7 +329,7 @@ def _check_model_matches(bundle: ModelBundle) -> None:
 # ----------------------------------------------------------------------------------------------------- export
 
 def export_tflite(bundle: ModelBundle, out_path: PathLike) -> Path:
-    """Convert the bundle's model to a TFLite flatbuffer (uint8 image batch in, probabilities out).
+    """Convert the bundle's model to a TFLite flatbuffer (image batch with values 0..255 in, probabilities out).
     Written atomically; the labels and audio settings stay in the bundle (the .tflite holds only the network)."""
     import tensorflow as tf
 
@@ -337,8 +337,8 @@ def export_tflite(bundle: ModelBundle, out_path: PathLike) -> Path:
         bundle = load_bundle(bundle.path)
     out_path = Path(out_path)
     try:
-        # The converter prints "Saved artifact ..." on stdout; keep stdout clean for --json callers.
-        with contextlib.redirect_stdout(sys.stderr):
+        # The converter prints a page of "Saved artifact ..." on stdout: keep it off the terminal and --json output.
+        with contextlib.redirect_stdout(io.StringIO()):
             converter = tf.lite.TFLiteConverter.from_keras_model(bundle.model)
             flatbuffer = converter.convert()
     except Exception as exc:

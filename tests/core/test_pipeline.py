@@ -1,0 +1,138 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from audionet_gui.core.bundle import load_bundle
+from audionet_gui.core.errors import DatasetError
+from audionet_gui.core.jobs import Cancelled, CancelToken
+from audionet_gui.core.pipeline import cache_root, default_workspace, evaluate_folder, train_from_folders
+from audionet_gui.core.spectrogram import SpectrogramConfig
+from audionet_gui.core.training import TrainConfig
+from audionet_gui.core.windows import WindowConfig
+from tests.tiny_models import pitch_classifier, small_spec, write_bundle
+from tests.tone_dataset import PITCHES, make_tone_dataset
+
+SPEC = SpectrogramConfig(n_mels=64)  # its 299x299 image size is replaced by the model's
+WINDOW = WindowConfig(window_s=1.0, hop_s=0.5)
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory):
+    return make_tone_dataset(tmp_path_factory.mktemp("data") / "tones", files_per_class=8, seconds=2.0)
+
+
+@pytest.fixture(scope="module")
+def pitch_bundle(tmp_path_factory):
+    spec = small_spec()
+    path = write_bundle(tmp_path_factory.mktemp("m") / "pitch", model=pitch_classifier(PITCHES, spec),
+                        labels=list(PITCHES), spec=spec, window=WINDOW, threshold=0.5)
+    return load_bundle(path)
+
+
+# ------------------------------------------------------------------------------------------- evaluate_folder
+
+def test_evaluate_folder_measures_every_file(pitch_bundle, tones):
+    m = evaluate_folder(pitch_bundle, tones)
+    assert m["files"] == 24 and m["recordings"] == 24
+    assert m["windows"] == 24 * 3  # 2 s files, 1 s windows, 0.5 s hop
+    assert m["accuracy"] == 1.0 and m["recording_accuracy"] == 1.0
+    assert m["labels"] == list(PITCHES)
+    assert np.trace(np.array(m["confusion"])) == 72
+    assert m["failed"] == []
+    json.dumps(m, allow_nan=False)
+
+
+def test_evaluate_folder_skips_bad_files_and_names_them(pitch_bundle, tones, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(tones, data)
+    (data / "low" / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    m = evaluate_folder(pitch_bundle, data)
+    assert m["files"] == 24
+    assert [f["path"].endswith("broken.wav") for f in m["failed"]] == [True]
+
+
+def test_evaluate_folder_refuses_classes_the_model_does_not_know(pitch_bundle, tones, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(tones, data)
+    shutil.copytree(data / "low", data / "whistle")
+    with pytest.raises(DatasetError, match="whistle"):
+        evaluate_folder(pitch_bundle, data)
+
+
+def test_evaluate_folder_accepts_a_subset_of_classes(pitch_bundle, tones, tmp_path):
+    import shutil
+
+    shutil.copytree(tones / "high", tmp_path / "data" / "high")
+    m = evaluate_folder(pitch_bundle, tmp_path / "data")
+    assert m["per_class"]["high"]["support"] == 24 and m["per_class"]["low"]["support"] == 0
+
+
+# ------------------------------------------------------------------------------------------ train_from_folders
+
+def test_default_workspace_is_in_the_cache_and_stable(monkeypatch, tmp_path, tones):
+    from audionet_gui.core.dataset import DatasetSpec
+
+    monkeypatch.setenv("AUDIONET_CACHE_DIR", str(tmp_path / "cache"))
+    assert cache_root() == tmp_path / "cache"
+    ws = default_workspace(DatasetSpec.from_root(tones))
+    assert ws.parent == tmp_path / "cache" / "workspaces"
+    assert ws == default_workspace(DatasetSpec.from_root(tones))
+    assert ws.name.startswith("tones-")  # named after the dataset folder
+
+
+def test_train_refuses_a_single_class(tmp_path):
+    make_tone_dataset(tmp_path / "one", {"only": 440.0}, files_per_class=2, seconds=1.0)
+    with pytest.raises(DatasetError, match="two classes"):
+        train_from_folders(tmp_path / "one", tmp_path / "model", SPEC, WINDOW,
+                           TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64)),
+                           workspace=tmp_path / "ws", feature_cache=tmp_path / "fc")
+
+
+@pytest.mark.slow
+def test_cancel_during_training_leaves_no_bundle_and_images_use_the_backbone_size(tones, tmp_path):
+    token = CancelToken()
+    stages = []
+
+    def progress(p):
+        stages.append(p.stage)
+        if p.stage == "training":
+            token.cancel()
+
+    cfg = TrainConfig(backbone="small_cnn", weights="none", epochs=3)  # no image size: small_cnn's 128x128
+    with pytest.raises(Cancelled):
+        train_from_folders(tones, tmp_path / "model", SPEC, WINDOW, cfg, workspace=tmp_path / "ws",
+                           feature_cache=tmp_path / "fc", progress=progress, cancel=token)
+    leftovers = [p.name for p in tmp_path.iterdir() if "model" in p.name]
+    assert leftovers == []  # neither the model folder nor a half-built temporary one
+    assert stages[0] == "converting" and "training" in stages
+    image = next((tmp_path / "ws").rglob("*.png"))
+    assert Image.open(image).size == (128, 128)
+
+
+@pytest.mark.slow
+def test_train_small_cnn_end_to_end(tones, tmp_path):
+    stages = []
+    cfg = TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64), epochs=12, seed=1)
+    report = train_from_folders(tones, tmp_path / "model", SPEC, WINDOW, cfg, workspace=tmp_path / "ws",
+                                feature_cache=tmp_path / "fc", progress=lambda p: stages.append(p.stage))
+    order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
+    assert order == ["converting", "training", "evaluating", "saving"]
+    bundle = load_bundle(report.bundle_path)
+    assert bundle.image_size == (64, 64) and bundle.spectrogram_config.image_size == (64, 64)
+    assert bundle.labels == sorted(PITCHES)  # class folders in name order
+    assert bundle.config["backbone"]["name"] == "small_cnn" and bundle.config["train"]["epochs"] == 12
+    m = json.loads((report.bundle_path / "metrics.json").read_text())
+    assert m["labels"] == bundle.labels
+    assert m["test"]["accuracy"] >= 0.8  # chance is 1/3
+    assert m["test"]["windows"] == report.metrics["data"]["test_windows"] > 0
+    assert 1 / 3 <= m["unknown_threshold"] == bundle.unknown_threshold <= 0.9
+    assert (report.bundle_path / "confusion.png").stat().st_size > 1000
+    # the bundle gives the same answer as the evaluation inside training did
+    again = evaluate_folder(bundle, tones)
+    assert again["accuracy"] >= 0.8
