@@ -68,6 +68,11 @@ def _check_readable(path: Path) -> None:
     if not os.access(path, os.R_OK):
         raise UnreadableFileError(path, "no permission to read this file")
     try:
+        with open(path, "rb"):
+            pass
+    except PermissionError as exc:
+        raise UnreadableFileError(path, "no permission to read this file") from exc
+    try:
         size = path.stat().st_size
     except OSError as exc:
         raise UnreadableFileError(path, f"cannot read file ({exc.strerror or exc})") from exc
@@ -121,25 +126,22 @@ class _Resampler:
         return self._stream.resample_chunk(block, last=last)
 
 
-def _soundfile_blocks(path: Path, sample_rate: int, block_frames: int) -> Iterator[np.ndarray]:
+def _soundfile_blocks(path: Path, sample_rate: int, block_s: float) -> Iterator[np.ndarray]:
     with sf.SoundFile(str(path)) as fh:
         resample = _Resampler(fh.samplerate, sample_rate)
-        produced_any = False
+        block_frames = max(1024, int(block_s * fh.samplerate))
         for block in fh.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
-            produced_any = True
             out = resample(block.mean(axis=1))
             if out.size:
                 yield out
         tail = resample(np.zeros(0, np.float32), last=True)
         if tail.size:
             yield tail
-        if not produced_any:
-            return
 
 
 def _ffmpeg_blocks(path: Path, sample_rate: int, block_frames: int) -> Iterator[np.ndarray]:
     # ffmpeg downmixes and resamples itself; we read float32 little-endian PCM from its stdout.
-    cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(sample_rate),
+    cmd = [_ffmpeg(), "-nostdin", "-v", "warning", "-i", str(path), "-vn", "-ac", "1", "-ar", str(sample_rate),
            "-f", "f32le", "-"]
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -182,9 +184,10 @@ def _ffmpeg_blocks(path: Path, sample_rate: int, block_frames: int) -> Iterator[
 
 def _looks_truncated(ffmpeg_errors: str) -> bool:
     text = ffmpeg_errors.lower()
+    # "filesize and duration do not match": the MP3's own header promises more frames than the file holds.
     return any(key in text for key in ("header missing", "invalid data", "error while decoding", "truncat",
                                        "partial file", "incomplete frame", "invalid frame", "packet too small",
-                                       "end of file"))
+                                       "end of file", "do not match", "invalid new backstep"))
 
 
 def iter_audio_blocks(path: PathLike, sample_rate: int = DEFAULT_SAMPLE_RATE,
@@ -204,7 +207,7 @@ def iter_audio_blocks(path: PathLike, sample_rate: int = DEFAULT_SAMPLE_RATE,
             pass
         else:
             try:
-                yield from _soundfile_blocks(path, sample_rate, block_frames)
+                yield from _soundfile_blocks(path, sample_rate, block_s)
             except sf.LibsndfileError as exc:
                 raise TruncatedAudioError(path, f"file is truncated or damaged ({exc})") from exc
             return
