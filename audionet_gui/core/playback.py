@@ -74,12 +74,17 @@ class Player:
         return self._finished.wait(timeout)
 
     # -- control ------------------------------------------------------------------------------------------
-    def play(self, samples: np.ndarray, sample_rate: int, start_s: float = 0.0) -> None:
-        """Start playing ``samples`` from ``start_s``; stops whatever was playing. Raises ``PlaybackError``."""
+    def play(self, samples: np.ndarray, sample_rate: int, start_s: float = 0.0, end_s: Optional[float] = None) -> None:
+        """Play ``samples`` from ``start_s`` to ``end_s`` (default: the end); stops whatever was playing.
+
+        Positions stay relative to the start of ``samples``. Raises ``PlaybackError``.
+        """
         self.stop()
         sd = self._backend if self._backend is not None else load_sounddevice()
         self._backend = sd
-        samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if end_s is not None:
+            samples = samples[:max(0, int(round(end_s * sample_rate)))]  # a view: an hour is not copied
         if samples.size == 0:
             raise PlaybackError("Nothing to play: the clip is empty.")
         start = int(round(max(0.0, start_s) * sample_rate))

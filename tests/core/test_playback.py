@@ -149,3 +149,15 @@ def test_real_sounddevice_without_a_device_raises_playback_error_not_a_crash():
         assert player.wait(5.0)
     finally:
         player.stop()
+
+
+def test_play_a_range_keeps_positions_relative_to_the_clip():
+    sr = 8000
+    samples = np.arange(sr * 2, dtype=np.float32) / (sr * 2)
+    backend = FakeSoundDevice()
+    player = Player(backend=backend, blocksize=400)
+    player.play(samples, sr, start_s=0.5, end_s=0.75)
+    assert player.wait(3.0)
+    assert player.position_s == pytest.approx(0.75)
+    played = np.concatenate(backend.streams[0].played)[:, 0]
+    np.testing.assert_array_equal(played[: sr // 4], samples[sr // 2: 3 * sr // 4])
