@@ -29,7 +29,7 @@ import numpy as np
 
 from .live_decisions import (SILENCE, UNKNOWN, LiveDecision, ProbabilitySmoother, Segment, Timeline, decide,
                              silence_decision, top_k)
-from .live_devices import (InputDevice, InputStreamError, NoInputDeviceError, default_input_device,
+from .live_devices import (DeviceChoice, InputDevice, InputStreamError, NoInputDeviceError, default_input_device,
                            find_input_device, list_input_devices, resolve_input_device)
 from .live_input import AudioChunk, MicrophoneSource, PushSource, RingBuffer, StreamResampler
 from .windows import rms_db
@@ -40,7 +40,7 @@ __all__ = [
     "AudioChunk", "Classifier", "InputDevice", "InputStreamError", "LevelReading", "LiveConfig", "LiveDecision",
     "LiveEngine", "MicrophoneSource", "NoInputDeviceError", "ProbabilitySmoother", "PushSource", "RingBuffer",
     "SILENCE", "Segment", "StreamResampler", "Timeline", "UNKNOWN", "classifier_from_bundle", "decide",
-    "default_input_device", "find_input_device", "list_input_devices", "live_config_from_bundle",
+    "default_input_device", "engine_for_bundle", "find_input_device", "list_input_devices", "live_config_from_bundle",
     "resolve_input_device", "silence_decision", "top_k",
 ]
 
@@ -90,6 +90,18 @@ def classifier_from_bundle(bundle) -> Classifier:
         return np.asarray(predict_images(bundle, images))
 
     return classify
+
+
+def engine_for_bundle(bundle, device: DeviceChoice = None, classifier: Optional[Classifier] = None,
+                      config: Optional[LiveConfig] = None, **callbacks) -> "LiveEngine":
+    """A LiveEngine listening to ``device`` (id, name, None = default) with a trained model folder's settings.
+
+    ``callbacks``: on_decision, on_level, on_columns, on_event (see LiveEngine). Nothing is opened until
+    ``start()``."""
+    config = config or live_config_from_bundle(bundle)
+    source = MicrophoneSource(device, sample_rate=bundle.sample_rate)  # the engine forwards its events
+    return LiveEngine(source, classifier or classifier_from_bundle(bundle), bundle.labels,
+                      bundle.spectrogram_config, config, **callbacks)
 
 
 class LiveEngine:
@@ -162,6 +174,16 @@ class LiveEngine:
         for th in self._threads:
             th.start()
 
+    def warm_up(self) -> float:
+        """Run the classifier once on a blank window so the first live decision does not pay for loading and
+        compiling the model; returns the seconds it took. Call before ``start``."""
+        from .spectrogram import spectrogram_image
+
+        t0 = time.monotonic()
+        image = spectrogram_image(np.zeros(self._win, dtype=np.float32), self.spec_cfg)
+        self.classifier(image[None])
+        return time.monotonic() - t0
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         with self._job_cv:
@@ -181,6 +203,11 @@ class LiveEngine:
 
     def set_threshold(self, threshold: float) -> None:
         self.threshold = float(min(max(threshold, 0.0), 1.0))
+
+    @property
+    def freqs_hz(self) -> Optional[np.ndarray]:
+        """Centre frequency of each row of the ``on_columns`` arrays (None when columns are off)."""
+        return None if self._spectrogram is None else self._spectrogram.freqs_hz
 
     @property
     def stream_time_s(self) -> float:

@@ -159,13 +159,48 @@ def record_samples(seconds: float, source=None, device=None, sample_rate: int = 
     return samples
 
 
+def record_from_engine(engine, seconds: float, progress: Optional[ProgressCallback] = None,
+                       cancel: Optional[CancelToken] = None, poll_s: float = 0.02) -> np.ndarray:
+    """Record ``seconds`` from a running ``LiveEngine`` (its input stays open and the live view keeps going)."""
+    if seconds <= 0:
+        raise ValueError(f"recording length must be positive, got {seconds}")
+    cancel = ensure_token(cancel)
+    recorder = SampleRecorder(int(round(seconds * engine.sample_rate)))
+    tracker = ProgressTracker(progress, "record", recorder.n_samples, min_interval_s=0.1)
+    engine.add_tap(recorder)
+    try:
+        deadline = time.monotonic() + seconds + max(5.0, seconds)
+        reported = 0
+        while not recorder.done.wait(poll_s):
+            cancel.raise_if_cancelled()
+            if recorder.count > reported:
+                tracker.advance(recorder.count - reported)
+                reported = recorder.count
+            elif time.monotonic() > deadline and not engine.running:
+                break
+    finally:
+        engine.remove_tap(recorder)
+    tracker.advance(recorder.count - reported, force=True)
+    samples = recorder.samples()
+    if samples.size < recorder.n_samples:
+        raise RecordingError(f"the input delivered only {samples.size / engine.sample_rate:.1f} s of {seconds:g} s")
+    return samples
+
+
 def record_into_class(class_dir: PathLike, seconds: float, device=None, sample_rate: int = 16000, source=None,
-                      stem: Optional[str] = None, progress: Optional[ProgressCallback] = None,
+                      engine=None, stem: Optional[str] = None, progress: Optional[ProgressCallback] = None,
                       cancel: Optional[CancelToken] = None,
                       on_event: Optional[Callable[[str, str], None]] = None) -> Path:
-    """Record ``seconds`` from the input and save them as a new WAV in ``class_dir``; returns its path."""
-    samples = record_samples(seconds, source=source, device=device, sample_rate=sample_rate, progress=progress,
-                             cancel=cancel, on_event=on_event)
+    """Record ``seconds`` and save them as a new WAV in ``class_dir``; returns its path.
+
+    From a running ``engine`` when given (at its rate), else from ``source``, else from ``device`` (opened for
+    the recording and closed after it)."""
+    if engine is not None:
+        samples = record_from_engine(engine, seconds, progress=progress, cancel=cancel)
+        sample_rate = engine.sample_rate
+    else:
+        samples = record_samples(seconds, source=source, device=device, sample_rate=sample_rate,
+                                 progress=progress, cancel=cancel, on_event=on_event)
     return save_recording(samples, sample_rate, class_dir, stem)
 
 

@@ -1,0 +1,101 @@
+"""LiveWorker: engine callbacks arrive as Qt signals on the GUI thread; start failures and recordings are reported."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audionet_gui.core.live import LiveConfig, LiveEngine, PushSource
+from audionet_gui.core.live_devices import NoInputDeviceError
+from audionet_gui.workers.live_worker import LiveWorker
+from tests.core.live_fakes import LABELS, LOW_HZ, PitchClassifier, small_spec_cfg, tone
+
+
+class _Feeder:
+    """Pushes a tone into a PushSource in 20 ms blocks, about real time, until stopped."""
+
+    def __init__(self, source, samples):
+        self.source, self.samples = source, samples
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        pos = 0
+        while not self.stop.is_set():
+            self.source.push(self.samples[pos:pos + 320])
+            pos = (pos + 320) % (self.samples.size - 320)
+            time.sleep(0.02)
+
+
+def _engine(source=None):
+    source = source or PushSource(16000, sample_rate=16000)
+    return LiveEngine(source, PitchClassifier(), LABELS, small_spec_cfg(),
+                      LiveConfig(window_s=0.5, hop_s=0.25, threshold=0.6, smoothing=1))
+
+
+def test_signals_reach_the_gui_thread(qtbot, tmp_path):
+    from PySide6.QtCore import QThread
+
+    worker = LiveWorker()
+    engine = _engine()
+    feeder = _Feeder(engine.source, tone(LOW_HZ, 1.0))
+    got = {"decision": [], "level": [], "columns": [], "threads": set()}
+    gui_thread = QThread.currentThread()
+
+    def on(name):
+        def slot(*args):
+            got[name].append(args)
+            got["threads"].add(QThread.currentThread() is gui_thread)
+        return slot
+
+    worker.decision.connect(on("decision"))
+    worker.level.connect(on("level"))
+    worker.columns.connect(on("columns"))
+    with qtbot.waitSignal(worker.started, timeout=10000):
+        worker.start_engine(engine)
+    feeder.thread.start()
+    try:
+        qtbot.waitUntil(lambda: len(got["decision"]) >= 2, timeout=10000)
+        assert got["threads"] == {True}
+        d = got["decision"][-1][0]
+        assert d.label == "low" and d.latency_ms >= 0
+        assert got["level"] and got["columns"]
+        columns, t0 = got["columns"][-1]
+        assert columns.shape[0] == len(worker.freqs_hz) and t0 >= 0
+        assert worker.timeline() and worker.timeline()[-1].label == "low"
+
+        # record into a class while the live view goes on
+        worker.set_threshold(0.95)
+        with qtbot.waitSignal(worker.recorded, timeout=10000) as blocker:
+            worker.record(tmp_path / "low", 0.5, stem="take")
+        path = blocker.args[0]
+        assert path == tmp_path / "low" / "take.wav" and sf.info(path).frames == 8000
+        qtbot.waitUntil(lambda: got["decision"][-1][0].label == "unknown", timeout=5000)
+    finally:
+        feeder.stop.set()
+        with qtbot.waitSignal(worker.stopped, timeout=5000):
+            worker.stop_listening()
+    assert not engine.running
+
+
+def test_a_start_failure_is_a_signal_not_a_crash(qtbot):
+    class NoMic(PushSource):
+        def start(self):
+            raise NoInputDeviceError("no audio input device found")
+
+    worker = LiveWorker()
+    with qtbot.waitSignal(worker.failed, timeout=10000) as blocker:
+        worker.start_engine(_engine(NoMic(16000, sample_rate=16000)))
+    assert "no audio input device" in blocker.args[0]
+    assert worker.engine is None
+
+
+def test_recording_needs_a_running_input(qtbot, tmp_path):
+    worker = LiveWorker()
+    with qtbot.waitSignal(worker.record_failed, timeout=1000) as blocker:
+        worker.record(tmp_path / "x", 1.0)
+    assert "start listening" in blocker.args[0]
