@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from typing import Any, Optional, TextIO
 
 from ..core.jobs import Progress
 
@@ -13,7 +13,8 @@ class TerminalProgress:
     """A progress callback that draws one updating line on a terminal and stays silent otherwise
     (or when ``quiet``), so ``--json`` output and pipes stay clean."""
 
-    def __init__(self, stream: TextIO = sys.stderr, quiet: bool = False):
+    def __init__(self, stream: Optional[TextIO] = None, quiet: bool = False):
+        stream = stream or sys.stderr
         self.stream = stream
         self.enabled = (not quiet) and stream.isatty()
         self._last_stage = None
@@ -43,7 +44,8 @@ class TerminalProgress:
             self._last_stage = None
 
 
-def print_json(obj: Any, stream: TextIO = sys.stdout, compact: bool = False) -> None:
+def print_json(obj: Any, stream: Optional[TextIO] = None, compact: bool = False) -> None:
+    stream = stream or sys.stdout
     if compact:
         stream.write(json.dumps(obj, separators=(",", ":")) + "\n")
     else:
