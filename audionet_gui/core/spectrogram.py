@@ -110,18 +110,46 @@ class Spectrogram:
     kind: str = "mel"
 
 
+# The mel filterbank is librosa's (Slaney scale and area normalisation, its defaults), written out in numpy:
+# importing librosa costs 1.3 s in every conversion process and at every app start, for two small formulas.
+# tests/core/test_spectrogram.py checks it against librosa.filters.mel.
+_F_SP = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
+_LOGSTEP = np.log(6.4) / 27.0
+
+
+def hz_to_mel(hz):
+    hz = np.asanyarray(hz, dtype=np.float64)
+    return np.where(hz >= _MIN_LOG_HZ, _MIN_LOG_MEL + np.log(np.maximum(hz, 1e-10) / _MIN_LOG_HZ) / _LOGSTEP,
+                    hz / _F_SP)
+
+
+def mel_to_hz(mel):
+    mel = np.asanyarray(mel, dtype=np.float64)
+    return np.where(mel >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (mel - _MIN_LOG_MEL)), _F_SP * mel)
+
+
+def _mel_edges(n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    return mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+
+
 @lru_cache(maxsize=32)
 def _mel_basis(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    import librosa
-
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax).astype(np.float32)
+    fft_freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    edges = _mel_edges(n_mels, fmin, fmax)
+    widths = np.diff(edges)
+    ramps = np.subtract.outer(edges, fft_freqs)
+    lower = -ramps[:-2] / widths[:-1, None]
+    upper = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return weights.astype(np.float32)
 
 
 @lru_cache(maxsize=32)
 def _mel_centres(n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    import librosa
-
-    return librosa.mel_frequencies(n_mels=n_mels + 2, fmin=fmin, fmax=fmax)[1:-1].astype(np.float32)
+    return _mel_edges(n_mels, fmin, fmax)[1:-1].astype(np.float32)
 
 
 @lru_cache(maxsize=32)

@@ -100,3 +100,17 @@ def test_tiny_and_silent_inputs_do_not_crash():
     cfg = SpectrogramConfig(image_width=32, image_height=32)
     assert spectrogram_image(np.zeros(10, np.float32), cfg).shape == (32, 32, 3)
     assert spectrogram_image(np.zeros(SR, np.float32), cfg).shape == (32, 32, 3)
+
+
+@pytest.mark.parametrize("sr,n_fft,n_mels,fmin,fmax", [(16000, 512, 128, 20.0, 8000.0), (22050, 2048, 64, 0.0, 11025.0),
+                                                      (8000, 256, 40, 100.0, 3000.0)])
+def test_mel_filterbank_equals_librosas(sr, n_fft, n_mels, fmin, fmax):
+    import librosa
+
+    from audionet_gui.core.spectrogram import _mel_basis, _mel_centres
+
+    np.testing.assert_allclose(_mel_basis(sr, n_fft, n_mels, fmin, fmax),
+                               librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax),
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(_mel_centres(n_mels, fmin, fmax),
+                               librosa.mel_frequencies(n_mels=n_mels + 2, fmin=fmin, fmax=fmax)[1:-1], rtol=1e-5)
