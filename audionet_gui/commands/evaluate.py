@@ -3,6 +3,8 @@ subfolders: top-level ``accuracy``, ``recording_accuracy``, ``per_class``, ``con
 
 from __future__ import annotations
 
+import sys
+
 from ._term import TerminalProgress, fail, print_json
 
 
@@ -25,7 +27,7 @@ def run(args) -> int:
     from ..core.evaluation import render_confusion_png
     from ..core.pipeline import evaluate_folder
 
-    progress = TerminalProgress(quiet=args.quiet or args.json)
+    progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
     try:
         metrics = evaluate_folder(args.model_dir, args.data_dir, progress=progress)
     except AudioNetError as exc:
@@ -35,7 +37,7 @@ def run(args) -> int:
     if args.confusion_png:
         render_confusion_png(metrics["confusion"], metrics["labels"], args.confusion_png)
     if args.json:
-        print_json(metrics)
+        print_json(metrics, stream=sys.stdout)
     else:
         print(f"accuracy: {metrics['accuracy']:.1%} of {metrics['windows']} windows, "
               f"{metrics['recording_accuracy']:.1%} of {metrics['recordings']} recordings")

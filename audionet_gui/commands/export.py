@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ._term import fail, print_json
 
 
@@ -30,7 +32,7 @@ def run(args) -> int:
     if args.json:
         width, height = bundle.image_size
         print_json({"tflite": str(out), "bytes": size, "labels": bundle.labels,
-                    "input": [None, height, width, 3], "input_dtype": str(bundle.model.inputs[0].dtype)})
+                    "input": [None, height, width, 3], "input_dtype": str(bundle.model.inputs[0].dtype)}, stream=sys.stdout)
     else:
         print(f"wrote {out} ({size / 1e6:.1f} MB)")
     return 0

@@ -47,12 +47,12 @@ def run(args) -> int:
             failures += 1
             reason = getattr(exc, "reason", None) or str(exc)
             if args.json:
-                print_json({"file": path, "error": reason}, compact=True)
+                print_json({"file": path, "error": reason}, compact=True, stream=sys.stdout)
             else:
                 print(f"audionet: {path}: {reason}", file=sys.stderr)
             continue
         if args.json:
-            print_json(result.to_dict(include_windows=args.windows), compact=True)
+            print_json(result.to_dict(include_windows=args.windows), compact=True, stream=sys.stdout)
         else:
             _print_text(result)
     # Like convert: bad files are reported and skipped; failure only when nothing could be identified.

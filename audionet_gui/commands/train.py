@@ -82,7 +82,7 @@ def run(args) -> int:
         spectrogram, window, train_cfg = build_configs(args)
     except (ValueError, OSError, argparse.ArgumentTypeError) as exc:
         return fail(str(exc))
-    progress = TerminalProgress(quiet=args.quiet or args.json)
+    progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
     try:
         report = train_from_folders(args.data_dir, args.out, spectrogram, window, train_cfg,
                                     test_dir=args.test_dir, workspace=args.workspace,
@@ -99,7 +99,7 @@ def run(args) -> int:
         print_json({"model": str(report.bundle_path), "labels": report.labels, "test": m.get("test"),
                     "val": m.get("val"), "unknown_threshold": report.unknown_threshold,
                     "data": m.get("data"), "wall_seconds": round(report.wall_seconds, 2),
-                    "warnings": report.warnings})
+                    "warnings": report.warnings}, stream=sys.stdout)
     else:
         for line in report.summary_lines():
             print(line)
