@@ -251,21 +251,51 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
     return summary
 
 
+def _convert_batch(jobs: list[tuple[str, str, dict, dict]]) -> list[tuple[str, dict]]:
+    return [_convert_or_error(*job) for job in jobs]
+
+
+BATCH_BYTES = 4 << 20  # short clips travel to the workers in batches: one round trip per few MB of audio
+
+
+def _batches(todo: list[tuple[Path, Path, Path]], n_workers: int) -> list[list[tuple[Path, Path, Path]]]:
+    # small enough that every worker gets several batches (even load, prompt progress and cancel)
+    limit = min(BATCH_BYTES, max(1, sum(_size(src) for src, _, _ in todo) // (n_workers * 8)))
+    batches, current, size = [], [], 0
+    for item in todo:
+        current.append(item)
+        size += _size(item[0])
+        if size >= limit or len(current) >= 64:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -> None:
     # spawn, not fork: the GUI calls this from a thread of a Qt process, where fork is unsafe.
     ctx = multiprocessing.get_context("spawn")
-    pending: dict[Future, tuple[Path, Path, Path]] = {}
-    queue = list(reversed(todo))
+    pending: dict[Future, list[tuple[Path, Path, Path]]] = {}
+    queue = list(reversed(_batches(todo, n_workers)))
     with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
         try:
             while queue or pending:
-                while queue and len(pending) < n_workers * 4:
-                    src, d, rec = queue.pop()
-                    pending[pool.submit(_convert_or_error, *args(src, d))] = (src, d, rec)
+                while queue and len(pending) < n_workers * 2:
+                    batch = queue.pop()
+                    pending[pool.submit(_convert_batch, [args(src, d) for src, d, _ in batch])] = batch
                 done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    src, d, rec = pending.pop(fut)
-                    finish(src, d, rec, *fut.result())
+                    batch = pending.pop(fut)
+                    for (src, d, rec), result in zip(batch, fut.result()):
+                        finish(src, d, rec, *result)
                 cancel.raise_if_cancelled()
         except BaseException:
             for fut in pending:
