@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -42,21 +43,23 @@ PathLike = Union[str, Path]
 
 
 def to_jsonable(value: Any) -> Any:
-    """Dataclasses, tuples, Paths and numpy scalars to plain JSON types (for configs and metrics)."""
+    """Dataclasses, tuples, Paths and numpy values to plain JSON types (for configs and metrics); NaN -> null."""
+    if hasattr(value, "to_dict") and callable(value.to_dict) and not isinstance(value, type):
+        return to_jsonable(value.to_dict())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if hasattr(value, "to_dict") and callable(value.to_dict):
-        return to_jsonable(value.to_dict())
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, Path):
         return str(value)
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return value.item()
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN/inf (e.g. a validation loss without validation data) is not valid JSON
     if hasattr(value, "tolist") and callable(value.tolist):  # numpy array
-        return value.tolist()
+        return to_jsonable(value.tolist())
     return value
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 
 from .bundle import ModelBundle
 from .errors import AudioFileError
 from .evaluation import UNKNOWN_LABEL
-from .jobs import CancelToken, ensure_token
+from .jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -120,36 +120,53 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def predict_windows(bundle: ModelBundle, windows: Iterable, batch_size: int = DEFAULT_BATCH_SIZE,
-                    cancel: Optional[CancelToken] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(starts, ends, probabilities) for a stream of ``Window`` objects, batch by batch."""
+def predict_stream(bundle: ModelBundle, items: Iterable[tuple[Any, Any]], batch_size: int = DEFAULT_BATCH_SIZE,
+                   cancel: Optional[CancelToken] = None) -> Iterator[tuple[list, np.ndarray]]:
+    """For a stream of ``(tag, Window)`` pairs, yield ``(tags, probabilities)`` batch by batch.
+
+    Windows of many files can share a batch (a folder of half-second clips then runs at full batch size);
+    the tag says where each window came from. At most two batches of images exist at a time.
+    """
     from .spectrogram import spectrogram_image
 
     cancel = ensure_token(cancel)
     spec = bundle.spectrogram_config
-    starts: list[float] = []
-    ends: list[float] = []
-    probs: list[np.ndarray] = []
 
     def make_images(batch):
-        return np.stack([spectrogram_image(w.samples, spec) for w in batch])
+        return np.stack([spectrogram_image(w.samples, spec) for _, w in batch])
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectrogram") as pool:
         pending = None  # (batch, future images) being prepared while the network runs on the previous one
-        for batch in _batched(windows, batch_size):
+        for batch in _batched(items, batch_size):
             cancel.raise_if_cancelled()
             future = pool.submit(make_images, batch)
             if pending is not None:
-                prev, prev_images = pending
-                probs.append(predict_images(bundle, prev_images.result(), batch_size))
-                starts.extend(w.start_s for w in prev)
-                ends.extend(w.end_s for w in prev)
+                yield _run_pending(bundle, pending, batch_size)
             pending = (batch, future)
         if pending is not None:
-            prev, prev_images = pending
-            probs.append(predict_images(bundle, prev_images.result(), batch_size))
-            starts.extend(w.start_s for w in prev)
-            ends.extend(w.end_s for w in prev)
+            yield _run_pending(bundle, pending, batch_size)
+
+
+def _run_pending(bundle: ModelBundle, pending, batch_size: int) -> tuple[list, np.ndarray]:
+    batch, future = pending
+    probs = predict_images(bundle, future.result(), batch_size)
+    return [(tag, w) for tag, w in batch], probs
+
+
+def predict_windows(bundle: ModelBundle, windows: Iterable, batch_size: int = DEFAULT_BATCH_SIZE,
+                    cancel: Optional[CancelToken] = None,
+                    on_batch: Optional[Callable[[int], None]] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, ends, probabilities) for a stream of ``Window`` objects, batch by batch; ``on_batch(n)`` is
+    called after each batch of ``n`` windows."""
+    starts: list[float] = []
+    ends: list[float] = []
+    probs: list[np.ndarray] = []
+    for tagged, batch_probs in predict_stream(bundle, ((None, w) for w in windows), batch_size, cancel):
+        starts.extend(w.start_s for _, w in tagged)
+        ends.extend(w.end_s for _, w in tagged)
+        probs.append(batch_probs)
+        if on_batch is not None:
+            on_batch(len(tagged))
     n_classes = len(bundle.labels)
     all_probs = np.concatenate(probs) if probs else np.zeros((0, n_classes), np.float32)
     return np.asarray(starts, np.float64), np.asarray(ends, np.float64), all_probs
@@ -216,12 +233,25 @@ def prediction_from_windows(bundle: ModelBundle, file: str, starts: np.ndarray, 
 
 
 def predict_file(bundle: ModelBundle, path: Union[str, Path], top_k: int = 3,
-                 batch_size: int = DEFAULT_BATCH_SIZE, cancel: Optional[CancelToken] = None) -> FilePrediction:
-    """Identify one audio file. Raises ``AudioFileError`` (naming the file) when it cannot be read or decoded."""
+                 batch_size: int = DEFAULT_BATCH_SIZE, progress: Optional[ProgressCallback] = None,
+                 cancel: Optional[CancelToken] = None) -> FilePrediction:
+    """Identify one audio file. Raises ``AudioFileError`` (naming the file) when it cannot be read or decoded.
+    Progress stage "predicting" counts windows (the total is estimated from the file's duration)."""
+    from .audio import audio_info
     from .windows import iter_file_windows
 
-    windows = iter_file_windows(path, bundle.sample_rate, bundle.window_config)
-    starts, ends, probs = predict_windows(bundle, windows, batch_size, cancel)
+    window_cfg = bundle.window_config
+    total = 0
+    if progress is not None:
+        try:
+            duration = audio_info(path).duration_s
+            total = max(1, int(np.ceil(max(duration - window_cfg.window_s, 0.0) / window_cfg.hop_s)) + 1)
+        except AudioFileError:
+            pass  # decoding below raises the real error
+    tracker = ProgressTracker(progress, "predicting", total)
+    windows = iter_file_windows(path, bundle.sample_rate, window_cfg)
+    starts, ends, probs = predict_windows(bundle, windows, batch_size, cancel,
+                                          on_batch=lambda n: tracker.advance(n, message=Path(path).name))
     if len(probs) == 0:
         raise AudioFileError(path, "has no audio window to identify")
     return prediction_from_windows(bundle, str(path), starts, ends, probs, top_k)

@@ -198,3 +198,11 @@ def test_tflite_export_predicts_like_keras(good_bundle, tmp_path):
     interpreter.invoke()
     got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
     np.testing.assert_allclose(got, bundle.model.predict(images, verbose=0), atol=1e-5)
+
+
+def test_metrics_with_nan_and_numpy_values_are_written_as_strict_json(tmp_path):
+    metrics = {"history": [{"val_loss": float("nan"), "loss": np.float32(0.5)}], "rates": np.array([0.25, np.inf])}
+    path = write_bundle(tmp_path / "m", metrics=metrics)
+    text = (path / METRICS_FILE).read_text()
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in metrics.json")) == {
+        "history": [{"val_loss": None, "loss": 0.5}], "rates": [0.25, None]}

@@ -122,3 +122,12 @@ def test_build_timeline_merges_splits_and_respects_gaps():
     assert segs[0].p == pytest.approx(0.85)
     assert segs[-1].p == pytest.approx(0.55)
     assert build_timeline(np.zeros(0), np.zeros(0), np.zeros((0, 2)), labels, 0.5, 1.0) == []
+
+
+def test_predict_file_reports_progress_in_windows(pitch_bundle, tmp_path):
+    path = tmp_path / "long.wav"
+    sf.write(path, tone(TONES["high"], 20.0), SR)
+    reports = []
+    result = predict_file(pitch_bundle, path, batch_size=4, progress=reports.append)
+    assert result.windows == 19
+    assert reports[-1].stage == "predicting" and reports[-1].total == 19 and reports[-1].done == 19
