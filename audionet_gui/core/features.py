@@ -65,8 +65,41 @@ def feature_key(backbone: str, weights: Optional[str] = "imagenet", image_size=N
     return FeatureKey(backbone, wid, resolve_feature_layers(backbone, feature_layer), spec.preprocessing, size)
 
 
-def content_hash(item: ImageItem) -> str:
+class DerivedImage:
+    """An image made from another one on demand (e.g. an augmented copy), so thousands of variants need not sit
+    in memory. Its identity is the source's content hash plus ``transform_id``, which must name the transform
+    and all its parameters (seed included): equal ids promise equal pixels."""
+
+    def __init__(self, source: ImageItem, transform: Callable[[np.ndarray, str], np.ndarray], transform_id: str):
+        self.source = source
+        self.transform = transform
+        self.transform_id = transform_id
+        self._source_hash: Optional[str] = None
+
+    @property
+    def source_hash(self) -> str:
+        if self._source_hash is None:
+            self._source_hash = content_hash(self.source)
+        return self._source_hash
+
+    def content_id(self) -> str:
+        return hashlib.sha256(f"{self.source_hash}|{self.transform_id}".encode()).hexdigest()
+
+    def load(self, image_size: tuple[int, int]) -> np.ndarray:
+        return self.transform(prepare_image(self.source, image_size), self.source_hash)
+
+
+def load_image(item, image_size: tuple[int, int]) -> np.ndarray:
+    """An item (path, array or DerivedImage) as the (H, W, 3) uint8 array the network takes."""
+    if isinstance(item, DerivedImage):
+        return item.load(image_size)
+    return prepare_image(item, image_size)
+
+
+def content_hash(item) -> str:
     """sha256 of an image's content: a file's bytes, or an array's shape, dtype and bytes."""
+    if isinstance(item, DerivedImage):
+        return item.content_id()
     digest = hashlib.sha256()
     if isinstance(item, np.ndarray):
         arr = np.ascontiguousarray(item)
@@ -134,12 +167,14 @@ def _predictor_for(model, batch_size: int) -> Callable[[np.ndarray], np.ndarray]
 
 def extract_features(images: Sequence[ImageItem], key: FeatureKey, model, cache_dir: Optional[Union[str, Path]],
                      batch_size: int = 32, progress: Optional[ProgressCallback] = None,
-                     cancel: Optional[CancelToken] = None, stage: str = "features") -> np.ndarray:
+                     cancel: Optional[CancelToken] = None, stage: str = "features",
+                     stats: Optional[dict] = None) -> np.ndarray:
     """Features (N, D) float32 for images (paths to PNGs or RGB arrays), computed once and then read from cache.
 
     ``model`` is the feature extractor from ``build_feature_extractor`` for ``key`` (or any callable
     images (n, H, W, 3) -> (n, D)); it is only run on images missing from the cache. Progress counts images
     (cached ones included); cancel is checked between batches. ``cache_dir=None`` disables the cache.
+    ``stats``, when given, receives {"cached", "computed", "seconds"} (seconds spent computing).
     """
     cancel = ensure_token(cancel)
     n = len(images)
@@ -169,7 +204,7 @@ def extract_features(images: Sequence[ImageItem], key: FeatureKey, model, cache_
         for b in range(0, len(missing), batch_size):
             cancel.raise_if_cancelled()
             idx = missing[b:b + batch_size]
-            batch = np.stack([prepare_image(images[i], key.image_size) for i in idx])
+            batch = np.stack([load_image(images[i], key.image_size) for i in idx])
             feats = np.asarray(predict(batch), dtype=np.float32)
             for j, i in enumerate(idx):
                 out[i] = feats[j]
@@ -179,8 +214,12 @@ def extract_features(images: Sequence[ImageItem], key: FeatureKey, model, cache_
             rate = done / max(time.monotonic() - start, 1e-9)
             tracker.advance(len(idx), message=f"{rate:.1f} images/s", images_per_s=rate)
 
+    if stats is not None:
+        stats.update(cached=hits, computed=len(missing),
+                     seconds=(time.monotonic() - start) if missing else 0.0)
     if n == 0:
-        return np.zeros((0, 0), np.float32)
+        dim0 = int(model.output_shape[-1]) if hasattr(model, "output_shape") else 0
+        return np.zeros((0, dim0), np.float32)
     dims = {v.shape[0] for v in out}  # a stale entry of another width would have been refused above
     if len(dims) != 1:
         raise RuntimeError(f"inconsistent feature sizes {sorted(dims)} in cache {cache.root if cache else ''}")
