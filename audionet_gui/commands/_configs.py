@@ -41,6 +41,31 @@ def add_spectrogram_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--image-size", metavar="WxH", help="image size in pixels, e.g. 299x299 (default: the backbone's)")
 
 
+def add_augment_flags(parser: argparse.ArgumentParser, default_copies: int = 0) -> None:
+    g = parser.add_argument_group("augmentation (robustness to noise, level and timing)")
+    g.add_argument("--augment", type=int, default=default_copies, metavar="N",
+                   help=f"augmented copies of each training window: background noise at a random SNR, level "
+                        f"change, time shift, SpecAugment masks (default {default_copies}; 0 = off)")
+    g.add_argument("--noise-dir", type=Path, action="append", default=[], metavar="DIR",
+                   help="recordings of background noise to mix in (fan, traffic, rain, an empty room); "
+                        "repeatable. A _background_noise_ class folder is used too. Without any, coloured noise")
+    g.add_argument("--augment-seed", type=int, default=0, metavar="N")
+
+
+def augment_plan_from(args: argparse.Namespace):
+    from ..core.audio import is_audio_file
+    from ..core.convert import AugmentPlan
+
+    if not getattr(args, "augment", 0):
+        return None
+    noise = []
+    for d in getattr(args, "noise_dir", []) or []:
+        if not Path(d).is_dir():
+            raise ValueError(f"{d}: noise folder does not exist")
+        noise.extend(sorted(str(p) for p in Path(d).rglob("*") if p.is_file() and is_audio_file(p)))
+    return AugmentPlan(copies=int(args.augment), seed=int(args.augment_seed), noise_files=tuple(noise))
+
+
 def parse_image_size(text: str) -> tuple[int, int]:
     try:
         w, _, h = text.lower().partition("x")

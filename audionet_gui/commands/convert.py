@@ -9,7 +9,8 @@ from pathlib import Path
 from ..core.convert import convert_dataset
 from ..core.dataset import DatasetSpec, SplitConfig
 from ..core.errors import AudioNetError
-from ._configs import add_spectrogram_flags, add_window_flags, spectrogram_config_from, window_config_from
+from ._configs import (add_augment_flags, add_spectrogram_flags, add_window_flags, augment_plan_from,
+                       spectrogram_config_from, window_config_from)
 from ._term import TerminalProgress, fail, print_json
 
 
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=float, default=SplitConfig.val_fraction, metavar="F")
     p.add_argument("--test-fraction", type=float, default=SplitConfig.test_fraction, metavar="F")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_augment_flags(p)
     add_window_flags(p)
     add_spectrogram_flags(p)
     p.set_defaults(run=run)
@@ -34,12 +36,13 @@ def run(args: argparse.Namespace) -> int:
         win_cfg = window_config_from(args)
         spec_cfg = spectrogram_config_from(args)
         spec = DatasetSpec.from_root(args.data_dir, args.test_dir)
+        augment = augment_plan_from(args)
     except (ValueError, OSError, AudioNetError) as exc:
         return fail(str(exc))
     progress = TerminalProgress(quiet=args.json)
     try:
         summary = convert_dataset(spec, args.out, spec_cfg, win_cfg, progress=progress, workers=args.workers,
-                                  split_cfg=SplitConfig(args.val_fraction, args.test_fraction))
+                                  split_cfg=SplitConfig(args.val_fraction, args.test_fraction), augment=augment)
     except AudioNetError as exc:
         progress.close()
         return fail(str(exc), 1)
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         rate = summary.seconds_of_audio / summary.wall_seconds if summary.wall_seconds else 0.0
         print(f"converted {summary.files} files ({summary.cached} unchanged) into {summary.windows} windows, "
               f"{summary.seconds_of_audio:.1f} s of audio in {summary.wall_seconds:.1f} s ({rate:.0f}x real time)")
-        print("windows per split: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.splits.items())))
+        print("windows per split: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.splits.items()))
+              + (f" (+{summary.augmented_windows} augmented training copies)" if summary.augmented_windows else ""))
         print(f"workspace: {summary.workspace}")
     for f in summary.failed:
         print(f"skipped {f['path']}: {f['reason']}", file=sys.stderr)

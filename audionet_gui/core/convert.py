@@ -6,12 +6,19 @@ Workspace layout::
     WORKSPACE/manifest.csv            image,label,split,source,start_s,end_s  (image relative to WORKSPACE)
     WORKSPACE/cache/<config>/<hh>/<sha256>/w0000.png ...   one folder of window images per source content
     WORKSPACE/cache/<config>/<hh>/<sha256>.json            its record, written last: marks it complete
+    WORKSPACE/cache/<config>/<hh>/<sha256>.aug-<key>/...   augmented copies of its windows (and their record)
     WORKSPACE/hashes.json             path, size, mtime -> content hash, so unchanged files are not re-read
 
 A source is keyed by its content and by the window + spectrogram configuration, so re-running skips unchanged
 sources, a renamed file is not converted twice, and a settings change converts again next to the old images.
 Source files are only ever read. A cancelled run keeps what it finished; the manifest is replaced only by a
 completed run.
+
+Augmentation (``AugmentPlan``) makes robust models: each window also gets ``copies`` variants with background
+noise mixed in at a random SNR (the user's noise recordings, the dataset's ``_background_noise_`` class, or
+coloured noise), a level change, a time shift and SpecAugment masks. It happens here, on audio, because noise
+cannot be added to a finished image; the copies are cached like any image and listed in the manifest for
+training windows only (``augmented`` > 0), so validation and test measure real recordings.
 """
 
 from __future__ import annotations
@@ -25,10 +32,13 @@ import os
 import shutil
 import tempfile
 import time
+from functools import lru_cache
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
+
+import numpy as np
 
 from .dataset import DatasetSpec, SplitConfig, dataset_sources, plan_splits, time_split
 from .errors import AudioFileError, DatasetError
@@ -39,7 +49,9 @@ from .audio import iter_audio_blocks
 from .windows import WindowConfig, iter_windows
 
 WORKSPACE_FORMAT = 1
-MANIFEST_FIELDS = ("image", "label", "split", "source", "start_s", "end_s")
+MANIFEST_FIELDS = ("image", "label", "split", "source", "start_s", "end_s", "augmented")
+BACKGROUND_CLASS = "_background_noise_"  # Speech Commands' and Teachable Machine's name; also a noise source
+NOISE_BANK_SECONDS = 600.0  # of noise kept in each worker's memory (about 40 MB at 16 kHz)
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,24 @@ class ManifestRow:
     source: str     # absolute path of the source audio
     start_s: float
     end_s: float
+    augmented: int = 0  # 0 = the recording itself, k = its k-th augmented copy (training only)
+
+
+@dataclass(frozen=True)
+class AugmentPlan:
+    copies: int = 1
+    seed: int = 0
+    noise_files: tuple[str, ...] = ()   # background recordings to mix in (fan, traffic, rain, an empty room...)
+    use_background_class: bool = True   # the dataset's _background_noise_ files are noise sources too
+
+    def to_dict(self) -> dict:
+        return {"copies": self.copies, "seed": self.seed, "noise_files": list(self.noise_files),
+                "use_background_class": self.use_background_class}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AugmentPlan":
+        return cls(int(d.get("copies", 1)), int(d.get("seed", 0)), tuple(d.get("noise_files", ())),
+                   bool(d.get("use_background_class", True)))
 
 
 @dataclass
@@ -63,11 +93,13 @@ class ConvertSummary:
     workspace: str = ""
     splits: dict = field(default_factory=dict)        # split -> windows
     classes: dict = field(default_factory=dict)       # label -> {files, windows}
+    augmented_windows: int = 0                        # extra training images from augmentation
 
     def to_dict(self) -> dict:
         return {"files": self.files, "windows": self.windows, "seconds_of_audio": round(self.seconds_of_audio, 3),
                 "wall_seconds": round(self.wall_seconds, 3), "failed": self.failed, "cached": self.cached,
-                "workspace": self.workspace, "splits": self.splits, "classes": self.classes}
+                "workspace": self.workspace, "splits": self.splits, "classes": self.classes,
+                "augmented_windows": self.augmented_windows}
 
 
 def config_key(spectrogram_cfg: SpectrogramConfig, window_cfg: WindowConfig) -> str:
@@ -107,56 +139,114 @@ class _HashCache:
         atomic_write_json(self.path, self.entries)
 
 
-def convert_source(source: str, out_dir: str, spectrogram: dict, window: dict) -> dict:
-    """Convert one audio file into ``out_dir`` (a folder of window PNGs made under a temporary name and
-    renamed into place) and return its record. Runs in worker processes: plain arguments only."""
-    spec_cfg = SpectrogramConfig.from_dict(spectrogram)
-    win_cfg = WindowConfig.from_dict(window)
-    out = Path(out_dir)
+def _write_dir(out: Path, fill) -> None:
+    """Fill a new folder under a temporary name, then rename it into place (readers never see half of it)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
-        windows = []
-        samples_read = 0
-
-        def counted(blocks):
-            nonlocal samples_read
-            for block in blocks:
-                samples_read += block.size
-                yield block
-
-        blocks = counted(iter_audio_blocks(source, spec_cfg.sample_rate))
-        for w in iter_windows(blocks, spec_cfg.sample_rate, win_cfg, source=source):
-            name = f"w{len(windows):05d}.png"
-            (tmp / name).write_bytes(encode_indexed_png(spectrogram_indices(w.samples, spec_cfg), spec_cfg.colormap))
-            windows.append({"image": name, "start_s": round(w.start_s, 4), "end_s": round(w.end_s, 4)})
-        duration = samples_read / spec_cfg.sample_rate
+        fill(tmp)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"windows": windows, "duration_s": duration}
 
 
-def _convert_or_error(source: str, out_dir: str, spectrogram: dict, window: dict) -> tuple[str, dict]:
+@lru_cache(maxsize=4)
+def _noise_bank(files: tuple[str, ...], sample_rate: int) -> tuple:
+    from .audio import load_audio
+
+    bank, left = [], NOISE_BANK_SECONDS
+    for f in files:
+        if left <= 1.0:
+            break
+        try:
+            noise = load_audio(f, sample_rate, max_seconds=left)
+        except AudioFileError:
+            continue  # a bad noise file only means less variety
+        bank.append(noise)
+        left -= noise.size / sample_rate
+    return tuple(bank)
+
+
+def convert_source(source: str, out_dir: Optional[str], spectrogram: dict, window: dict,
+                   augment: Optional[dict] = None) -> dict:
+    """Convert one audio file: window PNGs into ``out_dir`` (None: originals are cached already) and, with
+    ``augment`` ({copies, seed, noise_files, key, out_dir}), augmented copies into ``augment["out_dir"]``.
+    Runs in worker processes: plain arguments only. Returns the record(s)."""
+    from .augment import AugmentConfig, augment_audio, spec_augment
+
+    spec_cfg = SpectrogramConfig.from_dict(spectrogram)
+    win_cfg = WindowConfig.from_dict(window)
+    sr = spec_cfg.sample_rate
+    originals: list[tuple[str, np.ndarray]] = []
+    copies: list[tuple[str, np.ndarray]] = []
+    windows = []
+    samples_read = 0
+
+    def counted(blocks):
+        nonlocal samples_read
+        for block in blocks:
+            samples_read += block.size
+            yield block
+
+    if augment:
+        aug_cfg = AugmentConfig()
+        bank = _noise_bank(tuple(augment["noise_files"]), sr)
+        source_seed = int(augment["digest"][:12], 16)
+    for i, w in enumerate(iter_windows(counted(iter_audio_blocks(source, sr)), sr, win_cfg, source=source)):
+        name = f"w{i:05d}"
+        windows.append({"image": f"{name}.png", "start_s": round(w.start_s, 4), "end_s": round(w.end_s, 4)})
+        if out_dir is not None:
+            originals.append((f"{name}.png", spectrogram_indices(w.samples, spec_cfg)))
+        for k in range(1, augment["copies"] + 1 if augment else 1):
+            rng = np.random.default_rng([augment["seed"], source_seed, i, k])
+            noisy = augment_audio(w.samples, sr, rng, aug_cfg, bank)
+            idx = spectrogram_indices(noisy, spec_cfg)
+            # masks painted with index 0: the colour of silence at the bottom of the dB range
+            idx = spec_augment(idx[..., None], rng, aug_cfg.time_masks, aug_cfg.freq_masks, aug_cfg.max_time_mask,
+                               aug_cfg.max_freq_mask, fill=np.zeros(1, np.uint8))[..., 0]
+            copies.append((f"{name}_a{k}.png", idx))
+
+    def writer(images):
+        def fill(folder: Path) -> None:
+            for fname, idx in images:
+                (folder / fname).write_bytes(encode_indexed_png(idx, spec_cfg.colormap))
+        return fill
+
+    if out_dir is not None:
+        _write_dir(Path(out_dir), writer(originals))
+    record = {"windows": windows, "duration_s": samples_read / sr}
+    if augment:
+        _write_dir(Path(augment["out_dir"]), writer(copies))
+        record["augmented"] = {"copies": augment["copies"],
+                               "images": [[f"{Path(w['image']).stem}_a{k}.png" for k in range(1, augment["copies"] + 1)]
+                                          for w in windows]}
+    return record
+
+
+def _convert_or_error(source: str, out_dir: Optional[str], spectrogram: dict, window: dict,
+                      augment: Optional[dict] = None) -> tuple[str, dict]:
     try:
-        return "ok", convert_source(source, out_dir, spectrogram, window)
+        return "ok", convert_source(source, out_dir, spectrogram, window, augment)
     except AudioFileError as exc:
         return "error", {"path": exc.path, "reason": exc.reason}
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the job
         return "error", {"path": source, "reason": f"could not be converted ({type(exc).__name__}: {exc})"}
 
 
-def _record_complete(record_path: Path, images_dir: Path) -> Optional[dict]:
+def _record_complete(record_path: Path, images_dir: Path, kind: str) -> Optional[dict]:
+    """The record of a cached conversion when it and all its images exist, else None (convert again)."""
     try:
         record = json.loads(record_path.read_text())
-    except (OSError, ValueError):
+        if kind == "windows":
+            names = [w["image"] for w in record["windows"]]
+        else:
+            names = [n for per_window in record["images"] for n in per_window]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if all((images_dir / w["image"]).exists() for w in record.get("windows", [])):
-        return record
-    return None
+    return record if all((images_dir / n).exists() for n in names) else None
 
 
 def default_workers() -> int:
@@ -166,7 +256,7 @@ def default_workers() -> int:
 def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: SpectrogramConfig = SpectrogramConfig(),
                     window_cfg: WindowConfig = WindowConfig(), progress: Optional[ProgressCallback] = None,
                     cancel: Optional[CancelToken] = None, workers: Optional[int] = None,
-                    split_cfg: SplitConfig = SplitConfig()) -> ConvertSummary:
+                    split_cfg: SplitConfig = SplitConfig(), augment: Optional[AugmentPlan] = None) -> ConvertSummary:
     """Convert every source of ``spec`` into ``workspace``; bad files are listed in ``failed`` and skipped."""
     cancel = ensure_token(cancel)
     started = time.monotonic()
@@ -175,92 +265,148 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
     sources = dataset_sources(spec)
     if not sources:
         raise DatasetError("no audio files found in the dataset's folders")
+    if augment is not None and augment.copies < 1:
+        augment = None
     key = config_key(spectrogram_cfg, window_cfg)
     cache_root = workspace / "cache" / key
     hashes = _HashCache(workspace / "hashes.json")
     summary = ConvertSummary(workspace=str(workspace))
     tracker = ProgressTracker(progress, "converting", len(sources))
 
-    records: dict[Path, tuple[str, dict]] = {}   # source -> (images dir relative to workspace, record)
-    todo: list[tuple[Path, Path, Path]] = []      # (source, images dir, record path)
+    digests: dict[Path, str] = {}
     for s in sources:
         cancel.raise_if_cancelled()
         try:
-            digest = hashes.digest(s.path)
+            digests[s.path] = hashes.digest(s.path)
         except OSError as exc:
             summary.failed.append({"path": str(s.path), "reason": f"cannot read file ({exc.strerror or exc})"})
             tracker.advance(message=s.path.name)
-            continue
-        images_dir = cache_root / digest[:2] / digest
-        record_path = images_dir.with_suffix(".json")
-        record = _record_complete(record_path, images_dir)
-        if record is not None:
-            records[s.path] = (images_dir.relative_to(workspace).as_posix(), record)
-            summary.cached += 1
-            tracker.advance(message=s.path.name)
-        else:
-            todo.append((s.path, images_dir, record_path))
+    aug_key, noise_files = None, ()
+    if augment is not None:
+        noise_files = tuple(str(Path(f).absolute()) for f in augment.noise_files)
+        if augment.use_background_class:
+            noise_files += tuple(str(s.path) for s in sources if s.label == BACKGROUND_CLASS and s.path in digests)
+        noise_ids = sorted(hashes.digest(Path(f)) if Path(f).is_file() else f for f in noise_files)
+        aug_key = hashlib.sha256(json.dumps([augment.copies, augment.seed, noise_ids, _augment_params()],
+                                            sort_keys=True).encode()).hexdigest()[:12]
     hashes.save()
 
-    def finish(source: Path, images_dir: Path, record_path: Path, status: str, payload: dict) -> None:
-        if status == "ok":
-            atomic_write_json(record_path, payload)
-            records[source] = (images_dir.relative_to(workspace).as_posix(), payload)
-        else:
-            summary.failed.append(payload)
-        tracker.advance(message=source.name)
+    # source -> (originals dir, original record, augmented dir, augmented record), dirs relative to workspace
+    records: dict[Path, tuple[str, dict, Optional[str], Optional[dict]]] = {}
+    todo: list[tuple[Path, Optional[Path], Optional[dict]]] = []
+    jobs: dict[Path, tuple[Path, Optional[Path]]] = {}
+    for s in sources:
+        if s.path not in digests:
+            continue
+        digest = digests[s.path]
+        images_dir = cache_root / digest[:2] / digest
+        aug_dir = images_dir.with_name(f"{digest}.aug-{aug_key}") if aug_key else None
+        record = _record_complete(images_dir.with_name(f"{digest}.json"), images_dir, "windows")
+        aug_record = _record_complete(aug_dir.with_name(aug_dir.name + ".json"), aug_dir, "augmented") \
+            if aug_dir else None
+        jobs[s.path] = (images_dir, aug_dir)
+        if record is not None and (aug_dir is None or aug_record is not None):
+            records[s.path] = (_rel(images_dir, workspace), record, _rel(aug_dir, workspace), aug_record)
+            summary.cached += 1
+            tracker.advance(message=s.path.name)
+            continue
+        aug_job = None
+        if aug_dir is not None and aug_record is None:
+            aug_job = {"copies": augment.copies, "seed": augment.seed, "noise_files": list(noise_files),
+                       "digest": digest, "out_dir": str(aug_dir)}
+        todo.append((s.path, images_dir if record is None else None, aug_job))
 
-    args = lambda src, d: (str(src), str(d), spectrogram_cfg.to_dict(), window_cfg.to_dict())  # noqa: E731
+    def finish(source: Path, images_dir: Optional[Path], aug_job: Optional[dict], status: str, payload: dict) -> None:
+        tracker.advance(message=source.name)
+        if status != "ok":
+            summary.failed.append(payload)
+            return
+        base_dir, aug_dir = jobs[source]
+        digest = base_dir.name
+        record = {"windows": payload["windows"], "duration_s": payload["duration_s"]}
+        if images_dir is not None:
+            atomic_write_json(base_dir.with_name(f"{digest}.json"), record)
+        aug_record = None
+        if aug_dir is not None:
+            aug_record = payload.get("augmented") or _record_complete(
+                aug_dir.with_name(aug_dir.name + ".json"), aug_dir, "augmented")
+            if aug_job is not None:
+                atomic_write_json(aug_dir.with_name(aug_dir.name + ".json"), aug_record)
+        records[source] = (_rel(base_dir, workspace), record, _rel(aug_dir, workspace), aug_record)
+
+    args = lambda src, d, aug: (str(src), str(d) if d else None, spectrogram_cfg.to_dict(),  # noqa: E731
+                                window_cfg.to_dict(), aug)
     n_workers = min(workers or default_workers(), len(todo))
     if n_workers <= 1 or len(todo) < 4:
-        for src, d, rec in todo:
+        for src, d, aug in todo:
             cancel.raise_if_cancelled()
-            finish(src, d, rec, *_convert_or_error(*args(src, d)))
+            finish(src, d, aug, *_convert_or_error(*args(src, d, aug)))
     else:
         _convert_parallel(todo, args, finish, n_workers, cancel)
 
-    # Manifest: splits are decided here, not cached with the images, so split settings cost no reconversion.
-    durations = {src: rec["duration_s"] for src, (_, rec) in records.items()}
-    plan = plan_splits(sources, durations, window_cfg.window_s, split_cfg, spec.test_dir is not None)
-    rows: list[ManifestRow] = []
-    for s in sources:
-        if s.path not in records:
-            continue
-        rel_dir, record = records[s.path]
-        file_split = plan[s.path]
-        label_stats = summary.classes.setdefault(s.label, {"files": 0, "windows": 0})
-        label_stats["files"] += 1
-        summary.files += 1
-        summary.seconds_of_audio += record["duration_s"]
-        for w in record["windows"]:
-            split = file_split if file_split != "time" else time_split(
-                w["start_s"], w["end_s"], record["duration_s"], split_cfg, spec.test_dir is not None)
-            if split is None:
-                continue
-            rows.append(ManifestRow(f"{rel_dir}/{w['image']}", s.label, split, str(s.path), w["start_s"], w["end_s"]))
-            label_stats["windows"] += 1
-            summary.splits[split] = summary.splits.get(split, 0) + 1
-    summary.windows = len(rows)
+    rows = _manifest_rows(sources, records, plan_splits(
+        sources, {src: r[1]["duration_s"] for src, r in records.items()}, window_cfg.window_s, split_cfg,
+        spec.test_dir is not None), split_cfg, spec.test_dir is not None, summary)
     write_manifest(workspace, rows)
     atomic_write_json(workspace / "workspace.json", {
         "format_version": WORKSPACE_FORMAT, "labels": spec.labels, "spectrogram": spectrogram_cfg.to_dict(),
         "window": window_cfg.to_dict(), "split": split_cfg.to_dict(), "dataset": spec.to_dict(),
-        "config_key": key, "failed": summary.failed})
+        "augment": augment.to_dict() if augment else None, "config_key": key, "failed": summary.failed})
     summary.wall_seconds = time.monotonic() - started
     tracker.emit(force=True, message="done")
     return summary
 
 
-def _convert_batch(jobs: list[tuple[str, str, dict, dict]]) -> list[tuple[str, dict]]:
+def _augment_params() -> dict:
+    from .augment import AugmentConfig
+
+    return AugmentConfig().to_dict()
+
+
+def _rel(path: Optional[Path], workspace: Path) -> Optional[str]:
+    return path.relative_to(workspace).as_posix() if path is not None else None
+
+
+def _manifest_rows(sources, records, plan, split_cfg: SplitConfig, has_test_dir: bool,
+                   summary: ConvertSummary) -> list[ManifestRow]:
+    """Splits are decided here, not cached with the images, so split settings cost no reconversion."""
+    rows: list[ManifestRow] = []
+    for s in sources:
+        if s.path not in records:
+            continue
+        rel_dir, record, aug_dir, aug_record = records[s.path]
+        file_split = plan[s.path]
+        label_stats = summary.classes.setdefault(s.label, {"files": 0, "windows": 0})
+        label_stats["files"] += 1
+        summary.files += 1
+        summary.seconds_of_audio += record["duration_s"]
+        for i, w in enumerate(record["windows"]):
+            split = file_split if file_split != "time" else time_split(
+                w["start_s"], w["end_s"], record["duration_s"], split_cfg, has_test_dir)
+            if split is None:
+                continue
+            rows.append(ManifestRow(f"{rel_dir}/{w['image']}", s.label, split, str(s.path), w["start_s"], w["end_s"]))
+            label_stats["windows"] += 1
+            summary.windows += 1
+            summary.splits[split] = summary.splits.get(split, 0) + 1
+            if split == "train" and aug_record:
+                for k, name in enumerate(aug_record["images"][i], start=1):
+                    rows.append(ManifestRow(f"{aug_dir}/{name}", s.label, split, str(s.path), w["start_s"],
+                                            w["end_s"], k))
+                    summary.augmented_windows += 1
+    return rows
+
+
+def _convert_batch(jobs: list[tuple]) -> list[tuple[str, dict]]:
     return [_convert_or_error(*job) for job in jobs]
 
 
 BATCH_BYTES = 4 << 20  # short clips travel to the workers in batches: one round trip per few MB of audio
 
 
-def _batches(todo: list[tuple[Path, Path, Path]], n_workers: int) -> list[list[tuple[Path, Path, Path]]]:
+def _batches(todo: list[tuple], n_workers: int) -> list[list[tuple]]:
     # small enough that every worker gets several batches (even load, prompt progress and cancel)
-    limit = min(BATCH_BYTES, max(1, sum(_size(src) for src, _, _ in todo) // (n_workers * 8)))
+    limit = min(BATCH_BYTES, max(1, sum(_size(item[0]) for item in todo) // (n_workers * 8)))
     batches, current, size = [], [], 0
     for item in todo:
         current.append(item)
@@ -283,19 +429,19 @@ def _size(path: Path) -> int:
 def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -> None:
     # spawn, not fork: the GUI calls this from a thread of a Qt process, where fork is unsafe.
     ctx = multiprocessing.get_context("spawn")
-    pending: dict[Future, list[tuple[Path, Path, Path]]] = {}
+    pending: dict[Future, list[tuple]] = {}
     queue = list(reversed(_batches(todo, n_workers)))
     with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
         try:
             while queue or pending:
                 while queue and len(pending) < n_workers * 2:
                     batch = queue.pop()
-                    pending[pool.submit(_convert_batch, [args(src, d) for src, d, _ in batch])] = batch
+                    pending[pool.submit(_convert_batch, [args(*item) for item in batch])] = batch
                 done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:
                     batch = pending.pop(fut)
-                    for (src, d, rec), result in zip(batch, fut.result()):
-                        finish(src, d, rec, *result)
+                    for item, result in zip(batch, fut.result()):
+                        finish(*item, *result)
                 cancel.raise_if_cancelled()
         except BaseException:
             for fut in pending:
@@ -309,7 +455,7 @@ def write_manifest(workspace: Path, rows: list[ManifestRow]) -> None:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(MANIFEST_FIELDS)
     for r in rows:
-        writer.writerow([r.image, r.label, r.split, r.source, f"{r.start_s:.4f}", f"{r.end_s:.4f}"])
+        writer.writerow([r.image, r.label, r.split, r.source, f"{r.start_s:.4f}", f"{r.end_s:.4f}", r.augmented])
     atomic_write_text(Path(workspace) / "manifest.csv", buf.getvalue())
 
 
@@ -317,8 +463,8 @@ def load_manifest(workspace: Path | str) -> list[ManifestRow]:
     path = Path(workspace) / "manifest.csv"
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            return [ManifestRow(r["image"], r["label"], r["split"], r["source"], float(r["start_s"]), float(r["end_s"]))
-                    for r in csv.DictReader(fh)]
+            return [ManifestRow(r["image"], r["label"], r["split"], r["source"], float(r["start_s"]), float(r["end_s"]),
+                                int(r.get("augmented") or 0)) for r in csv.DictReader(fh)]
     except FileNotFoundError as exc:
         raise DatasetError(f"{path}: no manifest; convert the dataset first") from exc
     except (KeyError, ValueError) as exc:
@@ -335,5 +481,5 @@ def load_workspace_info(workspace: Path | str) -> dict:
         raise DatasetError(f"{path}: damaged workspace file ({exc})") from exc
 
 
-__all__ = ["ConvertSummary", "ManifestRow", "convert_dataset", "convert_source", "load_manifest",
+__all__ = ["AugmentPlan", "ConvertSummary", "ManifestRow", "convert_dataset", "convert_source", "load_manifest",
            "load_workspace_info", "write_manifest", "config_key", "Cancelled"]

@@ -73,3 +73,13 @@ def test_console_script_runs_end_to_end(data, tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"] == 6
+
+
+def test_convert_with_augmentation_and_a_noise_folder(data, tmp_path, capsys):
+    write(tmp_path / "noise" / "rain.wav", tone(3000, 3.0, amp=0.2))
+    assert main(["convert", str(data), "--out", str(tmp_path / "ws"), "--json", "--image-size", "48x48",
+                 "--augment", "2", "--noise-dir", str(tmp_path / "noise"), "--workers", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["augmented_windows"] == 2 * out["splits"].get("train", 0) > 0
+    assert main(["convert", str(data), "--out", str(tmp_path / "ws"), "--augment", "1",
+                 "--noise-dir", str(tmp_path / "nowhere")]) == 2

@@ -110,3 +110,44 @@ def test_progress_reports_every_file(data, tmp_path):
     convert_dataset(DatasetSpec.from_root(data), tmp_path / "ws", SMALL, progress=seen.append, workers=1)
     assert seen[-1].done == seen[-1].total == 12
     assert all(p.stage == "converting" for p in seen)
+
+
+def test_augmented_copies_are_training_only_noisy_and_cached(data, tmp_path):
+    from audionet_gui.core.convert import AugmentPlan
+
+    noise_dir = tmp_path / "noise"
+    write(noise_dir / "fan.wav", noise(5.0, amp=0.3, seed=9))
+    plan = AugmentPlan(copies=2, seed=1, noise_files=(str(noise_dir / "fan.wav"),))
+    spec = DatasetSpec.from_root(data)
+    summary = convert_dataset(spec, tmp_path / "ws", SMALL, workers=1, augment=plan)
+    rows = load_manifest(tmp_path / "ws")
+    originals = [r for r in rows if r.augmented == 0]
+    copies = [r for r in rows if r.augmented > 0]
+    train = [r for r in originals if r.split == "train"]
+    assert summary.windows == len(originals) == 24
+    assert len(copies) == summary.augmented_windows == 2 * len(train) > 0
+    assert {r.split for r in copies} == {"train"}  # validation and test measure real recordings only
+    # a copy shows the same window, but not the same image
+    first = train[0]
+    twin = [r for r in copies if r.source == first.source and r.start_s == first.start_s]
+    assert len(twin) == 2
+    a, b = load_png(tmp_path / "ws" / first.image), load_png(tmp_path / "ws" / twin[0].image)
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    # re-running converts nothing; changing the plan converts only the copies
+    again = convert_dataset(spec, tmp_path / "ws", SMALL, workers=1, augment=plan)
+    assert again.cached == 12 and again.augmented_windows == summary.augmented_windows
+    third = convert_dataset(spec, tmp_path / "ws", SMALL, workers=1, augment=AugmentPlan(copies=1, seed=1))
+    assert third.cached == 0 and third.augmented_windows == len(train)
+    assert load_png(tmp_path / "ws" / first.image).tobytes() == a.tobytes()
+
+
+def test_augmentation_is_repeatable(data, tmp_path):
+    from audionet_gui.core.convert import AugmentPlan
+
+    spec = DatasetSpec.from_root(data)
+    convert_dataset(spec, tmp_path / "a", SMALL, workers=1, augment=AugmentPlan(copies=1, seed=3))
+    convert_dataset(spec, tmp_path / "b", SMALL, workers=2, augment=AugmentPlan(copies=1, seed=3))
+    ra = [r for r in load_manifest(tmp_path / "a") if r.augmented]
+    rb = [r for r in load_manifest(tmp_path / "b") if r.augmented]
+    assert [r.image for r in ra] == [r.image for r in rb]
+    assert (tmp_path / "a" / ra[0].image).read_bytes() == (tmp_path / "b" / rb[0].image).read_bytes()
