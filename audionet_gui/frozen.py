@@ -1,0 +1,77 @@
+"""Entry point of the PyInstaller bundle (build.spec): one executable, the app or the CLI.
+
+    AudioNetStudio [--demo] [--self-test] ...    the desktop app (audionet_gui.__main__)
+    AudioNetStudio --cli COMMAND ...             the headless CLI (audionet_gui.cli); the bundle's ``audionet``
+                                                 wrapper runs this (an executable named audionet would too)
+
+In a bundle the data files live in ``sys._MEIPASS`` (the ``_internal`` folder), which moves with the bundle
+wherever it is unpacked; ``AUDIONET_RESOURCES`` is pointed there so ``audionet_gui.resources`` finds them.
+``--self-test`` also runs the tiny convert/train/identify pipeline of ``audionet_gui.selftest`` unless the
+app's own self-test already does.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+CLI_NAMES = ("audionet", "audionet.exe")
+
+
+def bundle_dir() -> Optional[Path]:
+    """The folder holding the bundled files (``_internal``), or None when not running frozen."""
+    base = getattr(sys, "_MEIPASS", None)
+    return Path(base) if base and getattr(sys, "frozen", False) else None
+
+
+def point_at_bundled_resources() -> None:
+    """Set ``AUDIONET_RESOURCES`` to the bundled ``resources/`` (a value the user set wins)."""
+    base = bundle_dir()
+    if base is not None and (base / "resources").is_dir():
+        os.environ.setdefault("AUDIONET_RESOURCES", str(base / "resources"))
+
+
+def wants_cli(argv0: str, args: list[str]) -> bool:
+    return Path(argv0).name.lower() in CLI_NAMES or (bool(args) and args[0] == "--cli")
+
+
+def _app_self_test_runs_pipeline(gui_main) -> bool:
+    """True once ``audionet_gui.__main__.self_test`` calls ``run_pipeline_check`` itself (no double run)."""
+    code = getattr(getattr(gui_main, "self_test", None), "__code__", None)
+    return code is not None and "run_pipeline_check" in (code.co_names + code.co_varnames)
+
+
+def run_gui(args: list[str]) -> int:
+    from audionet_gui import __main__ as gui_main
+
+    code = gui_main.main(args)
+    if "--self-test" in args and code == 0 and not _app_self_test_runs_pipeline(gui_main):
+        from audionet_gui import selftest
+
+        code = selftest.main()
+    return code
+
+
+def run_cli(args: list[str]) -> int:
+    from audionet_gui import cli
+
+    return cli.main(args)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    point_at_bundled_resources()
+    args = argv[1:]
+    if wants_cli(argv[0], args):
+        return run_cli(args[1:] if args and args[0] == "--cli" else args)
+    return run_gui(args)
+
+
+if __name__ == "__main__":
+    # Conversion uses "spawn" worker processes: in a bundle each worker re-runs this executable, and
+    # freeze_support() turns that run into a worker before anything else happens.
+    multiprocessing.freeze_support()
+    sys.exit(main())
