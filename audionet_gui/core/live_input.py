@@ -178,11 +178,12 @@ class MicrophoneSource(PushSource):
 
     def __init__(self, device: DeviceChoice = None, sample_rate: int = 16000, buffer_s: float = 30.0,
                  block_s: float = 0.02, stall_timeout_s: float = 2.0, retry_s: float = 1.0,
-                 on_event: Optional[EventCallback] = None):
+                 first_data_timeout_s: float = 5.0, on_event: Optional[EventCallback] = None):
         super().__init__(in_rate=sample_rate, sample_rate=sample_rate, buffer_s=buffer_s)
         self.choice = device
         self.block_s = block_s
         self.stall_timeout_s = stall_timeout_s
+        self.first_data_timeout_s = first_data_timeout_s
         self.retry_s = retry_s
         self.on_event = on_event
         self.device: Optional[InputDevice] = None
@@ -281,9 +282,14 @@ class MicrophoneSource(PushSource):
             return f"the input stream failed ({exc})"
         if not active:
             return "the input stream stopped"
-        last = self.ring.last_stamp or self._opened_at
-        if now - max(last, self._opened_at) > self.stall_timeout_s:
-            return f"no audio from the device for {self.stall_timeout_s:g} s"
+        last = self.ring.last_stamp
+        if last is None or last < self._opened_at:
+            # a stream's first data can take a second or more (a sound server waking up): more patience
+            limit, since = max(self.stall_timeout_s, self.first_data_timeout_s), self._opened_at
+        else:
+            limit, since = self.stall_timeout_s, last
+        if now - since > limit:
+            return f"no audio from the device for {limit:g} s"
         return None
 
     def _lose(self, problem: str, now: float) -> None:

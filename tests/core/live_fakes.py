@@ -135,3 +135,45 @@ def play(path, device: str = "vspeaker") -> subprocess.Popen:
     """Speak ``path`` into the virtual microphone, in real time, in the background."""
     return subprocess.Popen(["paplay", f"--device={device}", str(path)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
+
+
+class PrivatePulse:
+    """A PulseAudio daemon of one's own (its own XDG_RUNTIME_DIR), to kill and restart without disturbing the
+    shared virtual microphone: the same null sink + remapped source as scripts/virtual_mic.sh."""
+
+    def __init__(self):
+        import shutil
+        import tempfile
+
+        if shutil.which("pulseaudio") is None:
+            pytest.skip("pulseaudio is not installed")
+        self.runtime_dir = tempfile.mkdtemp(prefix="an-pulse-", dir="/tmp")  # short: unix socket path limit
+        os.chmod(self.runtime_dir, 0o700)
+        self.env = dict(os.environ, XDG_RUNTIME_DIR=self.runtime_dir)
+        self.env.pop("PULSE_SERVER", None)
+
+    def start(self) -> None:
+        subprocess.run(
+            ["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n", "--log-target=stderr",
+             "--load=module-native-protocol-unix",
+             "--load=module-null-sink sink_name=vspeaker rate=44100",
+             "--load=module-remap-source source_name=vmic master=vspeaker.monitor channels=1"],
+            env=self.env, capture_output=True, timeout=20)
+        for _ in range(100):
+            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode == 0:
+                break
+            import time
+
+            time.sleep(0.05)
+        else:
+            pytest.skip("could not start a private PulseAudio daemon")
+        subprocess.run(["pactl", "set-default-source", "vmic"], env=self.env, capture_output=True)
+
+    def kill(self) -> None:
+        subprocess.run(["pulseaudio", "--kill"], env=self.env, capture_output=True, timeout=20)
+
+    def close(self) -> None:
+        import shutil
+
+        self.kill()
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)

@@ -115,3 +115,36 @@ def test_record_into_class_captures_what_is_spoken(tmp_path):
     spectrum = np.abs(np.fft.rfft(data))
     assert abs(np.argmax(spectrum) * sr / data.size - LOW_HZ) < 5
     assert np.sqrt(np.mean(data ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.1)
+
+
+def test_a_sound_server_that_dies_mid_stream_is_reported_and_recovered(monkeypatch):
+    from .live_fakes import PrivatePulse
+
+    pulse = PrivatePulse()
+    pulse.start()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", pulse.runtime_dir)  # PortAudio's ALSA-pulse plugin connects on open
+    events = []
+    source = MicrophoneSource(None, sample_rate=16000, retry_s=0.2, on_event=lambda k, m: events.append((k, m)))
+
+    def read_for(seconds):
+        n, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
+            n += source.read().samples.size  # read() is also the watchdog
+            time.sleep(0.02)
+        return n
+
+    try:
+        source.start()
+        _wait_for(lambda: read_for(0.1) > 0, timeout=10)  # a first stream takes about a second to flow
+        pulse.kill()  # the device disappears
+        read_for(1.0)
+        assert events and events[0][0] == "error" and "lost" in events[0][1]
+        assert not source.running
+        pulse.start()  # and comes back
+        _wait_for(lambda: read_for(0.1) >= 0 and source.running, timeout=10)
+        assert events[-1][0] == "recovered"
+        _wait_for(lambda: read_for(0.1) > 0, timeout=10)  # audio flows again
+        assert read_for(1.0) > 8000
+    finally:
+        source.stop()
+        pulse.close()
