@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from ..core.backbones import BACKBONES, DEFAULT_BACKBONE
+from ..core.dataset import SplitConfig
 from ._configs import (add_spectrogram_flags, add_window_flags, parse_image_size, spectrogram_config_from,
                        window_config_from)
 from ._term import TerminalProgress, fail, print_json
@@ -46,6 +47,11 @@ def register(subparsers) -> None:
     p.add_argument("--no-augment", action="store_true", help="train without noise/shift/mask augmentation")
     p.add_argument("--test-dir", default=None, metavar="DIR",
                    help="folder of class subfolders to test on (instead of the hash test split of DATA_DIR)")
+    p.add_argument("--val-fraction", type=float, default=SplitConfig.val_fraction, metavar="F",
+                   help=f"share of each class's files for validation (default {SplitConfig.val_fraction})")
+    p.add_argument("--test-fraction", type=float, default=SplitConfig.test_fraction, metavar="F",
+                   help=f"share of each class's files for testing (default {SplitConfig.test_fraction}; "
+                        "ignored with --test-dir)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (same seed, same model)")
     p.add_argument("--workspace", default=None, metavar="DIR",
                    help="where window images are kept (default: a per-dataset folder in the user cache)")
@@ -86,7 +92,8 @@ def run(args) -> int:
     try:
         report = train_from_folders(args.data_dir, args.out, spectrogram, window, train_cfg,
                                     test_dir=args.test_dir, workspace=args.workspace,
-                                    feature_cache=args.cache_dir, progress=progress)
+                                    feature_cache=args.cache_dir,
+                                    split_cfg=SplitConfig(args.val_fraction, args.test_fraction), progress=progress)
     except (AudioNetError, ValueError) as exc:
         progress.close()
         return fail(str(exc), status=1)

@@ -131,12 +131,14 @@ def train_from_folders(
     test_dir: Optional[PathLike] = None,
     workspace: Optional[PathLike] = None,
     feature_cache: Optional[PathLike] = None,
+    split_cfg=None,
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[CancelToken] = None,
 ) -> TrainReport:
     """Train a model from a dataset and write its bundle to ``out_dir``.
 
-    ``data`` is a folder of class subfolders or a ``DatasetSpec``. The image size is a model setting:
+    ``data`` is a folder of class subfolders or a ``DatasetSpec``; ``split_cfg`` (a ``SplitConfig``) sets the
+    validation/test fractions of the split by source file. The image size is a model setting:
     ``train_cfg.image_size`` when given, else the backbone's default; the spectrogram config's own size is
     replaced by it, so images are made at the size the network takes (no resizing anywhere).
     Progress stages: "converting", "features", "training" (and "fine_tuning"), "evaluating", "saving".
@@ -179,8 +181,9 @@ def train_from_folders(
     warnings: list[str] = []
 
     t0 = time.monotonic()
+    extra = {"split_cfg": split_cfg} if split_cfg is not None else {}
     summary = convert_dataset(spec, workspace, spectrogram_cfg, window_cfg, progress=_restage(progress, "converting"),
-                              cancel=cancel)
+                              cancel=cancel, **extra)
     timings["convert_s"] = time.monotonic() - t0
     cancel.raise_if_cancelled()
     rows = load_manifest(workspace)
