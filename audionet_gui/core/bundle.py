@@ -167,10 +167,7 @@ def save_bundle(
     if n_out is not None and n_out != len(labels):
         raise BundleError(f"{out_dir}: the model has {n_out} outputs but there are {len(labels)} labels")
 
-    if out_dir.exists() and not (out_dir / VERSION_FILE).is_file() and (
-            not out_dir.is_dir() or any(out_dir.iterdir())):
-        # Never swap away a folder that is not ours (a typo like --out ~/Documents must not delete it).
-        raise BundleError(f"{out_dir}: exists and is not a model folder; choose a new or empty folder")
+    check_bundle_target(out_dir)
 
     tracker = ProgressTracker(progress, "saving", total=5)
     cancel.raise_if_cancelled()
@@ -193,6 +190,15 @@ def save_bundle(
         cancel.raise_if_cancelled()
         tracker.advance(message="done", force=True)
     return out_dir
+
+
+def check_bundle_target(out_dir: PathLike) -> None:
+    """Refuse a destination that exists and is not a model folder: saving replaces the folder whole, and a typo
+    like ``--out ~/Documents`` must never delete it. Call it before a long job that ends in ``save_bundle``."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not (out_dir / VERSION_FILE).is_file() and (
+            not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise BundleError(f"{out_dir}: exists and is not a model folder; choose a new or empty folder")
 
 
 def _output_size(model: Any) -> Optional[int]:

@@ -28,7 +28,7 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from .bundle import ModelBundle, load_bundle, make_config, save_bundle
+from .bundle import ModelBundle, check_bundle_target, load_bundle, make_config, save_bundle
 from .errors import AudioFileError, DatasetError
 from .evaluation import calibrate_unknown_threshold, evaluate_predictions, render_confusion_png
 from .jobs import CancelToken, Progress, ProgressCallback, ProgressTracker, ensure_token, no_progress
@@ -165,6 +165,7 @@ def train_from_folders(
             spec = dataclasses.replace(spec, test_dir=Path(test_dir))
     else:
         spec = DatasetSpec.from_root(Path(data), test_dir=test_dir)
+    check_bundle_target(out_dir)  # before minutes of work, not after
     labels = spec.labels
     if len(labels) < 2:
         raise DatasetError(f"at least two classes are needed to train, found {len(labels)}: {labels}")

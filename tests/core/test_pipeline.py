@@ -136,3 +136,16 @@ def test_train_small_cnn_end_to_end(tones, tmp_path):
     # the bundle gives the same answer as the evaluation inside training did
     again = evaluate_folder(bundle, tones)
     assert again["accuracy"] >= 0.8
+
+
+def test_train_refuses_a_foreign_out_folder_before_any_work(tones, tmp_path):
+    from audionet_gui.core.errors import BundleError
+
+    precious = tmp_path / "Documents"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(BundleError, match="not a model folder"):
+        train_from_folders(tones, precious, SPEC, WINDOW, TrainConfig(backbone="small_cnn", weights="none"),
+                           workspace=tmp_path / "ws", feature_cache=tmp_path / "fc")
+    assert not (tmp_path / "ws").exists()
+    assert (precious / "notes.txt").read_text() == "keep me"
