@@ -1,0 +1,478 @@
+"""The spectrogram inspector: waveform and spectrogram of one file with linked zoom/pan and a hover readout,
+live spectrogram settings, the exact image the CNN sees for a selected window, playback with a playhead,
+and PNG/CSV export.
+
+It shows state and sends requests: decoding and spectrograms run in ``InspectWorker`` (newest request
+wins), values, windows and exports come from ``core.inspection``, sound from ``core.playback``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from ..core.inspection import (FileInspection, Readout, SpectrogramDisplay, export_image_png, export_values_csv,
+                               inspect_file, spectrogram_display, window_at, window_image, window_starting_at,
+                               with_windows)
+from ..core.jobs import Progress
+from ..core.playback import Player, PlaybackError
+from ..core.spectrogram import SpectrogramConfig
+from ..core.windows import WindowConfig
+from ..workers.inspect_worker import InspectWorker
+from .cnn_image_view import CnnImageView
+from .spectrogram_controls import SpectrogramControls
+from .spectrogram_view import SpectrogramView
+from .theme import error_text_style, muted_text_style
+from .waveform_view import WaveformView
+
+# Changing these needs new spectrogram values; colormap, dB range, ref and image size only change the drawing.
+_VALUE_FIELDS = ("kind", "sample_rate", "n_fft", "hop_length", "n_mels", "n_chroma", "fmin", "fmax")
+PLAYHEAD_INTERVAL_MS = 30
+PARAMETER_DEBOUNCE_MS = 250
+
+
+def _values_differ(a: SpectrogramConfig, b: SpectrogramConfig) -> bool:
+    return any(getattr(a, name) != getattr(b, name) for name in _VALUE_FIELDS)
+
+
+class InspectorPanel(QWidget):
+    status = Signal(str)                       # one line for the main window's status bar
+    spectrogram_config_edited = Signal(object)  # SpectrogramConfig the user set in the inspector's controls
+    loaded = Signal(str)                       # a file's views are filled
+    spectrogram_updated = Signal()             # the spectrogram view shows the current settings
+    image_updated = Signal()                   # the CNN image shows the current window and settings
+    exported = Signal(str)                     # an export finished: its path
+    playback_stopped = Signal()                # playback ended or was stopped
+
+    def __init__(self, parent: Optional[QWidget] = None, player: Optional[Player] = None):
+        super().__init__(parent)
+        self.worker = InspectWorker(self)
+        self.player = player or Player()
+        self.spectrogram_cfg = SpectrogramConfig()
+        self.window_cfg = WindowConfig()
+        self.inspection: Optional[FileInspection] = None
+        self.window_index: Optional[int] = None
+        self.cnn_image: Optional[np.ndarray] = None
+        self._path: Optional[str] = None
+        self._pending_window_start: Optional[float] = None
+        self._image_request: Optional[tuple[int, SpectrogramConfig]] = None
+        self._last_dir = str(Path.home())
+        self._build()
+        self.controls.set_config(self.spectrogram_cfg)
+
+        self._param_timer = QTimer(self, singleShot=True, interval=PARAMETER_DEBOUNCE_MS)
+        self._param_timer.timeout.connect(self._apply_controls)
+        self._playhead_timer = QTimer(self, interval=PLAYHEAD_INTERVAL_MS)
+        self._playhead_timer.timeout.connect(self._update_playhead)
+        self.controls.edited.connect(self._param_timer.start)
+        self.worker.finished.connect(self._on_job_finished)
+        self.worker.failed.connect(self._on_job_failed)
+        self.worker.progress.connect(self._on_job_progress)
+        self.worker.busy_changed.connect(lambda busy: self.busy.setVisible(busy))
+        self.spectrogram.hovered.connect(self._on_spectrogram_hover)
+        self.waveform.hovered.connect(self._on_waveform_hover)
+        self.spectrogram.clicked.connect(self._select_window_at)
+        self.waveform.clicked.connect(self._select_window_at)
+        self.window_spin.valueChanged.connect(lambda v: self.select_window(v - 1))
+        self.play_button.clicked.connect(lambda: self.toggle_play(window_only=False))
+        self.play_window_button.clicked.connect(lambda: self.toggle_play(window_only=True))
+        self.export_csv_button.clicked.connect(self._export_values_dialog)
+        self.export_png_button.clicked.connect(self._export_image_dialog)
+        self._set_file_actions_enabled(False)
+
+    # -- layout ---------------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.file_label = QLabel("Click a clip to inspect it")
+        bold = QFont(self.file_label.font())
+        bold.setBold(True)
+        self.file_label.setFont(bold)
+        self.info_label = QLabel(styleSheet=muted_text_style())
+        self.busy = QLabel("Working…", styleSheet=muted_text_style())
+        self.busy.hide()
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Play the whole clip (again to stop)")
+        self.play_window_button = QPushButton("Play window")
+        self.play_window_button.setToolTip("Play only the selected window: what the CNN hears as one image")
+        self.export_csv_button = QPushButton("Export values…")
+        self.export_csv_button.setToolTip("Save the spectrogram values as CSV (time_s, freq_hz, db)")
+        self.message = QLabel(wordWrap=True, styleSheet=error_text_style())
+        self.message.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(self.file_label)
+        top.addWidget(self.info_label)
+        top.addStretch(1)
+        top.addWidget(self.busy)
+        top.addWidget(self.play_button)
+        top.addWidget(self.play_window_button)
+        top.addWidget(self.export_csv_button)
+
+        self.controls = SpectrogramControls()
+        settings = QGroupBox("Spectrogram")
+        QVBoxLayout(settings).addWidget(self.controls)
+        hint = QLabel("Scroll to zoom, drag to pan (both views move together). Click a view to pick the "
+                      "window the CNN sees. Hover the spectrogram to read time, frequency and level.",
+                      wordWrap=True, styleSheet=muted_text_style())
+        left = QVBoxLayout()
+        left.addWidget(settings)
+        left.addWidget(hint)
+        left.addStretch(1)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        left_widget.setFixedWidth(230)
+        left.setContentsMargins(0, 0, 0, 0)
+
+        self.waveform = WaveformView()
+        self.spectrogram = SpectrogramView()
+        self.waveform.setXLink(self.spectrogram.plot)
+        self.spectrogram.plot.getAxis("left").setWidth(62)
+        self._align_timer = QTimer(self, singleShot=True, interval=0)
+        self._align_timer.timeout.connect(self._align_time_axes)
+        self.spectrogram.plot.vb.sigResized.connect(self._align_timer.start)
+        self.waveform.plot.vb.sigResized.connect(self._align_timer.start)
+        views = QSplitter(Qt.Vertical)
+        views.addWidget(self.waveform)
+        views.addWidget(self.spectrogram)
+        views.setStretchFactor(0, 1)
+        views.setStretchFactor(1, 3)
+        views.setSizes([150, 450])
+
+        self.window_spin = QSpinBox(minimum=0, maximum=0)
+        self.window_spin.setToolTip("Window to show as the CNN sees it (or click on the waveform or spectrogram)")
+        self.window_count = QLabel("of 0")
+        self.window_time = QLabel(styleSheet=muted_text_style())
+        self.cnn_view = CnnImageView()
+        self.image_info = QLabel(styleSheet=muted_text_style(), wordWrap=True)
+        self.export_png_button = QPushButton("Save image…")
+        self.export_png_button.setToolTip("Save this window's CNN image as PNG, pixel for pixel")
+        picker = QHBoxLayout()
+        picker.addWidget(QLabel("Window"))
+        picker.addWidget(self.window_spin)
+        picker.addWidget(self.window_count)
+        picker.addStretch(1)
+        cnn_box = QGroupBox("What the CNN sees")
+        cnn_layout = QVBoxLayout(cnn_box)
+        cnn_layout.addLayout(picker)
+        cnn_layout.addWidget(self.window_time)
+        cnn_layout.addWidget(self.cnn_view, 1)
+        cnn_layout.addWidget(self.image_info)
+        cnn_layout.addWidget(self.export_png_button)
+        cnn_box.setFixedWidth(290)
+
+        middle = QHBoxLayout()
+        middle.addWidget(left_widget)
+        middle.addWidget(views, 1)
+        middle.addWidget(cnn_box)
+
+        self.readout = QLabel(" ")
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.Monospace)
+        self.readout.setFont(mono)
+        self.readout.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.readout)
+
+    def _align_time_axes(self) -> None:
+        area = self.spectrogram.plot.vb.sceneBoundingRect()
+        self.waveform.match_plot_area(area.left(), area.right())
+
+    def _set_file_actions_enabled(self, enabled: bool) -> None:
+        for widget in (self.play_button, self.play_window_button, self.export_csv_button, self.export_png_button,
+                       self.window_spin):
+            widget.setEnabled(enabled)
+
+    # -- requests from the shell ----------------------------------------------------------------------------------
+    def set_configs(self, spectrogram_cfg: SpectrogramConfig, window_cfg: WindowConfig) -> None:
+        """Adopt the project's settings; a shown file is redrawn with them."""
+        old_spec, old_win = self.spectrogram_cfg, self.window_cfg
+        self.spectrogram_cfg, self.window_cfg = spectrogram_cfg, window_cfg
+        self.controls.set_config(spectrogram_cfg)
+        if self.inspection is None:
+            if self._path is not None and self.worker.is_busy("load"):
+                self.show_file(self._path)  # restart the load with the new settings
+            return
+        if spectrogram_cfg.sample_rate != self.inspection.sample_rate:
+            self.show_file(self.inspection.path)
+            return
+        if window_cfg != old_win:
+            self.worker.submit("windows", with_windows, self.inspection, window_cfg)
+        self._redraw_for(old_spec)
+
+    def show_file(self, path) -> None:
+        """Load ``path`` (off the GUI thread) and show it; the first window is selected."""
+        self.stop()
+        self.worker.cancel_all()
+        self._path = str(path)
+        self.inspection = None
+        self.window_index = None
+        self.cnn_image = None
+        self._pending_window_start = None
+        self._image_request = None
+        self.waveform.clear_data()
+        self.spectrogram.clear_data()
+        self.cnn_view.set_image(None, "Loading…")
+        self._set_file_actions_enabled(False)
+        self.message.hide()
+        self.file_label.setText(Path(path).name)
+        self.info_label.setText("loading…")
+        self._status(f"Loading {Path(path).name}…")
+        self.worker.submit("load", inspect_file, self._path, self.spectrogram_cfg, self.window_cfg)
+
+    def show_window(self, path, start_s: float) -> None:
+        """Show ``path`` with the window starting nearest ``start_s`` selected (e.g. a misclassified window)."""
+        if self.inspection is not None and self.inspection.path == str(path):
+            self.select_window(window_starting_at(self.inspection.windows, start_s))
+            return
+        self.show_file(path)
+        self._pending_window_start = float(start_s)
+
+    def select_window(self, index: Optional[int]) -> None:
+        if self.inspection is None or index is None or not 0 <= index < len(self.inspection.windows):
+            return
+        self.window_index = index
+        window = self.inspection.windows[index]
+        self.waveform.set_window(window.start_s, window.end_s)
+        self.spectrogram.set_window(window.start_s, window.end_s)
+        self.window_spin.blockSignals(True)
+        self.window_spin.setValue(index + 1)
+        self.window_spin.blockSignals(False)
+        note = " (short clip filled to a whole window)" if window.padded else ""
+        self.window_time.setText(f"{window.start_s:.2f} – {window.end_s:.2f} s{note}")
+        self._request_image()
+
+    def shutdown(self) -> None:
+        """Stop sound and background work (call before the application quits)."""
+        self.stop()
+        self.worker.shutdown()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- playback ---------------------------------------------------------------------------------------------------
+    def toggle_play(self, window_only: bool = False) -> None:
+        if self.player.playing:
+            self.stop()
+        else:
+            self.play(window_only)
+
+    def play(self, window_only: bool = False) -> bool:
+        """Play the clip (or the selected window); a missing device is shown as a message. True when playing."""
+        if self.inspection is None:
+            return False
+        start, end = 0.0, None
+        if window_only and self.window_index is not None:
+            window = self.inspection.windows[self.window_index]
+            start, end = window.start_s, window.end_s
+        try:
+            self.player.play(self.inspection.samples, self.inspection.sample_rate, start_s=start, end_s=end)
+        except PlaybackError as exc:
+            self._show_message(str(exc))
+            return False
+        self.message.hide()
+        (self.play_window_button if window_only else self.play_button).setText("Stop")
+        self._playhead_timer.start()
+        self._update_playhead()
+        return True
+
+    def stop(self) -> None:
+        was_playing = self._playhead_timer.isActive()
+        self.player.stop()
+        self._playhead_timer.stop()
+        self._playback_ended()
+        if was_playing:
+            self.playback_stopped.emit()
+
+    def _update_playhead(self) -> None:
+        if not self.player.playing:
+            self._playhead_timer.stop()
+            self._playback_ended()
+            self.playback_stopped.emit()
+            return
+        position = self.player.position_s
+        self.waveform.set_playhead(position)
+        self.spectrogram.set_playhead(position)
+
+    def _playback_ended(self) -> None:
+        self.play_button.setText("Play")
+        self.play_window_button.setText("Play window")
+        self.waveform.set_playhead(None)
+        self.spectrogram.set_playhead(None)
+
+    # -- exports ----------------------------------------------------------------------------------------------------
+    def export_cnn_image(self, path) -> None:
+        """Write the shown CNN image as PNG (atomic)."""
+        if self.cnn_image is None:
+            raise RuntimeError("no window image to save yet")
+        export_image_png(self.cnn_image, path)
+        self._status(f"Saved the CNN image to {path}")
+        self.exported.emit(str(path))
+
+    def export_values_csv(self, path) -> None:
+        """Write the spectrogram values (time_s, freq_hz, db) of the whole file as CSV, off the GUI thread;
+        ``exported`` is emitted when the file is complete."""
+        if self.inspection is None:
+            raise RuntimeError("no file shown")
+        display = self.inspection.display
+        self.worker.submit("export", self._write_csv, display, str(path))
+
+    @staticmethod
+    def _write_csv(display: SpectrogramDisplay, path: str, progress=None, cancel=None) -> tuple[str, int]:
+        rows = export_values_csv(display.spectrogram, path, display.frame_s, progress=progress, cancel=cancel)
+        return path, rows
+
+    def _export_image_dialog(self) -> None:
+        if self.cnn_image is None or self.inspection is None:
+            return
+        stem = Path(self.inspection.path).stem
+        default = str(Path(self._last_dir) / f"{stem}_window{(self.window_index or 0) + 1:03d}.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the CNN image", default, "PNG images (*.png)")
+        if path:
+            self._last_dir = str(Path(path).parent)
+            self._guarded(self.export_cnn_image, path)
+
+    def _export_values_dialog(self) -> None:
+        if self.inspection is None:
+            return
+        default = str(Path(self._last_dir) / f"{Path(self.inspection.path).stem}_spectrogram.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export spectrogram values", default, "CSV files (*.csv)")
+        if path:
+            self._last_dir = str(Path(path).parent)
+            self.export_values_csv(path)
+
+    def _guarded(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except (OSError, RuntimeError) as exc:
+            self._show_message(f"Could not save: {exc}")
+
+    # -- parameters ----------------------------------------------------------------------------------------------------
+    def _apply_controls(self) -> None:
+        cfg = self.controls.config()
+        if cfg is None or cfg == self.spectrogram_cfg:
+            return
+        old = self.spectrogram_cfg
+        self.spectrogram_cfg = cfg
+        self.spectrogram_config_edited.emit(cfg)
+        self._redraw_for(old)
+
+    def _redraw_for(self, old: SpectrogramConfig) -> None:
+        """Bring the views up to ``self.spectrogram_cfg``, recomputing values only when they change."""
+        if self.inspection is None:
+            return
+        cfg = self.spectrogram_cfg
+        if _values_differ(cfg, self.inspection.display.config):
+            self.worker.submit("spectrogram", spectrogram_display, self.inspection.samples, cfg)
+        elif cfg != self.inspection.display.config:
+            self.inspection.display = replace(self.inspection.display, config=cfg)
+            self.spectrogram.set_display(self.inspection.display, self.inspection.duration_s, keep_range=True)
+            self.spectrogram_updated.emit()
+        if cfg != old or self._image_request is None or self._image_request[1] != cfg:
+            self._request_image()
+
+    def _request_image(self) -> None:
+        if self.inspection is None or self.window_index is None:
+            return
+        self._image_request = (self.window_index, self.spectrogram_cfg)
+        self.worker.submit("image", window_image, self.inspection.windows[self.window_index], self.spectrogram_cfg)
+
+    # -- results ---------------------------------------------------------------------------------------------------------
+    def _on_job_finished(self, kind: str, result) -> None:
+        if kind == "load":
+            self._on_loaded(result)
+        elif kind == "spectrogram" and self.inspection is not None:
+            self.inspection.display = result
+            self.spectrogram.set_display(result, self.inspection.duration_s, keep_range=True)
+            self._status("Spectrogram updated")
+            self.spectrogram_updated.emit()
+        elif kind == "windows" and self.inspection is not None:
+            self.inspection = result
+            self._fill_window_picker()
+            self.select_window(window_at(result.windows, self.spectrogram.visible_time_range()[0]) or 0)
+        elif kind == "image" and self._image_request is not None:
+            self.cnn_image = result
+            self.cnn_view.set_image(result)
+            cfg = self._image_request[1]
+            self.image_info.setText(f"{cfg.image_width} × {cfg.image_height} px, {cfg.kind}, {cfg.colormap}")
+            self.export_png_button.setEnabled(True)
+            self.image_updated.emit()
+        elif kind == "export":
+            path, rows = result
+            self._status(f"Exported {rows:,} values to {path}")
+            self.exported.emit(path)
+
+    def _on_loaded(self, inspection: FileInspection) -> None:
+        self.inspection = inspection
+        self.info_label.setText(f"{inspection.duration_s:.2f} s · {inspection.sample_rate} Hz · "
+                                f"{len(inspection.windows)} windows")
+        self.waveform.set_envelope(inspection.envelope)
+        self.spectrogram.set_display(inspection.display, inspection.duration_s)
+        self._fill_window_picker()
+        self._set_file_actions_enabled(True)
+        self.export_png_button.setEnabled(False)  # until the first image arrives
+        if inspection.window_config != self.window_cfg:  # settings changed while loading
+            self.worker.submit("windows", with_windows, inspection, self.window_cfg)
+        first = 0
+        if self._pending_window_start is not None:
+            first = window_starting_at(inspection.windows, self._pending_window_start) or 0
+            self._pending_window_start = None
+        self.select_window(first)
+        self._redraw_for(inspection.display.config)
+        self._status(f"{Path(inspection.path).name}: {inspection.duration_s:.2f} s, "
+                     f"{len(inspection.windows)} windows")
+        self.loaded.emit(inspection.path)
+
+    def _fill_window_picker(self) -> None:
+        count = len(self.inspection.windows) if self.inspection else 0
+        self.window_spin.blockSignals(True)
+        self.window_spin.setRange(1 if count else 0, count)
+        self.window_spin.blockSignals(False)
+        self.window_count.setText(f"of {count}")
+
+    def _on_job_failed(self, kind: str, failure) -> None:
+        if kind == "load":
+            self.info_label.setText("")
+            self.cnn_view.set_image(None, "Could not load this file")
+        self._show_message(str(failure))
+
+    def _on_job_progress(self, kind: str, progress: Progress) -> None:
+        percent = f" {progress.fraction:.0%}" if progress.total else ""
+        self.busy.setText(f"{progress.stage}{percent}")
+        if kind in ("load", "export"):
+            self._status(f"{progress.stage}{percent} {progress.message}".strip())
+
+    # -- hover and clicks ---------------------------------------------------------------------------------------------------
+    def _on_spectrogram_hover(self, readout: Optional[Readout]) -> None:
+        if readout is not None:
+            text = readout.text()
+            self.readout.setText(text)
+            self.status.emit(text)
+
+    def _on_waveform_hover(self, time_s: Optional[float]) -> None:
+        if time_s is not None and self.inspection is not None and 0 <= time_s <= self.inspection.duration_s:
+            text = f"t = {time_s:.3f} s"
+            self.readout.setText(text)
+            self.status.emit(text)
+
+    def _select_window_at(self, time_s: float) -> None:
+        if self.inspection is not None:
+            self.select_window(window_at(self.inspection.windows, time_s))
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+        self._status(text)
+
+    def _status(self, text: str) -> None:
+        self.status.emit(text)
