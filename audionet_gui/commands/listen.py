@@ -9,6 +9,7 @@ stderr. Exit status 1 when the model cannot be loaded or there is no audio input
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import time
@@ -91,6 +92,11 @@ def run(args) -> int:
                 print_json(d.to_json(), compact=True)
             else:
                 print(_text_line(d), flush=True)
+    except KeyboardInterrupt:  # Ctrl-C is the normal way to stop without --seconds
+        pass
+    except BrokenPipeError:  # `audionet listen ... | head`: the reader is gone, stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     finally:
         engine.stop()
     if not args.json:
