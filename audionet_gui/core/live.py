@@ -265,7 +265,7 @@ class LiveEngine:
             tap(x)
         self._since_window += x.size
         if self._since_window >= self._hop and self._history.total_written >= self._win:
-            self._since_window = 0
+            self._since_window %= self._hop  # keep the cadence exact on average (no drift by block sizes)
             window = self._history.latest(self._win)
             self._submit((window, t_end, chunk.arrival if chunk.arrival is not None else time.monotonic()))
         return x.size
