@@ -76,6 +76,7 @@ def test_hover_reads_time_frequency_and_level(qtbot, panel, tone_wav):
     readouts = []
     view.hovered.connect(readouts.append)
     QTest.mouseMove(view.viewport(), viewport_pos(view, 0.2, 5.0))  # the cursor may already sit on the target
+    qtbot.wait(100)  # pyqtgraph drops mouse moves that come faster than the screen refreshes
     QTest.mouseMove(view.viewport(), viewport_pos(view, 1.5, row_of_freq(freqs, 1000.0)))
     qtbot.waitUntil(lambda: readouts and readouts[-1] is not None and readouts[-1].time_s > 1, timeout=3000)
     on = readouts[-1]
