@@ -193,7 +193,6 @@ class MicrophoneSource(PushSource):
         self._status_flags = 0
         self._overflows = 0
         self._reported_overflows = 0
-        self._failed: Optional[str] = None
         self._next_retry = 0.0
         self._recovering = False
         self._retry_error_reported = False
@@ -217,32 +216,33 @@ class MicrophoneSource(PushSource):
         if warning:
             self.warning = warning
             self._emit("warning", warning)
-        rate = device.default_samplerate or float(self.sample_rate)
-        self._reset_rate(rate, self._buffer_s)
+        native = device.default_samplerate or float(self.sample_rate)
         last_exc = None
-        for channels in _channel_options(device.channels):
-            try:
-                stream = sd.InputStream(device=device.id, samplerate=rate, channels=channels, dtype="float32",
-                                        blocksize=max(1, int(rate * self.block_s)), callback=self._callback)
-                stream.start()
-            except Exception as exc:  # PortAudioError, ValueError for unsupported settings
-                last_exc = exc
-                continue
-            self._stream = stream
-            self._opened_at = time.monotonic()
-            self._failed = None
-            return
+        # The native rate and mono first; some hardware only opens at another common rate or in stereo.
+        for rate in [native] + [r for r in (48000.0, 44100.0, float(self.sample_rate)) if r != native]:
+            for channels in _channel_options(device.channels):
+                try:
+                    stream = sd.InputStream(device=device.id, samplerate=rate, channels=channels, dtype="float32",
+                                            blocksize=max(1, int(rate * self.block_s)), callback=self._callback)
+                except Exception as exc:  # PortAudioError, ValueError for unsupported settings
+                    last_exc = exc
+                    continue
+                self._reset_rate(rate, self._buffer_s)  # before the first callback can write
+                try:
+                    stream.start()
+                except Exception as exc:
+                    last_exc = exc
+                    _quietly_close(stream)
+                    continue
+                self._stream = stream
+                self._opened_at = time.monotonic()
+                return
         raise InputStreamError(f"cannot open input device {device.label}: {last_exc}")
 
     def _close(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        for method in ("abort", "close"):
-            try:
-                getattr(stream, method)()
-            except Exception:
-                pass
+        if stream is not None:
+            _quietly_close(stream)
 
     def _callback(self, indata, frames, time_info, status) -> None:
         # Runs on PortAudio's thread: copy and return, nothing else.
@@ -318,6 +318,14 @@ class MicrophoneSource(PushSource):
                 self.on_event(kind, message)
             except Exception:
                 pass
+
+
+def _quietly_close(stream) -> None:
+    for method in ("abort", "close"):
+        try:
+            getattr(stream, method)()
+        except Exception:
+            pass
 
 
 def _channel_options(max_channels: int) -> list[int]:

@@ -147,3 +147,30 @@ def test_overflow_is_reported(fake_sd):
     src.read()
     assert events == ["overflow"]
     src.stop()
+
+
+def test_a_device_that_refuses_its_native_rate_is_opened_at_another(fake_sd, monkeypatch):
+    original = fake_sd.InputStream
+
+    def picky(**kw):
+        if kw["samplerate"] == 48000.0:
+            raise RuntimeError("Invalid sample rate")
+        return original(**kw)
+
+    monkeypatch.setattr(fake_sd, "InputStream", picky)
+    src = MicrophoneSource(None, sample_rate=16000)
+    src.start()
+    stream = fake_sd.streams[-1]
+    assert stream.samplerate == 44100.0 and src.in_rate == 44100.0
+    for _ in range(50):
+        stream.feed(tone(440, 0.02, sr=44100))
+    assert 16000 - 500 < src.read().samples.size <= 16000
+    src.stop()
+
+
+def test_a_device_that_cannot_be_opened_at_all_names_it(fake_sd):
+    from audionet_gui.core.live_devices import InputStreamError
+
+    fake_sd.fail_open = True
+    with pytest.raises(InputStreamError, match="Built-in Mic"):
+        MicrophoneSource(None, sample_rate=16000).start()
