@@ -5,14 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
-import pytest
 import soundfile as sf
 
 from audionet_gui.core.live import LiveConfig, LiveEngine, PushSource
 from audionet_gui.core.live_devices import NoInputDeviceError
 from audionet_gui.workers.live_worker import LiveWorker
-from tests.core.live_fakes import LABELS, LOW_HZ, PitchClassifier, small_spec_cfg, tone
+from tests.core.live_fakes import LABELS, LOW_HZ, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
 
 
 class _Feeder:
@@ -99,3 +97,19 @@ def test_recording_needs_a_running_input(qtbot, tmp_path):
     with qtbot.waitSignal(worker.record_failed, timeout=1000) as blocker:
         worker.record(tmp_path / "x", 1.0)
     assert "start listening" in blocker.args[0]
+
+
+def test_a_missing_device_is_a_visible_warning_and_the_default_is_used(qtbot, fake_sd):
+    from audionet_gui.core.live import MicrophoneSource
+
+    worker = LiveWorker()
+    events = []
+    worker.event.connect(lambda kind, message: events.append((kind, message)))
+    with qtbot.waitSignal(worker.started, timeout=10000) as blocker:
+        worker.start_engine(_engine(MicrophoneSource("Blue Yeti", sample_rate=16000)))
+    device = blocker.args[0]
+    assert device.name == "Built-in Mic" and device.is_default
+    qtbot.waitUntil(lambda: bool(events), timeout=2000)
+    assert events[0][0] == "warning" and "'Blue Yeti' not found" in events[0][1]
+    with qtbot.waitSignal(worker.stopped, timeout=5000):
+        worker.stop_listening()
