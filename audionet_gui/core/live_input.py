@@ -200,9 +200,11 @@ class MicrophoneSource(PushSource):
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Open the stream. Raises NoInputDeviceError / InputStreamError when it cannot start at all."""
+        self._recovering = False
         self._open()
 
     def stop(self) -> None:
+        self._recovering = False
         self._close()
 
     @property
@@ -213,8 +215,8 @@ class MicrophoneSource(PushSource):
         sd = _sounddevice()
         device, warning = resolve_input_device(self.choice)
         self.device = device
+        self.warning = warning  # None when the chosen device itself was found
         if warning:
-            self.warning = warning
             self._emit("warning", warning)
         native = device.default_samplerate or float(self.sample_rate)
         last_exc = None
