@@ -5,6 +5,7 @@
 #   2. AudioNetStudio --self-test   (window offscreen + demo: convert, train small_cnn 2 epochs, identify a file)
 #   3. audionet train ... --kind chroma   (the bundled CLI; chroma exercises the librosa stack)
 #   4. audionet predict MODEL conversation.wav --json
+#   5. audionet export MODEL --tflite OUT.tflite   (the TFLite converter's libraries)
 # and prints the build time and the bundle's size. Exit status 0 = built and every check passed.
 #
 # Usage: scripts/build_bundle.sh [--no-build]      (--no-build: smoke-test the existing dist/AudioNetStudio)
@@ -96,6 +97,9 @@ result = json.loads(lines[-1])
 print(f"    predict: {result.get('file', '?').rsplit('/', 1)[-1]} -> {result.get('label')} "
       f"({len(result.get('timeline', []))} timeline segments)")
 EOF
+
+step cli-export "$cli" export "$smoke/cli-model" --tflite "$smoke/model.tflite"
+[ -s "$smoke/model.tflite" ] || { echo "build_bundle: export wrote no .tflite" >&2; exit 1; }
 
 size_h=$(du -sh "$bundle" | cut -f1)
 size_mb=$(( $(du -sk "$bundle" | cut -f1) / 1024 ))
