@@ -99,7 +99,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     from .ui.main_window import MainWindow
     from .ui.theme import apply_theme
 
-    settings = QSettings()
+    if args.self_test:  # leave the user's own settings (recent projects, first run) alone
+        import tempfile
+
+        settings = QSettings(str(Path(tempfile.mkdtemp(prefix="audionet-selftest-")) / "settings.ini"),
+                             QSettings.IniFormat)
+    else:
+        settings = QSettings()
     if args.theme:
         settings.setValue("theme", args.theme)
     apply_theme(app, str(settings.value("theme", "system")))

@@ -303,7 +303,7 @@ def convert_project(project: Project, progress=None, cancel=None):
 
     spec = project.dataset_spec()
     spectrogram_cfg, window_cfg = project.image_spectrogram_config(), project.window_config()
-    workspace = Path(project.workspace) if project.workspace else default_workspace(spec, spectrogram_cfg, window_cfg)
+    workspace = Path(project.workspace) if project.workspace else default_workspace(spec)
     return convert_dataset(spec, workspace, spectrogram_cfg, window_cfg, progress=progress, cancel=cancel)
 
 

@@ -167,7 +167,8 @@ class IdentifyPanel(QWidget):
 
     def show_prediction(self, prediction: Any) -> None:
         """``prediction``: a core FilePrediction (file, label, p, top_k, timeline of segments, windows)."""
-        self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s)")
+        self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s); "
+                                "over the whole file:")
         label, p = prediction.label, float(prediction.p)
         self.answer.setText(f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
                             else f"unknown: no class is sure enough ({100 * p:.0f} %)")

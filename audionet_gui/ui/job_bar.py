@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
@@ -11,14 +12,13 @@ from ..core.jobs import Progress
 from .theme import muted_text_style
 
 STAGE_NAMES = {
-    "scan": "Checking audio files",
-    "convert": "Making spectrogram images",
+    "scanning": "Checking audio files",
+    "converting": "Making spectrogram images",
     "features": "Extracting features",
-    "train": "Training",
-    "evaluate": "Testing",
-    "bundle": "Saving the model",
-    "predict": "Identifying",
-    "load": "Loading the model",
+    "training": "Training",
+    "fine_tuning": "Fine-tuning",
+    "evaluating": "Testing",
+    "saving": "Saving the model",
 }
 
 
@@ -56,6 +56,7 @@ class JobBar(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running job (Esc). Finished work is kept; nothing half-written is left.")
         self.cancel_button.clicked.connect(self._on_cancel)
+        self._started = time.monotonic()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 8, 2)
         layout.addWidget(self.title)
@@ -67,6 +68,7 @@ class JobBar(QWidget):
 
     # -- states -----------------------------------------------------------------------------------------------
     def set_running(self, title: str) -> None:
+        self._started = time.monotonic()
         self.title.setText(title)
         self.bar.setRange(0, 0)  # busy until the first report says how much there is
         self.count.setText("")
@@ -95,7 +97,10 @@ class JobBar(QWidget):
         else:
             self.bar.setRange(0, 0)
             self.count.setText(str(p.done) if p.done else "")
-        self.eta.setText(f"about {format_seconds(p.eta_s)} left" if p.eta_s is not None and p.done < p.total else "")
+        if p.eta_s is not None and p.done < p.total:
+            self.eta.setText(f"about {format_seconds(p.eta_s)} left")
+        else:  # no estimate yet (or none possible): say how long it has run
+            self.eta.setText(f"{format_seconds(time.monotonic() - self._started)} so far")
 
     def _on_cancel(self) -> None:
         self.cancel_button.setEnabled(False)

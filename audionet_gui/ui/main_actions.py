@@ -321,7 +321,7 @@ class MainActions:
         backbone = str(self.project.training.get("backbone"))
         choice, path = ask_weights_choice(self, backbone, failure.message)
         if choice == "file" and path:
-            self.settings.setValue(f"weights/{backbone}", path)
+            self.remember_weights_file(backbone, path)
             self.project.training["weights"] = path
         elif choice == "small_cnn":
             self.project.training["backbone"] = "small_cnn"

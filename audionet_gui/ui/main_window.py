@@ -9,8 +9,8 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from ..core.project import PROJECT_SUFFIX, Project, ProjectError
 from ..workers.job_worker import JobRunner
@@ -72,9 +72,9 @@ class MainWindow(QMainWindow, MainActions):
         self.metrics: dict = {}
         self.job: Optional[JobRunner] = None  # the one data/training job at a time
         self.side_job: Optional[JobRunner] = None  # model loading / identification
-        self._dirty = False
+        self._unsaved = False
 
-        self.setWindowTitle("AudioNet Studio")
+        self.setWindowTitle("AudioNet Studio[*]")
         self.setAcceptDrops(True)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -97,12 +97,13 @@ class MainWindow(QMainWindow, MainActions):
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.nav.setStyleSheet("QListWidget#nav { font-size: 11pt; } QListWidget#nav::item { padding-left: 10px; }")
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(self.nav)
-        split.addWidget(self.stack)
-        split.setStretchFactor(1, 1)
-        split.setChildrenCollapsible(False)
-        self.setCentralWidget(split)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         self.job_bar = JobBar()
         self.statusBar().addPermanentWidget(self.job_bar, 1)
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow, MainActions):
         t = self.train_panel
         t.audio_settings.changed.connect(self._on_audio_settings)
         t.model_settings.changed.connect(self._on_model_settings)
+        t.model_settings.weights_file_chosen.connect(self.remember_weights_file)
+        t.model_settings.remembered = self.remembered_weights()
         t.train_requested.connect(self.start_training)
         t.convert_requested.connect(self.start_convert)
         r = self.results_panel
@@ -154,6 +157,16 @@ class MainWindow(QMainWindow, MainActions):
         return PAGES[self.nav.currentRow()]
 
     # -- project ---------------------------------------------------------------------------------------------------
+    @property
+    def _dirty(self) -> bool:
+        """The project has changes that are not saved (shown as * in the title)."""
+        return self._unsaved
+
+    @_dirty.setter
+    def _dirty(self, value: bool) -> None:
+        self._unsaved = bool(value)
+        self.setWindowModified(self._unsaved)
+
     def set_project(self, project: Project, scan: bool = True) -> None:
         self.project = project
         self.scan = None
@@ -177,7 +190,8 @@ class MainWindow(QMainWindow, MainActions):
         self.train_panel.model_settings.set_values(p.training)
         self._push_inspector_configs()
         where = str(p.path) if p.path else "not saved yet"
-        self.setWindowTitle(f"{p.name}{' *' if self._dirty else ''} ({where}) - AudioNet Studio")
+        self.setWindowTitle(f"{p.name}[*] ({where}) - AudioNet Studio")
+        self.setWindowModified(self._dirty)
 
     def edit_project(self, change: Callable[[Project], Any], rescan: bool = True) -> None:
         """Apply a user edit; a refused edit is explained, not half-applied."""
@@ -262,6 +276,17 @@ class MainWindow(QMainWindow, MainActions):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+
+    def remembered_weights(self) -> dict[str, str]:
+        self.settings.beginGroup("weights")
+        try:
+            return {k: str(self.settings.value(k)) for k in self.settings.childKeys()}
+        finally:
+            self.settings.endGroup()
+
+    def remember_weights_file(self, backbone: str, path: str) -> None:
+        self.settings.setValue(f"weights/{backbone}", path)
+        self.train_panel.model_settings.remembered = self.remembered_weights()
 
     def recent_projects(self) -> list[str]:
         value = self.settings.value("recent_projects", [])

@@ -157,7 +157,11 @@ class ResultsPanel(QWidget):
         mid = QGroupBox("Confusion matrix (test windows)")
         QVBoxLayout(mid).addWidget(self.heatmap)
         bottom = QGroupBox("Misclassified test windows")
-        QVBoxLayout(bottom).addWidget(self.misclassified)
+        self.misclassified_note = QLabel("")
+        self.misclassified_note.setStyleSheet(muted_text_style())
+        b_layout = QVBoxLayout(bottom)
+        b_layout.addWidget(self.misclassified_note)
+        b_layout.addWidget(self.misclassified)
         upper = QSplitter(Qt.Horizontal)
         upper.addWidget(left)
         upper.addWidget(mid)
@@ -205,6 +209,14 @@ class ResultsPanel(QWidget):
                 self.per_class.setItem(r, c, item)
         self.heatmap.set_matrix(test.get("confusion") or [], labels)
         self._misclassified = misclassified_windows(metrics)
+        if self._misclassified:
+            self.misclassified_note.setText("Double-click a window to see it on the Inspect page.")
+        elif test.get("accuracy") == 1.0:
+            self.misclassified_note.setText("No test window was misclassified.")
+        elif test:
+            self.misclassified_note.setText("This model's results do not list its misclassified windows.")
+        else:
+            self.misclassified_note.setText("")
         self.misclassified.setRowCount(len(self._misclassified))
         for r, m in enumerate(self._misclassified):
             path = str(m.get("source") or m.get("file") or m.get("path") or "")

@@ -7,7 +7,7 @@ refuse is shown in red under the form and not sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 from PySide6.QtCore import Signal
@@ -34,6 +34,7 @@ class FieldSpec:
     choices: Sequence[str] = ()
     suffix: str = ""
     none_as: Optional[float] = None  # a field that may be None shows None as this number ("0 = Nyquist")
+    none_text: str = ""  # what the editor shows for that number
 
 
 WINDOW_FIELDS = [
@@ -64,7 +65,8 @@ SPECTROGRAM_FIELDS = [
     FieldSpec("fmin", "Lowest frequency", "Frequencies below this are left out of the image.", "float", 0, 48000,
               10, 0, suffix=" Hz"),
     FieldSpec("fmax", "Highest frequency", "Frequencies above this are left out; 0 = up to half the sample "
-              "rate (Nyquist).", "float", 0, 48000, 100, 0, suffix=" Hz", none_as=0),
+              "rate (Nyquist).", "float", 0, 48000, 100, 0, suffix=" Hz", none_as=0,
+              none_text="half the sample rate"),
     FieldSpec("db_range", "Level range", "How many dB below the loudest point are still visible; quieter "
               "parts are black.", "float", 10, 200, 5, 0, suffix=" dB"),
     FieldSpec("colormap", "Colours", "How levels become colours in the image the network sees.", "choice",
@@ -89,6 +91,8 @@ def _make_editor(spec: FieldSpec) -> QWidget:
         w.setSingleStep(spec.step)
         w.setDecimals(spec.decimals)
         w.setSuffix(spec.suffix)
+    if spec.none_text and hasattr(w, "setSpecialValueText"):
+        w.setSpecialValueText(spec.none_text)  # shown at the minimum, which is the "None" value
     w.setToolTip(spec.tip)
     w.setObjectName(spec.name)
     return w
@@ -236,9 +240,11 @@ class ModelSettingsPanel(QGroupBox):
     """Backbone, weights and training length. ``changed(training_dict)`` after an edit."""
 
     changed = Signal(dict)
+    weights_file_chosen = Signal(str, str)  # backbone, path: to be remembered for next time
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__("Network: what learns from the images", parent)
+        self.remembered: dict[str, str] = {}  # backbone -> weights file the user chose before
         self.backbone = QComboBox()
         for name, spec in BACKBONES.items():
             self.backbone.addItem(name, name)
@@ -282,9 +288,10 @@ class ModelSettingsPanel(QGroupBox):
         form.addRow("Seed", self.seed)
         self._extra: dict[str, Any] = {}
         self._loading = False
-        for sig in (self.backbone.currentIndexChanged, self.weights.currentIndexChanged, self.epochs.valueChanged,
+        for sig in (self.weights.currentIndexChanged, self.epochs.valueChanged,
                     self.fine_tune.toggled, self.seed.valueChanged):
             sig.connect(self._on_edit)
+        self.backbone.currentIndexChanged.connect(self._on_backbone)
 
     def set_values(self, training: dict[str, Any]) -> None:
         self._loading = True
@@ -314,6 +321,22 @@ class ModelSettingsPanel(QGroupBox):
     def set_weights_file(self, path: str) -> None:
         self.weights.setCurrentIndex(self.weights.findData("file"))
         self.weights_path.setText(path)
+        self.weights_file_chosen.emit(self.backbone.currentData(), path)
+        self._on_edit()
+
+    def _on_backbone(self, *_args) -> None:
+        """A backbone for which the user chose a weights file before gets that file again."""
+        remembered = self.remembered.get(self.backbone.currentData())
+        if not self._loading and remembered and self.weights.currentData() != "none":
+            self._loading = True
+            self.weights.setCurrentIndex(self.weights.findData("file"))
+            self.weights_path.setText(remembered)
+            self._loading = False
+        elif not self._loading and self.weights.currentData() == "file":
+            self._loading = True  # a file of another network does not fit this one
+            self.weights.setCurrentIndex(self.weights.findData("imagenet"))
+            self.weights_path.setText("")
+            self._loading = False
         self._on_edit()
 
     def _choose_file(self) -> None:
@@ -331,7 +354,7 @@ class ModelSettingsPanel(QGroupBox):
         self.browse.setEnabled(file_mode)
         if spec:
             w, h = spec.default_image_size
-            extra = "" if pretrained else " It needs no pretrained weights."
+            extra = "" if pretrained or "weights" in spec.description else " It needs no pretrained weights."
             self.backbone_note.setText(f"{spec.description[:1].upper()}{spec.description[1:]}. Images: {w}×{h} px.{extra}")
 
     def _on_edit(self, *_args) -> None:
@@ -339,6 +362,3 @@ class ModelSettingsPanel(QGroupBox):
         if not self._loading:
             self.changed.emit(self.values())
 
-
-def dataclass_field_names(cls) -> list[str]:
-    return [f.name for f in fields(cls)]

@@ -68,15 +68,47 @@ class FrequencyAxis(pg.AxisItem):
         return [self._labels.get(round(v, 6), "") for v in values]
 
 
+def clock_text(seconds: float, spacing: float) -> str:
+    """m:ss or h:mm:ss, with tenths when ticks are closer than a second."""
+    sign = "-" if seconds < 0 else ""
+    decimals = 1 if spacing < 1 else 0
+    tenths = int(round(abs(seconds) * 10))  # round once, then split, so 59.96 s becomes 1:00.0
+    whole, fraction = divmod(tenths, 10)
+    h, m, sec = whole // 3600, whole // 60 % 60, whole % 60
+    sec_text = f"{sec:02d}.{fraction}" if decimals else f"{sec:02d}"
+    return f"{sign}{h}:{m:02d}:{sec_text}" if h else f"{sign}{m}:{sec_text}"
+
+
+class TimeAxis(pg.AxisItem):
+    """Seconds for short clips; m:ss or h:mm:ss once a file lasts minutes, as audio editors show it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)
+        self.clock = False
+
+    def set_clock(self, clock: bool) -> None:
+        self.clock = clock
+        self.setLabel("Time (h:mm:ss)" if clock else "Time (s)")
+        self.picture = None
+        self.update()
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        if not self.clock:
+            return super().tickStrings(values, scale, spacing)
+        return [clock_text(v, spacing) for v in values]
+
+
 class SpectrogramView(pg.PlotWidget):
     hovered = Signal(object)   # Readout, or None when the cursor leaves the image
     clicked = Signal(float)    # time (s) of a left click
 
     def __init__(self, parent=None):
         self.freq_axis = FrequencyAxis("left")
-        super().__init__(parent, axisItems={"left": self.freq_axis})
+        self.time_axis = TimeAxis("bottom")
+        super().__init__(parent, axisItems={"left": self.freq_axis, "bottom": self.time_axis})
         self.plot = self.getPlotItem()
-        self.plot.setLabel("bottom", "Time", units="s")
+        self.time_axis.set_clock(False)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -108,6 +140,7 @@ class SpectrogramView(pg.PlotWidget):
         spec = display.spectrogram
         n_bins = spec.values_db.shape[0]
         self.freq_axis.set_bins(spec.freqs_hz, spec.kind)
+        self.time_axis.set_clock(duration_s >= 120)
         self.set_colormap(display.config.colormap)
         self.set_levels(*display_levels(spec.values_db, display.config))
         end = max(duration_s, display.overview.end_s)
