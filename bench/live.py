@@ -15,7 +15,8 @@ Audio source (``--source``):
 
 Usage:  .venv/bin/python bench/live.py [--backbones inception_v3,mobilenet_v2] [--decisions 100]
             [--weights standin|none] [--source direct|mic] [--hop 0.5] [--window 2.0]
-Prints p50/p95/max of latency and of its parts; no pass/fail (target: p95 < 250 ms for inception_v3 on 2 cores).
+Prints p50/p95/max of latency, of the model call alone, and the spectrogram display's update rate (spec fps:
+callbacks with new columns per second; cols/s: columns per second); no pass/fail (target: p95 < 250 ms for inception_v3 on 2 cores).
 """
 
 from __future__ import annotations
@@ -111,7 +112,10 @@ def run_backbone(backbone: str, args) -> dict:
         source = PushSource(in_rate=44100, sample_rate=spec.sample_rate)
     else:
         source = MicrophoneSource(None, sample_rate=spec.sample_rate)
+    updates = []  # (monotonic time, columns) of each spectrogram update: the scrolling display's frame rate
+
     engine = LiveEngine(source, classifier, LABELS, spec, config, on_decision=on_decision,
+                        on_columns=lambda c, t0: updates.append((time.monotonic(), c.shape[1])),
                         on_event=lambda k, m: events.append((k, m)))
     warm = engine.warm_up()
     classifier.times_ms.clear()
@@ -134,12 +138,14 @@ def run_backbone(backbone: str, args) -> dict:
         if player is not None:
             player.terminate()
     used = decisions[args.skip:]
+    span = updates[-1][0] - updates[0][0] if len(updates) > 1 else float("nan")
     lat = np.array([d.latency_ms for d in used])
     inf = np.array(classifier.times_ms[args.skip:])
     return {"backbone": backbone, "size": f"{width}x{height}", "warm_s": warm, "n": len(used),
             "p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95), "max": lat.max(),
             "inf_p50": np.percentile(inf, 50), "inf_p95": np.percentile(inf, 95),
-            "skipped": engine.windows_skipped, "silent": sum(d.label == "silence" for d in used),
+            "skipped": engine.windows_skipped, "updates_s": (len(updates) - 1) / span,
+            "columns_s": sum(c for _, c in updates[1:]) / span, "silent": sum(d.label == "silence" for d in used),
             "errors": [m for k, m in events if k == "error"]}
 
 
@@ -159,11 +165,12 @@ def main() -> None:
     print(f"live latency, {args.source} input, hop {args.hop} s, window {args.window} s, weights {args.weights}, "
           f"{os.cpu_count()} cores; latency = last sample of a window arriving -> decision emitted")
     print(f"{'backbone':<14} {'image':>8} {'n':>4} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} "
-          f"{'model p50':>9} {'model p95':>9} {'skipped':>7} {'warm-up s':>9}")
+          f"{'model p50':>9} {'model p95':>9} {'skipped':>7} {'warm-up s':>9} {'spec fps':>8} {'cols/s':>6}")
     for backbone in args.backbones.split(","):
         r = run_backbone(backbone.strip(), args)
         print(f"{r['backbone']:<14} {r['size']:>8} {r['n']:>4} {r['p50']:7.1f} {r['p95']:7.1f} {r['max']:7.1f} "
-              f"{r['inf_p50']:9.1f} {r['inf_p95']:9.1f} {r['skipped']:>7} {r['warm_s']:9.1f}", flush=True)
+              f"{r['inf_p50']:9.1f} {r['inf_p95']:9.1f} {r['skipped']:>7} {r['warm_s']:9.1f} "
+              f"{r['updates_s']:8.1f} {r['columns_s']:6.0f}", flush=True)
         if r["silent"] or r["errors"]:
             print(f"  note: {r['silent']} silent windows, errors: {r['errors']}")
 

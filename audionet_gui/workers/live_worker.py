@@ -20,9 +20,10 @@ Signals (all delivered on the thread that created the worker, normally the GUI t
 - ``level(LevelReading)``: about 50 times a second: ``rms_db``, ``peak_db`` (dBFS), ``clipped``, ``t``.
 - ``columns(np.ndarray, float)``: new spectrogram columns, (bins, k) float32 dB re full scale (the model's own
   ``SpectrogramConfig``: mel bands, low frequency in row 0), and the stream time in seconds of the first
-  column's centre; columns are ``hop_length / sample_rate`` apart (10 ms by default). About 50 calls a second
-  with 1-3 columns each: a view appends them and redraws on its own timer (>= 25 frames/s). The axis values
-  are ``worker.freqs_hz`` (per bin) once started.
+  column's centre; columns are ``hop_length / sample_rate`` apart (10 ms by default, so 100 columns a second).
+  30 to 50 calls a second with 2 to 4 columns each (the resampler hands out a 44.1/48 kHz device's audio in
+  ~30 ms pieces): a view appends them and redraws on its own timer (>= 25 frames/s), scrolling by ``t0`` for
+  smooth motion. The row frequencies are ``worker.freqs_hz`` once started.
 - ``decision(LiveDecision)``: every hop (0.5 s) once a full window was heard: ``t``, ``label`` (a class,
   "unknown" or "silence"), ``p``, ``top_k`` [(label, p)], ``best``, ``latency_ms``, ``level_db``, ``gate``.
   ``worker.timeline()`` gives the running who-spoke-when segments.
