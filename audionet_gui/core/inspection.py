@@ -28,7 +28,9 @@ from .windows import Window, WindowConfig, cut_windows
 
 PathLike = Union[str, Path]
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-_CHUNK_FRAMES = 6000  # frames per spectrogram chunk: about 1 min at a 10 ms hop, a few MB of work arrays
+# frames per spectrogram chunk (20 s at a 10 ms hop): each numpy call stays short, so the GUI thread
+# gets the GIL within a few ms while an hour is computed
+_CHUNK_FRAMES = 2000
 
 
 @dataclass
@@ -111,9 +113,27 @@ def load_for_inspection(path: PathLike, sample_rate: int, progress: Optional[Pro
         raise AudioFileError(path, "file is too long to load at once") from exc
     except Exception as exc:  # noqa: BLE001 - anything a decoder throws becomes a reason the user can read
         raise NotAudioError(path, f"could not be decoded ({type(exc).__name__}: {exc})") from exc
-    samples = np.concatenate(parts) if len(parts) != 1 else parts[0]
+    samples = _join(parts)
     validate_samples(path, samples, allow_silent=True)
-    return np.ascontiguousarray(samples, dtype=np.float32)
+    return samples
+
+
+def _join(parts: list[np.ndarray], axis: int = 0) -> np.ndarray:
+    """``np.concatenate`` as one copy per part: an hour is 230 MB, and one big copy would hold the GIL (and so
+    stall the GUI thread) for about 100 ms."""
+    if len(parts) == 1:
+        return np.ascontiguousarray(parts[0], dtype=np.float32)
+    shape = list(parts[0].shape) if parts else [0]
+    shape[axis] = sum(p.shape[axis] for p in parts)
+    out = np.empty(shape, dtype=np.float32)
+    pos = 0
+    for part in parts:
+        n = part.shape[axis]
+        index = [slice(None)] * out.ndim
+        index[axis] = slice(pos, pos + n)
+        out[tuple(index)] = part
+        pos += n
+    return out
 
 
 def compute_file_spectrogram(samples: np.ndarray, cfg: SpectrogramConfig,
@@ -144,7 +164,7 @@ def compute_file_spectrogram(samples: np.ndarray, cfg: SpectrogramConfig,
         parts.append(sub.values_db[:, offset:offset + (k1 - k0)])
         freqs = sub.freqs_hz
         tracker.advance(k1 - k0)
-    values = np.concatenate(parts, axis=1)
+    values = _join(parts, axis=1)
     times = (np.arange(values.shape[1]) * hop / cfg.sample_rate).astype(np.float32)
     return Spectrogram(values, times, freqs, cfg.kind)
 

@@ -23,17 +23,35 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 def _pool(values: np.ndarray, size: int, reduce: Callable, axis: int) -> np.ndarray:
-    """Reduce consecutive groups of ``size`` along ``axis``; a ragged last group is reduced on its own."""
+    """Reduce consecutive groups of ``size`` along ``axis`` (0 or 1); a ragged last group is reduced on its own.
+
+    Works through about a million values at a time: one call over an hour of samples would hold the GIL (and
+    so stall the GUI thread) for tens of milliseconds.
+    """
     n = values.shape[axis]
-    whole = n // size * size
-    head = np.take(values, np.arange(whole), axis=axis) if whole < n else values
-    shape = list(head.shape)
-    shape[axis:axis + 1] = [whole // size, size]
-    pooled = reduce(head.reshape(shape), axis=axis + 1)
-    if whole < n:
-        tail = reduce(np.take(values, np.arange(whole, n), axis=axis), axis=axis, keepdims=True)
-        pooled = np.concatenate([pooled, tail], axis=axis)
-    return pooled
+    groups = _ceil_div(n, size)
+    rows = values.shape[0] if axis == 1 else 1
+    piece = max(1, (1 << 20) // (size * rows))
+    out_shape = list(values.shape)
+    out_shape[axis] = groups
+    out = np.empty(out_shape, dtype=values.dtype)
+    for g0 in range(0, groups, piece):
+        g1 = min(g0 + piece, groups)
+        a, b = g0 * size, min(g1 * size, n)
+        chunk = values[a:b] if axis == 0 else values[:, a:b]
+        whole = (b - a) // size * size
+        head = chunk[:whole] if axis == 0 else chunk[:, :whole]
+        shape = list(head.shape)
+        shape[axis:axis + 1] = [whole // size, size]
+        pooled = reduce(head.reshape(shape), axis=axis + 1)
+        if whole < b - a:  # the ragged last group
+            tail = chunk[whole:] if axis == 0 else chunk[:, whole:]
+            pooled = np.concatenate([pooled, reduce(tail, axis=axis, keepdims=True)], axis=axis)
+        if axis == 0:
+            out[g0:g1] = pooled
+        else:
+            out[:, g0:g1] = pooled
+    return out
 
 
 @dataclass

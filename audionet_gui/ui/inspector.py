@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
@@ -28,7 +28,7 @@ from ..core.windows import WindowConfig
 from ..workers.inspect_worker import InspectWorker
 from .cnn_image_view import CnnImageView
 from .spectrogram_controls import SpectrogramControls
-from .spectrogram_view import SpectrogramView
+from .spectrogram_view import SpectrogramView, clock_text
 from .theme import error_text_style, muted_text_style
 from .waveform_view import WaveformView
 
@@ -84,6 +84,8 @@ class InspectorPanel(QWidget):
         self.play_button.clicked.connect(lambda: self.toggle_play(window_only=False))
         self.play_window_button.clicked.connect(lambda: self.toggle_play(window_only=True))
         self.export_csv_button.clicked.connect(self._export_values_dialog)
+        play_key = QShortcut(QKeySequence(Qt.Key_Space), self, context=Qt.WidgetWithChildrenShortcut)
+        play_key.activated.connect(lambda: self.toggle_play(window_only=False))
         self.export_png_button.clicked.connect(self._export_image_dialog)
         self._set_file_actions_enabled(False)
 
@@ -97,7 +99,7 @@ class InspectorPanel(QWidget):
         self.busy = QLabel("Working…", styleSheet=muted_text_style())
         self.busy.hide()
         self.play_button = QPushButton("Play")
-        self.play_button.setToolTip("Play the whole clip (again to stop)")
+        self.play_button.setToolTip("Play the whole clip; press again to stop (Space)")
         self.play_window_button = QPushButton("Play window")
         self.play_window_button.setToolTip("Play only the selected window: what the CNN hears as one image")
         self.export_csv_button = QPushButton("Export values…")
@@ -414,8 +416,9 @@ class InspectorPanel(QWidget):
 
     def _on_loaded(self, inspection: FileInspection) -> None:
         self.inspection = inspection
-        self.info_label.setText(f"{inspection.duration_s:.2f} s · {inspection.sample_rate} Hz · "
-                                f"{len(inspection.windows)} windows")
+        duration = (clock_text(inspection.duration_s, 1.0) if inspection.duration_s >= 120
+                    else f"{inspection.duration_s:.2f} s")
+        self.info_label.setText(f"{duration} · {inspection.sample_rate} Hz · {len(inspection.windows)} windows")
         self.waveform.set_envelope(inspection.envelope)
         self.spectrogram.set_display(inspection.display, inspection.duration_s)
         self._fill_window_picker()

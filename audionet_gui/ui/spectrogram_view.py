@@ -68,6 +68,9 @@ class FrequencyAxis(pg.AxisItem):
         return [self._labels.get(round(v, 6), "") for v in values]
 
 
+CLOCK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 18000, 36000)
+
+
 def clock_text(seconds: float, spacing: float) -> str:
     """m:ss or h:mm:ss, with tenths when ticks are closer than a second."""
     sign = "-" if seconds < 0 else ""
@@ -93,7 +96,14 @@ class TimeAxis(pg.AxisItem):
         self.picture = None
         self.update()
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph's name
+        if not self.clock:
+            return super().tickSpacing(minVal, maxVal, size)
+        span, most = maxVal - minVal, max(2.0, size / 90)  # a label needs about 90 px
+        step = next((s for s in CLOCK_STEPS if span / s <= most), CLOCK_STEPS[-1])
+        return [(step, 0)]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
         if not self.clock:
             return super().tickStrings(values, scale, spacing)
         return [clock_text(v, spacing) for v in values]

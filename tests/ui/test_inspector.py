@@ -216,3 +216,11 @@ def test_long_file_is_drawn_from_screen_sized_overviews(qtbot, panel, tmp_path):
     width = panel.spectrogram.plot.vb.width()
     assert panel.spectrogram.image.image.shape[1] <= max(200, width) + 1
     assert panel.waveform.curve.xData.size <= 2 * max(200, panel.waveform.plot.vb.width()) + 4
+    assert panel.spectrogram.time_axis.clock  # 2 minutes: h:mm:ss ticks
+
+
+def test_long_files_get_a_clock_time_axis():
+    from audionet_gui.ui.spectrogram_view import clock_text
+
+    assert [clock_text(v, 1.0) for v in (0, 59, 61.4, 3600, 3723)] == ["0:00", "0:59", "1:01", "1:00:00", "1:02:03"]
+    assert clock_text(61.5, 0.5) == "1:01.5" and clock_text(59.96, 0.5) == "1:00.0"
