@@ -16,11 +16,12 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
-                               QSplitter, QVBoxLayout, QWidget)
+                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from ..core.inspection import (FileInspection, Readout, SpectrogramDisplay, export_image_png, export_values_csv,
                                inspect_file, spectrogram_display, window_at, window_image, window_starting_at,
                                with_windows)
+from ..core.audio import is_audio_file
 from ..core.jobs import Progress
 from ..core.playback import Player, PlaybackError
 from ..core.spectrogram import SpectrogramConfig
@@ -88,10 +89,11 @@ class InspectorPanel(QWidget):
         play_key.activated.connect(lambda: self.toggle_play(window_only=False))
         self.export_png_button.clicked.connect(self._export_image_dialog)
         self._set_file_actions_enabled(False)
+        self.setAcceptDrops(True)
 
     # -- layout ---------------------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.file_label = QLabel("Click a clip to inspect it")
+        self.file_label = QLabel("No clip")
         bold = QFont(self.file_label.font())
         bold.setBold(True)
         self.file_label.setFont(bold)
@@ -145,6 +147,12 @@ class InspectorPanel(QWidget):
         views.setStretchFactor(0, 1)
         views.setStretchFactor(1, 3)
         views.setSizes([150, 450])
+        self.placeholder = QLabel("Click a clip on the Data page, or drop an audio file here, to see its waveform, "
+                                  "its spectrogram and the images the network sees.", wordWrap=True,
+                                  alignment=Qt.AlignCenter, styleSheet=muted_text_style())
+        self.views_stack = QStackedWidget()
+        self.views_stack.addWidget(self.placeholder)
+        self.views_stack.addWidget(views)
 
         self.window_spin = QSpinBox(minimum=0, maximum=0)
         self.window_spin.setToolTip("Window to show as the CNN sees it (or click on the waveform or spectrogram)")
@@ -170,7 +178,7 @@ class InspectorPanel(QWidget):
 
         middle = QHBoxLayout()
         middle.addWidget(left_widget)
-        middle.addWidget(views, 1)
+        middle.addWidget(self.views_stack, 1)
         middle.addWidget(cnn_box)
 
         self.readout = QLabel(" ")
@@ -227,6 +235,7 @@ class InspectorPanel(QWidget):
         self._set_file_actions_enabled(False)
         self.message.hide()
         self.file_label.setText(Path(path).name)
+        self.views_stack.setCurrentIndex(1)
         self.info_label.setText("loading…")
         self._status(f"Loading {Path(path).name}…")
         self.worker.submit("load", inspect_file, self._path, self.spectrogram_cfg, self.window_cfg)
@@ -252,6 +261,24 @@ class InspectorPanel(QWidget):
         note = " (short clip filled to a whole window)" if window.padded else ""
         self.window_time.setText(f"{window.start_s:.2f} – {window.end_s:.2f} s{note}")
         self._request_image()
+
+    # -- drops: an audio file dropped on the inspector is shown --------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if self._dropped_audio(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        path = self._dropped_audio(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.show_file(path)
+
+    @staticmethod
+    def _dropped_audio(mime) -> Optional[str]:
+        for url in mime.urls() if mime.hasUrls() else []:
+            if url.isLocalFile() and is_audio_file(url.toLocalFile()):
+                return url.toLocalFile()
+        return None
 
     def shutdown(self) -> None:
         """Stop sound and background work (call before the application quits)."""

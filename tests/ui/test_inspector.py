@@ -224,3 +224,47 @@ def test_long_files_get_a_clock_time_axis():
 
     assert [clock_text(v, 1.0) for v in (0, 59, 61.4, 3600, 3723)] == ["0:00", "0:59", "1:01", "1:00:00", "1:02:03"]
     assert clock_text(61.5, 0.5) == "1:01.5" and clock_text(59.96, 0.5) == "1:00.0"
+
+
+def test_dropping_an_audio_file_shows_it(qtbot, panel, tone_wav):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    assert panel.views_stack.currentWidget() is panel.placeholder
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tone_wav))])
+    enter = QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    panel.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(panel.loaded, timeout=15000):
+        panel.dropEvent(QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    assert panel.inspection.path == str(tone_wav)
+    assert panel.views_stack.currentIndex() == 1
+
+
+def test_project_settings_change_the_windows_and_the_sample_rate(qtbot, panel, tone_wav):
+    load(qtbot, panel, tone_wav)
+    with qtbot.waitSignal(panel.image_updated, timeout=10000):
+        panel.set_configs(CFG, WindowConfig(window_s=2.0, hop_s=1.0))
+    assert [(w.start_s, w.end_s) for w in panel.inspection.windows] == [(0.0, 2.0), (1.0, 3.0)]
+    assert panel.window_spin.maximum() == 2
+    np.testing.assert_array_equal(panel.cnn_image, spectrogram_image(panel.inspection.windows[panel.window_index]
+                                                                     .samples, CFG))
+    slower = SpectrogramConfig(sample_rate=8000, n_mels=32, image_width=64, image_height=64)
+    with qtbot.waitSignals([panel.loaded, panel.image_updated], timeout=15000):
+        panel.set_configs(slower, WIN)
+    assert panel.inspection.sample_rate == 8000 and panel.inspection.samples.size == 3 * 8000
+    assert panel.controls.fmax.maximum() == 4000
+
+
+def test_chroma_shows_pitch_classes(qtbot, panel, tone_wav):
+    load(qtbot, panel, tone_wav)
+    with qtbot.waitSignal(panel.spectrogram_updated, timeout=10000):
+        panel.controls.kind.setCurrentText("chroma")
+    assert panel.inspection.spectrogram.values_db.shape[0] == 12
+    assert not panel.controls.n_mels.isEnabled()
+    ticks = panel.spectrogram.freq_axis.tickValues(0, 12, 400)[0][1]
+    assert "C" in panel.spectrogram.freq_axis.tickStrings(ticks, 1, 1)
+    readout = panel.spectrogram.readout_at(1.5, 11.5)   # 1000 Hz is close to B5 (987.8 Hz)
+    assert "pitch class B" in readout.text()
+    assert readout.db == pytest.approx(float(panel.inspection.spectrogram.values_db[:, 150].max()))
