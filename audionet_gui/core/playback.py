@@ -8,6 +8,7 @@ whose message tells the user what to do; it never crashes the caller.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Optional
 
 import numpy as np
@@ -51,6 +52,7 @@ class Player:
         self._finished = threading.Event()
         self._finished.set()
         self._latency_s = 0.0
+        self._first_callback_t: Optional[float] = None
 
     # -- state the UI polls -------------------------------------------------------------------------------
     @property
@@ -59,11 +61,18 @@ class Player:
 
     @property
     def position_s(self) -> float:
-        """Time (s, from the clip start) of the sample being heard now: frames handed over minus output latency."""
-        played = (self._next_frame - self._start_frame) / self._sample_rate
+        """Time (s, from the clip start) of the sample being heard now.
+
+        The device pulls blocks in bursts (64 ms and more), so counting frames alone moves a playhead in jumps.
+        Instead: the time since the device first asked for audio, minus its output latency, but never more
+        than the audio it was actually given (a stalled device stalls the playhead too).
+        """
+        handed = (self._next_frame - self._start_frame) / self._sample_rate
         if not self.playing:
             return self._next_frame / self._sample_rate
-        return self._start_frame / self._sample_rate + max(0.0, played - self._latency_s)
+        first = self._first_callback_t
+        elapsed = 0.0 if first is None else time.monotonic() - first - self._latency_s
+        return self._start_frame / self._sample_rate + min(max(0.0, elapsed), handed)
 
     @property
     def duration_s(self) -> float:
@@ -99,6 +108,7 @@ class Player:
             self._sample_rate = int(sample_rate)
             self._start_frame = start
             self._next_frame = start
+            self._first_callback_t = None
             self._finished.clear()
         try:
             stream = sd.OutputStream(samplerate=sample_rate, channels=1, dtype="float32", blocksize=self._blocksize,
@@ -124,6 +134,8 @@ class Player:
 
     # -- audio thread -------------------------------------------------------------------------------------
     def _callback(self, outdata, frames, _time, _status) -> None:
+        if self._first_callback_t is None:
+            self._first_callback_t = time.monotonic()
         with self._lock:
             begin = self._next_frame
             chunk = self._samples[begin:begin + frames]

@@ -161,3 +161,27 @@ def test_play_a_range_keeps_positions_relative_to_the_clip():
     assert player.position_s == pytest.approx(0.75)
     played = np.concatenate(backend.streams[0].played)[:, 0]
     np.testing.assert_array_equal(played[: sr // 4], samples[sr // 2: 3 * sr // 4])
+
+
+def test_a_stalled_device_stalls_the_playhead():
+    sr = 8000
+    backend = FakeSoundDevice()
+    original = backend.OutputStream
+
+    def stalling(**kw):
+        stream = original(**kw)
+        callback = stream.callback
+
+        def one_block_then_nothing(out, frames, t, status):
+            if stream.played:
+                time.sleep(0.6)  # the device stops asking for audio for a while
+            callback(out, frames, t, status)
+        stream.callback = one_block_then_nothing
+        return stream
+
+    backend.OutputStream = stalling
+    player = Player(backend=backend, blocksize=400)   # 50 ms per block
+    player.play(np.zeros(sr * 2, dtype=np.float32), sr)
+    time.sleep(0.3)
+    assert player.position_s <= 0.1 + 1e-9   # at most the two blocks it was given, not the 0.3 s that passed
+    player.stop()
