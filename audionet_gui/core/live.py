@@ -136,22 +136,14 @@ class LiveEngine:
         self.on_level = on_level
         self.on_columns = on_columns
         self.on_event = on_event
-        self.timeline = Timeline(self.config.hop_s)
         self.threshold = float(self.config.threshold)
         self.decisions_made = 0
         self.windows_skipped = 0    # windows replaced by a newer one before inference got to them
 
         self._win = max(1, int(round(self.config.window_s * self.sample_rate)))
         self._hop = max(1, int(round(self.config.hop_s * self.sample_rate)))
-        history = max(self._win, int(self.config.history_s * self.sample_rate))
-        self._history = RingBuffer(history)
-        self._spectrogram = None
-        if compute_columns:
-            from .live_spectrogram import LiveSpectrogram
-
-            self._spectrogram = LiveSpectrogram(spectrogram_config)
-        self._smoother = ProbabilitySmoother(self.config.smoothing)
-        self._since_window = 0
+        self._compute_columns = compute_columns
+        self._reset_stream_state()
         self._taps: list[Callable[[np.ndarray], None]] = []
         self._taps_lock = threading.Lock()
         self._job: Optional[tuple] = None
@@ -161,9 +153,27 @@ class LiveEngine:
         self._reported_errors: set[str] = set()
         self.started_at: Optional[float] = None
 
+    def _reset_stream_state(self) -> None:
+        """A fresh listening session: stream time from 0, no audio, no memory of earlier decisions."""
+        self._history = RingBuffer(max(self._win, int(self.config.history_s * self.sample_rate)))
+        self._spectrogram = None
+        if self._compute_columns:
+            from .live_spectrogram import LiveSpectrogram
+
+            self._spectrogram = LiveSpectrogram(self.spec_cfg)
+        self._smoother = ProbabilitySmoother(self.config.smoothing)
+        self._since_window = 0
+        self._job = None
+        self.timeline = Timeline(self.config.hop_s)
+
     # --- control ---------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Open the input (raises NoInputDeviceError / InputStreamError if it cannot) and start both threads."""
+        """Open the input (raises NoInputDeviceError / InputStreamError if it cannot) and start both threads.
+        Starting again after ``stop`` begins a new session (stream time and timeline from zero)."""
+        if self.running:
+            return
+        if self.decisions_made or self._history.total_written:
+            self._reset_stream_state()
         if hasattr(self.source, "on_event") and getattr(self.source, "on_event", None) is None:
             self.source.on_event = self._emit_event
         self.source.start()

@@ -254,3 +254,23 @@ def test_engine_runs_inference_off_the_callers_thread_and_measures_latency():
 def test_engine_refuses_a_source_at_the_wrong_rate():
     with pytest.raises(ValueError, match="Hz"):
         LiveEngine(PushSource(48000, sample_rate=48000), PitchClassifier(), LABELS, small_spec_cfg())
+
+
+def test_starting_again_after_stop_is_a_fresh_session():
+    decisions = []
+    src, engine = _engine(PitchClassifier(), on_decision=decisions.append)
+    for _ in range(2):
+        decisions.clear()
+        engine.start()
+        try:
+            for _ in range(30):
+                src.push(tone(LOW_HZ, 0.05))
+                time.sleep(0.01)
+            deadline = time.monotonic() + 5
+            while not decisions and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            engine.stop()
+        assert decisions[0].t == pytest.approx(1.0, abs=0.2)  # stream time starts from zero each session
+        assert engine.timeline.segments()[0].start_s == pytest.approx(decisions[0].t - 0.5)
+        assert not engine.running
