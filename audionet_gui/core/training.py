@@ -7,7 +7,7 @@ trains in seconds. ``fine_tune`` then unfreezes the top of the backbone and trai
 with a small learning rate. ``small_cnn`` has no pretrained weights: it always trains end to end.
 
 The result is ONE Keras model, uint8 images (N, H, W, 3) -> class probabilities, made only of built-in layers
-so it loads with ``keras.models.load_model(path, safe_mode=True)``.
+so it loads with ``keras.models.load_model(path, safe_mode=True)``. The head itself lives in ``head.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import numpy as np
 from .augment import AugmentConfig, augment_image
 from .backbones import build_feature_extractor, configure_threads, get_spec, resolve_image_size
 from .features import DerivedImage, extract_features, feature_key, load_image
+from .head import _log_scalars, _tensorboard_writer
+from .head import build_head, class_weights, train_head  # noqa: F401  (re-exported: part of this API)
 from .jobs import CancelToken, Progress, ProgressCallback, ensure_token, no_progress
 
 
@@ -93,13 +95,6 @@ class TrainResult:
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
-    """Balanced weights n / (C * count): a rare class counts as much as a common one. Absent classes get 1."""
-    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
-    n = counts.sum()
-    return {c: (float(n / (n_classes * counts[c])) if counts[c] else 1.0) for c in range(n_classes)}
-
-
 def _one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype=np.float32)[labels]
 
@@ -131,29 +126,14 @@ def _keras_callbacks(cfg: TrainConfig, stage: str, epochs: int, progress: Progre
     if has_val and cfg.patience > 0:
         cbs.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
                                                  restore_best_weights=True))
-    if cfg.tensorboard_dir:
-        cbs.append(keras.callbacks.TensorBoard(str(Path(cfg.tensorboard_dir) / stage)))
+    writer = _tensorboard_writer(cfg, stage)
+    if writer is not None:
+        class _Scalars(keras.callbacks.Callback):  # keras's TensorBoard callback needs the tensorboard package
+            def on_epoch_end(self, epoch, logs=None):
+                _log_scalars(writer, history[-1])
+
+        cbs.append(_Scalars())
     return cbs
-
-
-def build_head(feature_dim: int, n_classes: int, dropout: float, train_features: Optional[np.ndarray] = None,
-               seed: int = 0):
-    """Features -> probabilities: standardisation (when training features are given, fitted on them), dropout,
-    dense softmax."""
-    import keras
-    from keras import layers
-
-    inputs = keras.Input((feature_dim,), name="features_in")
-    x = inputs
-    if train_features is not None and len(train_features):
-        # Pooled activations differ in scale by orders of magnitude between channels: standardise them.
-        norm = layers.Normalization(name="feature_norm")
-        norm.adapt(train_features)
-        x = norm(x)
-    x = layers.Dropout(dropout, seed=seed, name="head_dropout")(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="classes",
-                           kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(x)
-    return keras.Model(inputs, outputs, name="head")
 
 
 def _compile(model, learning_rate: float, label_smoothing: float) -> None:
@@ -248,27 +228,6 @@ def train_classifier(train: LabeledImages, val: LabeledImages, labels: list[str]
         timings["fine_tune_s"] = time.monotonic() - t0
     return TrainResult(model, history, np.asarray(val_probs, np.float32), int(x_train.shape[1]), cfg,
                        list(labels), timings)
-
-
-def train_head(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, n_classes: int,
-               cfg: TrainConfig, progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None,
-               history: Optional[list[dict]] = None):
-    """Train the softmax head on feature vectors; returns (head model, validation probabilities)."""
-    import keras
-
-    progress = progress or no_progress
-    cancel = ensure_token(cancel)
-    history = history if history is not None else []
-    keras.utils.set_random_seed(cfg.seed)
-    head = build_head(x_train.shape[1], n_classes, cfg.dropout, x_train, seed=cfg.seed)
-    _compile(head, cfg.learning_rate, cfg.label_smoothing)
-    has_val = len(y_val) > 0
-    head.fit(x_train, _one_hot(y_train, n_classes), batch_size=cfg.batch_size, epochs=cfg.epochs, verbose=0,
-             shuffle=True, validation_data=(x_val, _one_hot(y_val, n_classes)) if has_val else None,
-             class_weight=class_weights(y_train, n_classes) if cfg.class_weighting else None,
-             callbacks=_keras_callbacks(cfg, "training", cfg.epochs, progress, cancel, history, has_val))
-    val_probs = head.predict(x_val, verbose=0) if has_val else np.zeros((0, n_classes), np.float32)
-    return head, np.asarray(val_probs, np.float32)
 
 
 def _train_end_to_end(extractor, train: LabeledImages, val: LabeledImages, labels: list[str], cfg: TrainConfig,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from audionet_gui.core.jobs import CancelToken, Cancelled
-from audionet_gui.core.training import LabeledImages, TrainConfig, class_weights, train_classifier
+from audionet_gui.core.training import LabeledImages, TrainConfig, train_classifier
 
 LABELS = ["low", "mid", "high"]
 
@@ -83,10 +83,12 @@ def test_model_saves_and_loads_in_safe_mode(tmp_path, data75):
 def test_small_cnn_trains_end_to_end(tmp_path):
     train, val = stripe_images(20, (64, 64), 2), stripe_images(8, (64, 64), 3)
     cfg = TrainConfig(backbone="small_cnn", weights="imagenet", image_size=(64, 64), epochs=25, patience=25,
-                      seed=1)  # "imagenet" means random init for a network that has no pretrained weights
+                      seed=1, tensorboard_dir=str(tmp_path / "tb"))
+    # ("imagenet" means random init for a network that has no pretrained weights)
     result = train_classifier(train, val, LABELS, cfg, tmp_path)
     assert _accuracy(result, val) >= 0.8
     assert len(result.history) == 25
+    assert list((tmp_path / "tb" / "training").glob("events.out.tfevents.*"))
     np.testing.assert_allclose(result.model.predict(np.stack(val.images), verbose=0), result.val_probabilities,
                                atol=1e-4)
 
@@ -122,12 +124,6 @@ def test_fine_tuning_runs_end_to_end(data75):
     assert any(r.stage == "fine_tuning" for r in reports)
     probs = result.model.predict(np.stack(val.images), verbose=0)
     np.testing.assert_allclose(probs, result.val_probabilities, atol=1e-4)
-
-
-def test_class_weights_balance_rare_classes():
-    w = class_weights(np.array([0] * 8 + [1] * 2), 3)
-    assert w[1] == pytest.approx(4 * w[0]) and w[2] == 1.0
-    assert 8 * w[0] == pytest.approx(2 * w[1])
 
 
 def test_config_json_round_trip():
