@@ -6,6 +6,8 @@
 
 In a bundle the data files live in ``sys._MEIPASS`` (the ``_internal`` folder), which moves with the bundle
 wherever it is unpacked; ``AUDIONET_RESOURCES`` is pointed there so ``audionet_gui.resources`` finds them.
+On Linux the bundle carries the build machine's PortAudio; sounddevice only looks for the system's, so when
+that is missing the bundled copy is offered instead (``use_bundled_portaudio_if_missing``).
 ``--self-test`` also runs the tiny convert/train/identify pipeline of ``audionet_gui.selftest`` unless the
 app's own self-test already does.
 """
@@ -32,6 +34,25 @@ def point_at_bundled_resources() -> None:
     base = bundle_dir()
     if base is not None and (base / "resources").is_dir():
         os.environ.setdefault("AUDIONET_RESOURCES", str(base / "resources"))
+
+
+def use_bundled_portaudio_if_missing() -> None:
+    """Let sounddevice fall back to the bundled libportaudio.so.2 when the system has none (libportaudio2 not
+    installed). sounddevice asks ``ctypes.util.find_library("portaudio")``, which PyInstaller redirects into the
+    bundle only on Windows; a system library, when there is one, still wins (it matches the system's ALSA)."""
+    base = bundle_dir()
+    bundled = base / "libportaudio.so.2" if base is not None else None
+    if bundled is None or not sys.platform.startswith("linux") or not bundled.is_file():
+        return
+    import ctypes.util
+
+    system_find_library = ctypes.util.find_library
+
+    def find_library(name: str) -> Optional[str]:
+        found = system_find_library(name)
+        return str(bundled) if found is None and name == "portaudio" else found
+
+    ctypes.util.find_library = find_library
 
 
 def wants_cli(argv0: str, args: list[str]) -> bool:
@@ -64,6 +85,7 @@ def run_cli(args: list[str]) -> int:
 def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     point_at_bundled_resources()
+    use_bundled_portaudio_if_missing()
     args = argv[1:]
     if wants_cli(argv[0], args):
         return run_cli(args[1:] if args and args[0] == "--cli" else args)

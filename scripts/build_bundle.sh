@@ -6,6 +6,7 @@
 #   3. audionet train ... --kind chroma   (the bundled CLI; chroma exercises the librosa stack)
 #   4. audionet predict MODEL conversation.wav --json
 #   5. audionet export MODEL --tflite OUT.tflite   (the TFLite converter's libraries)
+#   6. audionet devices   (sounddevice + PortAudio load; "no input device" is fine on a machine without sound)
 # and prints the build time and the bundle's size. Exit status 0 = built and every check passed.
 #
 # Usage: scripts/build_bundle.sh [--no-build]      (--no-build: smoke-test the existing dist/AudioNetStudio)
@@ -100,6 +101,16 @@ EOF
 
 step cli-export "$cli" export "$smoke/cli-model" --tflite "$smoke/model.tflite"
 [ -s "$smoke/model.tflite" ] || { echo "build_bundle: export wrote no .tflite" >&2; exit 1; }
+
+# No sound card here: exit 1 with "no audio input device" is the right answer; a crash or a missing PortAudio is not.
+set +e
+run "$cli" devices >"$smoke/devices.log" 2>&1
+devices_rc=$?
+set -e
+if [ "$devices_rc" -gt 1 ] || grep -q -e Traceback -e "PortAudio library not found" "$smoke/devices.log"; then
+  echo "build_bundle: smoke devices: FAILED (exit $devices_rc):" >&2; cat "$smoke/devices.log" >&2; exit 1
+fi
+echo "build_bundle: smoke devices: ok ($(head -1 "$smoke/devices.log"))"
 
 size_h=$(du -sh "$bundle" | cut -f1)
 size_mb=$(( $(du -sk "$bundle" | cut -f1) / 1024 ))

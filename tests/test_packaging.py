@@ -191,6 +191,33 @@ def test_not_frozen_leaves_the_environment_alone(monkeypatch):
     assert resources.resources_dir() == ROOT / "resources"
 
 
+def test_bundled_portaudio_is_offered_only_when_the_system_has_none(as_bundle, monkeypatch):
+    import ctypes.util
+
+    (as_bundle / "libportaudio.so.2").write_bytes(b"")
+    system = {"portaudio": None, "sndfile": "libsndfile.so.1"}
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: system.get(name))
+    monkeypatch.setattr(sys, "platform", "linux")
+    frozen.use_bundled_portaudio_if_missing()
+    assert ctypes.util.find_library("portaudio") == str(as_bundle / "libportaudio.so.2")
+    assert ctypes.util.find_library("sndfile") == "libsndfile.so.1"
+    assert ctypes.util.find_library("jack") is None
+
+    system["portaudio"] = "libportaudio.so.2"  # installed on the system: that one wins
+    assert ctypes.util.find_library("portaudio") == "libportaudio.so.2"
+
+
+def test_no_bundled_portaudio_changes_nothing(as_bundle, monkeypatch):
+    import ctypes.util
+
+    def system_find(name):
+        return None
+
+    monkeypatch.setattr(ctypes.util, "find_library", system_find)
+    frozen.use_bundled_portaudio_if_missing()
+    assert ctypes.util.find_library is system_find
+
+
 def test_cli_is_chosen_by_flag_or_executable_name():
     assert frozen.wants_cli("/opt/AudioNetStudio/AudioNetStudio", ["--cli", "train"])
     assert frozen.wants_cli("/usr/local/bin/audionet", ["train"])
