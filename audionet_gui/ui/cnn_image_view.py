@@ -1,14 +1,18 @@
-"""Shows one CNN input image (H, W, 3) uint8 scaled to fit, keeping its aspect ratio. The QImage it paints
-holds exactly the pixels it was given (``shown_pixels`` reads them back, which the tests compare)."""
+"""The image the CNN sees: ``CnnImageView`` paints one (H, W, 3) uint8 image scaled to fit (the QImage it
+paints holds exactly the pixels it was given; ``shown_pixels`` reads them back, which the tests compare), and
+``CnnWindowBox`` is the inspector column around it (window picker, size, Save)."""
 
 from __future__ import annotations
 
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from .theme import muted_text_style
 
 
 def qimage_from_rgb(image: np.ndarray) -> QImage:
@@ -54,3 +58,57 @@ class CnnImageView(QWidget):
         target.moveCenter(self.rect().center())
         painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
         painter.drawImage(target, self._qimage)
+
+
+class CnnWindowBox(QGroupBox):
+    """The inspector's right-hand column: which window, the image the CNN sees for it, its size, Save."""
+
+    window_chosen = Signal(int)  # 0-based index picked in the spin box
+
+    def __init__(self, parent=None):
+        super().__init__("What the CNN sees", parent)
+        self.window_spin = QSpinBox(minimum=0, maximum=0)
+        self.window_spin.setToolTip("Window to show as the CNN sees it (or click on the waveform or spectrogram)")
+        self.window_count = QLabel("of 0")
+        self.window_time = QLabel(styleSheet=muted_text_style())
+        self.view = CnnImageView()
+        self.image_info = QLabel(styleSheet=muted_text_style(), wordWrap=True)
+        self.save_button = QPushButton("Save image…")
+        self.save_button.setToolTip("Save this window's CNN image as PNG, pixel for pixel")
+        picker = QHBoxLayout()
+        picker.addWidget(QLabel("Window"))
+        picker.addWidget(self.window_spin)
+        picker.addWidget(self.window_count)
+        picker.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(picker)
+        layout.addWidget(self.window_time)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.image_info)
+        layout.addWidget(self.save_button)
+        self.setFixedWidth(290)
+        self.window_spin.valueChanged.connect(lambda value: self.window_chosen.emit(value - 1))
+
+    def set_window_count(self, count: int) -> None:
+        self.window_spin.blockSignals(True)
+        self.window_spin.setRange(1 if count else 0, count)
+        self.window_spin.blockSignals(False)
+        self.window_count.setText(f"of {count}")
+
+    def show_window(self, index: int, start_s: float, end_s: float, padded: bool) -> None:
+        self.window_spin.blockSignals(True)
+        self.window_spin.setValue(index + 1)
+        self.window_spin.blockSignals(False)
+        note = " (short clip filled to a whole window)" if padded else ""
+        self.window_time.setText(f"{start_s:.2f} – {end_s:.2f} s{note}")
+
+    def show_image(self, image: np.ndarray, description: str) -> None:
+        self.view.set_image(image)
+        self.image_info.setText(description)
+        self.save_button.setEnabled(True)
+
+    def clear(self, placeholder: str) -> None:
+        self.view.set_image(None, placeholder)
+        self.image_info.setText("")
+        self.window_time.setText("")
+        self.save_button.setEnabled(False)

@@ -15,27 +15,27 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
-                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from ..core.inspection import (FileInspection, Readout, SpectrogramDisplay, export_image_png, export_values_csv,
                                inspect_file, spectrogram_display, window_at, window_image, window_starting_at,
                                with_windows)
 from ..core.audio import is_audio_file
 from ..core.jobs import Progress
-from ..core.playback import Player, PlaybackError
+from ..core.playback import PlaybackError, Player
 from ..core.spectrogram import SpectrogramConfig
 from ..core.windows import WindowConfig
 from ..workers.inspect_worker import InspectWorker
-from .cnn_image_view import CnnImageView
+from .cnn_image_view import CnnWindowBox
+from .playback_control import PlaybackControl
 from .spectrogram_controls import SpectrogramControls
-from .spectrogram_view import SpectrogramView, clock_text
+from .linked_views import LinkedViews
+from .spectrogram_view import clock_text
 from .theme import error_text_style, muted_text_style
-from .waveform_view import WaveformView
 
 # Changing these needs new spectrogram values; colormap, dB range, ref and image size only change the drawing.
 _VALUE_FIELDS = ("kind", "sample_rate", "n_fft", "hop_length", "n_mels", "n_chroma", "fmin", "fmax")
-PLAYHEAD_INTERVAL_MS = 30
 PARAMETER_DEBOUNCE_MS = 250
 
 
@@ -55,7 +55,8 @@ class InspectorPanel(QWidget):
     def __init__(self, parent: Optional[QWidget] = None, player: Optional[Player] = None):
         super().__init__(parent)
         self.worker = InspectWorker(self)
-        self.player = player or Player()
+        self.playback = PlaybackControl(player, self)
+        self.player = self.playback.player
         self.spectrogram_cfg = SpectrogramConfig()
         self.window_cfg = WindowConfig()
         self.inspection: Optional[FileInspection] = None
@@ -70,8 +71,8 @@ class InspectorPanel(QWidget):
 
         self._param_timer = QTimer(self, singleShot=True, interval=PARAMETER_DEBOUNCE_MS)
         self._param_timer.timeout.connect(self._apply_controls)
-        self._playhead_timer = QTimer(self, interval=PLAYHEAD_INTERVAL_MS)
-        self._playhead_timer.timeout.connect(self._update_playhead)
+        self.playback.position.connect(self.views_stack.set_playhead)
+        self.playback.stopped.connect(self._playback_ended)
         self.controls.edited.connect(self._param_timer.start)
         self.worker.finished.connect(self._on_job_finished)
         self.worker.failed.connect(self._on_job_failed)
@@ -79,15 +80,14 @@ class InspectorPanel(QWidget):
         self.worker.busy_changed.connect(lambda busy: self.busy.setVisible(busy))
         self.spectrogram.hovered.connect(self._on_spectrogram_hover)
         self.waveform.hovered.connect(self._on_waveform_hover)
-        self.spectrogram.clicked.connect(self._select_window_at)
-        self.waveform.clicked.connect(self._select_window_at)
-        self.window_spin.valueChanged.connect(lambda v: self.select_window(v - 1))
+        self.views_stack.clicked.connect(self._select_window_at)
+        self.cnn_box.window_chosen.connect(self.select_window)
         self.play_button.clicked.connect(lambda: self.toggle_play(window_only=False))
         self.play_window_button.clicked.connect(lambda: self.toggle_play(window_only=True))
         self.export_csv_button.clicked.connect(self._export_values_dialog)
         play_key = QShortcut(QKeySequence(Qt.Key_Space), self, context=Qt.WidgetWithChildrenShortcut)
         play_key.activated.connect(lambda: self.toggle_play(window_only=False))
-        self.export_png_button.clicked.connect(self._export_image_dialog)
+        self.cnn_box.save_button.clicked.connect(self._export_image_dialog)
         self._set_file_actions_enabled(False)
         self.setAcceptDrops(True)
 
@@ -133,53 +133,19 @@ class InspectorPanel(QWidget):
         left_widget.setFixedWidth(230)
         left.setContentsMargins(0, 0, 0, 0)
 
-        self.waveform = WaveformView()
-        self.spectrogram = SpectrogramView()
-        self.waveform.setXLink(self.spectrogram.plot)
-        self.spectrogram.plot.getAxis("left").setWidth(62)
-        self._align_timer = QTimer(self, singleShot=True, interval=0)
-        self._align_timer.timeout.connect(self._align_time_axes)
-        self.spectrogram.plot.vb.sigResized.connect(self._align_timer.start)
-        self.waveform.plot.vb.sigResized.connect(self._align_timer.start)
-        views = QSplitter(Qt.Vertical)
-        views.addWidget(self.waveform)
-        views.addWidget(self.spectrogram)
-        views.setStretchFactor(0, 1)
-        views.setStretchFactor(1, 3)
-        views.setSizes([150, 450])
-        self.placeholder = QLabel("Click a clip on the Data page, or drop an audio file here, to see its waveform, "
-                                  "its spectrogram and the images the network sees.", wordWrap=True,
-                                  alignment=Qt.AlignCenter, styleSheet=muted_text_style())
-        self.views_stack = QStackedWidget()
-        self.views_stack.addWidget(self.placeholder)
-        self.views_stack.addWidget(views)
+        self.views_stack = LinkedViews()
+        self.waveform, self.spectrogram = self.views_stack.waveform, self.views_stack.spectrogram
+        self.placeholder = self.views_stack.placeholder
 
-        self.window_spin = QSpinBox(minimum=0, maximum=0)
-        self.window_spin.setToolTip("Window to show as the CNN sees it (or click on the waveform or spectrogram)")
-        self.window_count = QLabel("of 0")
-        self.window_time = QLabel(styleSheet=muted_text_style())
-        self.cnn_view = CnnImageView()
-        self.image_info = QLabel(styleSheet=muted_text_style(), wordWrap=True)
-        self.export_png_button = QPushButton("Save image…")
-        self.export_png_button.setToolTip("Save this window's CNN image as PNG, pixel for pixel")
-        picker = QHBoxLayout()
-        picker.addWidget(QLabel("Window"))
-        picker.addWidget(self.window_spin)
-        picker.addWidget(self.window_count)
-        picker.addStretch(1)
-        cnn_box = QGroupBox("What the CNN sees")
-        cnn_layout = QVBoxLayout(cnn_box)
-        cnn_layout.addLayout(picker)
-        cnn_layout.addWidget(self.window_time)
-        cnn_layout.addWidget(self.cnn_view, 1)
-        cnn_layout.addWidget(self.image_info)
-        cnn_layout.addWidget(self.export_png_button)
-        cnn_box.setFixedWidth(290)
+        self.cnn_box = CnnWindowBox()
+        self.cnn_view = self.cnn_box.view
+        self.window_spin = self.cnn_box.window_spin
+        self.export_png_button = self.cnn_box.save_button
 
         middle = QHBoxLayout()
         middle.addWidget(left_widget)
         middle.addWidget(self.views_stack, 1)
-        middle.addWidget(cnn_box)
+        middle.addWidget(self.cnn_box)
 
         self.readout = QLabel(" ")
         mono = QFont("monospace")
@@ -192,10 +158,6 @@ class InspectorPanel(QWidget):
         layout.addWidget(self.message)
         layout.addLayout(middle, 1)
         layout.addWidget(self.readout)
-
-    def _align_time_axes(self) -> None:
-        area = self.spectrogram.plot.vb.sceneBoundingRect()
-        self.waveform.match_plot_area(area.left(), area.right())
 
     def _set_file_actions_enabled(self, enabled: bool) -> None:
         for widget in (self.play_button, self.play_window_button, self.export_csv_button, self.export_png_button,
@@ -229,13 +191,12 @@ class InspectorPanel(QWidget):
         self.cnn_image = None
         self._pending_window_start = None
         self._image_request = None
-        self.waveform.clear_data()
-        self.spectrogram.clear_data()
-        self.cnn_view.set_image(None, "Loading…")
+        self.views_stack.clear_data()
+        self.cnn_box.clear("Loading…")
         self._set_file_actions_enabled(False)
         self.message.hide()
         self.file_label.setText(Path(path).name)
-        self.views_stack.setCurrentIndex(1)
+        self.views_stack.show_views()
         self.info_label.setText("loading…")
         self._status(f"Loading {Path(path).name}…")
         self.worker.submit("load", inspect_file, self._path, self.spectrogram_cfg, self.window_cfg)
@@ -253,13 +214,8 @@ class InspectorPanel(QWidget):
             return
         self.window_index = index
         window = self.inspection.windows[index]
-        self.waveform.set_window(window.start_s, window.end_s)
-        self.spectrogram.set_window(window.start_s, window.end_s)
-        self.window_spin.blockSignals(True)
-        self.window_spin.setValue(index + 1)
-        self.window_spin.blockSignals(False)
-        note = " (short clip filled to a whole window)" if window.padded else ""
-        self.window_time.setText(f"{window.start_s:.2f} – {window.end_s:.2f} s{note}")
+        self.views_stack.set_window(window.start_s, window.end_s)
+        self.cnn_box.show_window(index, window.start_s, window.end_s, window.padded)
         self._request_image()
 
     # -- drops: an audio file dropped on the inspector is shown --------------------------------------------------
@@ -291,7 +247,7 @@ class InspectorPanel(QWidget):
 
     # -- playback ---------------------------------------------------------------------------------------------------
     def toggle_play(self, window_only: bool = False) -> None:
-        if self.player.playing:
+        if self.playback.playing:
             self.stop()
         else:
             self.play(window_only)
@@ -305,39 +261,21 @@ class InspectorPanel(QWidget):
             window = self.inspection.windows[self.window_index]
             start, end = window.start_s, window.end_s
         try:
-            self.player.play(self.inspection.samples, self.inspection.sample_rate, start_s=start, end_s=end)
+            self.playback.play(self.inspection.samples, self.inspection.sample_rate, start_s=start, end_s=end)
         except PlaybackError as exc:
             self._show_message(str(exc))
             return False
         self.message.hide()
         (self.play_window_button if window_only else self.play_button).setText("Stop")
-        self._playhead_timer.start()
-        self._update_playhead()
         return True
 
     def stop(self) -> None:
-        was_playing = self._playhead_timer.isActive()
-        self.player.stop()
-        self._playhead_timer.stop()
-        self._playback_ended()
-        if was_playing:
-            self.playback_stopped.emit()
-
-    def _update_playhead(self) -> None:
-        if not self.player.playing:
-            self._playhead_timer.stop()
-            self._playback_ended()
-            self.playback_stopped.emit()
-            return
-        position = self.player.position_s
-        self.waveform.set_playhead(position)
-        self.spectrogram.set_playhead(position)
+        self.playback.stop()
 
     def _playback_ended(self) -> None:
         self.play_button.setText("Play")
         self.play_window_button.setText("Play window")
-        self.waveform.set_playhead(None)
-        self.spectrogram.set_playhead(None)
+        self.playback_stopped.emit()
 
     # -- exports ----------------------------------------------------------------------------------------------------
     def export_cnn_image(self, path) -> None:
@@ -386,7 +324,7 @@ class InspectorPanel(QWidget):
         except (OSError, RuntimeError) as exc:
             self._show_message(f"Could not save: {exc}")
 
-    # -- parameters ----------------------------------------------------------------------------------------------------
+    # -- parameters ------------------------------------------------------------------------------------------------
     def _apply_controls(self) -> None:
         cfg = self.controls.config()
         if cfg is None or cfg == self.spectrogram_cfg:
@@ -416,7 +354,7 @@ class InspectorPanel(QWidget):
         self._image_request = (self.window_index, self.spectrogram_cfg)
         self.worker.submit("image", window_image, self.inspection.windows[self.window_index], self.spectrogram_cfg)
 
-    # -- results ---------------------------------------------------------------------------------------------------------
+    # -- results ---------------------------------------------------------------------------------------------------
     def _on_job_finished(self, kind: str, result) -> None:
         if kind == "load":
             self._on_loaded(result)
@@ -431,10 +369,8 @@ class InspectorPanel(QWidget):
             self.select_window(window_at(result.windows, self.spectrogram.visible_time_range()[0]) or 0)
         elif kind == "image" and self._image_request is not None:
             self.cnn_image = result
-            self.cnn_view.set_image(result)
             cfg = self._image_request[1]
-            self.image_info.setText(f"{cfg.image_width} × {cfg.image_height} px, {cfg.kind}, {cfg.colormap}")
-            self.export_png_button.setEnabled(True)
+            self.cnn_box.show_image(result, f"{cfg.image_width} × {cfg.image_height} px, {cfg.kind}, {cfg.colormap}")
             self.image_updated.emit()
         elif kind == "export":
             path, rows = result
@@ -464,16 +400,12 @@ class InspectorPanel(QWidget):
         self.loaded.emit(inspection.path)
 
     def _fill_window_picker(self) -> None:
-        count = len(self.inspection.windows) if self.inspection else 0
-        self.window_spin.blockSignals(True)
-        self.window_spin.setRange(1 if count else 0, count)
-        self.window_spin.blockSignals(False)
-        self.window_count.setText(f"of {count}")
+        self.cnn_box.set_window_count(len(self.inspection.windows) if self.inspection else 0)
 
     def _on_job_failed(self, kind: str, failure) -> None:
         if kind == "load":
             self.info_label.setText("")
-            self.cnn_view.set_image(None, "Could not load this file")
+            self.cnn_box.clear("Could not load this file")
         self._show_message(str(failure))
 
     def _on_job_progress(self, kind: str, progress: Progress) -> None:
@@ -482,7 +414,7 @@ class InspectorPanel(QWidget):
         if kind in ("load", "export"):
             self._status(f"{progress.stage}{percent} {progress.message}".strip())
 
-    # -- hover and clicks ---------------------------------------------------------------------------------------------------
+    # -- hover and clicks -------------------------------------------------------------------------------------------
     def _on_spectrogram_hover(self, readout: Optional[Readout]) -> None:
         if readout is not None:
             text = readout.text()

@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..core.jobs import CancelToken, Cancelled, Progress
+from ..core.jobs import CancelToken, Cancelled
 from .job_worker import JobFailure
 from .refcount_guard import protect_singletons
 
