@@ -268,3 +268,32 @@ def test_chroma_shows_pitch_classes(qtbot, panel, tone_wav):
     readout = panel.spectrogram.readout_at(1.5, 11.5)   # 1000 Hz is close to B5 (987.8 Hz)
     assert "pitch class B" in readout.text()
     assert readout.db == pytest.approx(float(panel.inspection.spectrogram.values_db[:, 150].max()))
+
+
+def test_export_buttons_ask_for_a_file_and_write_it(qtbot, panel, tone_wav, tmp_path, monkeypatch):
+    load(qtbot, panel, tone_wav)
+    asked = []
+
+    def fake_dialog(parent, title, default, filters):
+        asked.append((title, default))
+        return str(tmp_path / ("chosen.png" if "png" in filters.lower() else "chosen.csv")), filters
+
+    monkeypatch.setattr("audionet_gui.ui.inspector.QFileDialog.getSaveFileName", fake_dialog)
+    with qtbot.waitSignal(panel.exported, timeout=5000):
+        panel.export_png_button.click()
+    assert asked[0][1].endswith("tone_window001.png")
+    np.testing.assert_array_equal(load_png(tmp_path / "chosen.png"), panel.cnn_image)
+    with qtbot.waitSignal(panel.exported, timeout=10000):
+        panel.export_csv_button.click()
+    assert asked[1][1] == str(tmp_path / "tone_spectrogram.csv")  # the last folder used is offered again
+    assert (tmp_path / "chosen.csv").read_text().startswith("time_s,freq_hz,db\n")
+
+
+def test_a_failed_save_is_shown_not_raised(qtbot, panel, tone_wav, tmp_path, monkeypatch):
+    load(qtbot, panel, tone_wav)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    monkeypatch.setattr("audionet_gui.ui.inspector.QFileDialog.getSaveFileName",
+                        lambda *a: (str(blocker / "inside.png"), ""))
+    panel.export_png_button.click()
+    assert panel.message.isVisible() and "Could not save" in panel.message.text()
