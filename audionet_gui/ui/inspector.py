@@ -206,7 +206,8 @@ class InspectorPanel(QWidget):
         if self.inspection is not None and self.inspection.path == str(path):
             self.select_window(window_starting_at(self.inspection.windows, start_s))
             return
-        self.show_file(path)
+        if not (self.inspection is None and self._path == str(path) and self.worker.is_busy("load")):
+            self.show_file(path)  # (unless that very file is loading already)
         self._pending_window_start = float(start_s)
 
     def select_window(self, index: Optional[int]) -> None:
