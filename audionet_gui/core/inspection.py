@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
@@ -188,12 +188,6 @@ def inspect_file(path: PathLike, spectrogram_cfg: SpectrogramConfig, window_cfg:
     display = spectrogram_display(samples, spectrogram_cfg, progress, token)
     windows = list_windows(samples, sr, window_cfg)
     return FileInspection(str(path), samples, sr, envelope, display, windows, window_cfg)
-
-
-def with_windows(inspection: FileInspection, window_cfg: WindowConfig) -> FileInspection:
-    """The same file cut with other window settings (cheap: windows are views into the samples)."""
-    return replace(inspection, windows=list_windows(inspection.samples, inspection.sample_rate, window_cfg),
-                   window_config=window_cfg)
 
 
 # -- windows -----------------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPus
                                QVBoxLayout, QWidget)
 
 from ..core.inspection import (FileInspection, Readout, SpectrogramDisplay, export_image_png, export_values_csv,
-                               inspect_file, spectrogram_display, window_at, window_image, window_starting_at,
-                               with_windows)
+                               inspect_file, list_windows, spectrogram_display, window_at, window_image,
+                               window_starting_at)
 from ..core.audio import is_audio_file
 from ..core.jobs import Progress
 from ..core.playback import PlaybackError, Player
@@ -65,6 +65,7 @@ class InspectorPanel(QWidget):
         self._path: Optional[str] = None
         self._pending_window_start: Optional[float] = None
         self._image_request: Optional[tuple[int, SpectrogramConfig]] = None
+        self._windows_request = self.window_cfg
         self._last_dir = str(Path.home())
         self._build()
         self.controls.set_config(self.spectrogram_cfg)
@@ -178,7 +179,7 @@ class InspectorPanel(QWidget):
             self.show_file(self.inspection.path)
             return
         if window_cfg != old_win:
-            self.worker.submit("windows", with_windows, self.inspection, window_cfg)
+            self._request_windows()
         self._redraw_for(old_spec)
 
     def show_file(self, path) -> None:
@@ -349,6 +350,11 @@ class InspectorPanel(QWidget):
         if cfg != old or self._image_request is None or self._image_request[1] != cfg:
             self._request_image()
 
+    def _request_windows(self) -> None:
+        self._windows_request = self.window_cfg
+        self.worker.submit("windows", list_windows, self.inspection.samples, self.inspection.sample_rate,
+                           self.window_cfg)
+
     def _request_image(self) -> None:
         if self.inspection is None or self.window_index is None:
             return
@@ -365,9 +371,10 @@ class InspectorPanel(QWidget):
             self._status("Spectrogram updated")
             self.spectrogram_updated.emit()
         elif kind == "windows" and self.inspection is not None:
-            self.inspection = result
+            # only the windows: the spectrogram may have been recomputed meanwhile
+            self.inspection.windows, self.inspection.window_config = result, self._windows_request
             self._fill_window_picker()
-            self.select_window(window_at(result.windows, self.spectrogram.visible_time_range()[0]) or 0)
+            self.select_window(window_at(result, self.spectrogram.visible_time_range()[0]) or 0)
         elif kind == "image" and self._image_request is not None:
             self.cnn_image = result
             cfg = self._image_request[1]
@@ -389,7 +396,7 @@ class InspectorPanel(QWidget):
         self._set_file_actions_enabled(True)
         self.export_png_button.setEnabled(False)  # until the first image arrives
         if inspection.window_config != self.window_cfg:  # settings changed while loading
-            self.worker.submit("windows", with_windows, inspection, self.window_cfg)
+            self._request_windows()
         first = 0
         if self._pending_window_start is not None:
             first = window_starting_at(inspection.windows, self._pending_window_start) or 0
