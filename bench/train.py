@@ -38,7 +38,8 @@ from audionet_gui.core.windows import WindowConfig, cut_windows  # noqa: E402
 STANDIN = {"inception_v3": "inception_v3_notop.weights.h5", "mobilenet_v2": "mobilenet_v2_notop.weights.h5"}
 STUDY_LAYERS = ["mixed4", "mixed5", "mixed6", "mixed7", "mixed8", "mixed9", "mixed10"]
 STUDY_COMBOS = [["mixed4"], ["mixed5"], ["mixed6"], ["mixed7"], ["mixed8"], ["mixed10"], ["mixed5", "mixed7"],
-                ["mixed4", "mixed5"], ["mixed5", "mixed6", "mixed7"]]
+                ["mixed4", "mixed5"], ["mixed5", "mixed6"], ["mixed4", "mixed5", "mixed6"], ["mixed5", "mixed6", "mixed7"],
+                ["mixed4", "mixed5", "mixed6", "mixed7"]]
 
 
 def read_split(data: Path):
@@ -98,7 +99,7 @@ def weights_for(backbone, args):
     return "none"
 
 
-def layer_study(args, speakers, images, work):
+def layer_study(args, speakers, images, noisy, work):
     """InceptionV3: one extraction of several depths, a head per layer (or concatenation) on column slices."""
     weights = weights_for("inception_v3", args)
     layer_arg = "+".join(STUDY_LAYERS)
@@ -111,10 +112,10 @@ def layer_study(args, speakers, images, work):
     items = list(tr_paths) + augmented_items(tr_paths, cfg, AugmentConfig())
     y_train = np.concatenate([tr_y, tr_y])
     t0 = time.monotonic()
-    allx = extract_features(items + list(images["val"][0]) + list(images["test"][0]), key, extractor,
-                            work / "cache", progress=_printer("study features"))
+    allx = extract_features(items + list(images["val"][0]) + list(images["test"][0]) + list(noisy["test"][0]),
+                            key, extractor, work / "cache", progress=_printer("study features"))
     print(f"# study extraction {len(allx)} images in {time.monotonic() - t0:.0f} s", flush=True)
-    n_tr, n_va = len(items), len(images["val"][0])
+    n_tr, n_va, n_te = len(items), len(images["val"][0]), len(images["test"][0])
     rows = []
     for combo in STUDY_COMBOS:
         cols = np.concatenate([np.arange(offsets[STUDY_LAYERS.index(n)], offsets[STUDY_LAYERS.index(n) + 1])
@@ -123,15 +124,18 @@ def layer_study(args, speakers, images, work):
         t0 = time.monotonic()
         head, _ = train_head(x[:n_tr], y_train, x[n_tr:n_tr + n_va], images["val"][1], len(speakers), cfg)
         head_s = time.monotonic() - t0
-        probs = head.predict(x[n_tr + n_va:], verbose=0)
-        w, r = accuracies(probs, images["test"][1], images["test"][2])
-        rows.append(("+".join(combo), x.shape[1], w, r, head_s))
-        print(f"  {'+'.join(combo):24s} D={x.shape[1]:5d} window {w:.4f} recording {r:.4f} head {head_s:.1f} s",
-              flush=True)
-    print("\n| InceptionV3 feature layer | D | test window acc | test recording acc | head s |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, d, w, r, s in rows:
-        print(f"| {name} | {d} | {100 * w:.2f} % | {100 * r:.2f} % | {s:.1f} |")
+        va, _ = accuracies(head.predict(x[n_tr:n_tr + n_va], verbose=0), images["val"][1], images["val"][2])
+        w, r = accuracies(head.predict(x[n_tr + n_va:n_tr + n_va + n_te], verbose=0), images["test"][1],
+                          images["test"][2])
+        nw, _ = accuracies(head.predict(x[n_tr + n_va + n_te:], verbose=0), noisy["test"][1], noisy["test"][2])
+        rows.append(("+".join(combo), x.shape[1], va, w, r, nw, head_s))
+        print(f"  {'+'.join(combo):24s} D={x.shape[1]:5d} val {va:.4f} window {w:.4f} recording {r:.4f} "
+              f"noisy {nw:.4f} head {head_s:.1f} s", flush=True)
+    print("\n| InceptionV3 feature layer | D | val acc | test window acc | test recording acc | "
+          "test acc, pink noise 10 dB | head s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, d, va, w, r, nw, s in rows:
+        print(f"| {name} | {d} | {100 * va:.2f} % | {100 * w:.2f} % | {100 * r:.2f} % | {100 * nw:.2f} % | {s:.1f} |")
     print(flush=True)
 
 
@@ -199,7 +203,8 @@ def main(argv=None):
     backbones = [b for b in args.backbones.split(",") if b]
     test_only = {"test": split["test"]}
     if args.layer_study:
-        layer_study(args, speakers, render(split, (299, 299), work), work)
+        layer_study(args, speakers, render(split, (299, 299), work),
+                    render(test_only, (299, 299), work, noise_snr=10.0), work)
     rows = []
     for b in backbones:
         images = render(split, sizes[b], work)

@@ -46,7 +46,7 @@ class BackboneSpec:
 
 BACKBONES: dict[str, BackboneSpec] = {
     "inception_v3": BackboneSpec(
-        "inception_v3", (299, 299), 75, "minus1_1", ("mixed5",), True, "InceptionV3",
+        "inception_v3", (299, 299), 75, "minus1_1", ("mixed4", "mixed5"), True, "InceptionV3",
         "Inception v3 (the 2018 project's network); accurate, about 10 images/s on 2 cores"),
     "mobilenet_v2": BackboneSpec(
         "mobilenet_v2", (224, 224), 32, "minus1_1", ("out_relu",), True, "MobileNetV2",

@@ -103,7 +103,7 @@ def train_head(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_va
     has_val = len(y_val) > 0
     best = (np.inf, w.copy(), b.copy(), 0)
     waited = 0
-    writer = _tensorboard_writer(cfg)
+    writer = tensorboard_writer(cfg)
     bs = max(1, int(cfg.batch_size))
     for epoch in range(int(cfg.epochs)):
         order = rng.permutation(n)
@@ -137,7 +137,7 @@ def train_head(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_va
         row = _epoch_row(epoch + 1, loss_sum / n, correct / n, val_loss, val_acc)
         history.append(row)
         if writer is not None:
-            _log_scalars(writer, row)
+            log_scalars(writer, row)
         progress(Progress("training", epoch + 1, int(cfg.epochs),
                           f"epoch {epoch + 1}/{cfg.epochs}: loss {row['loss']:.3f}, accuracy {row['accuracy']:.3f}"
                           + (f", val accuracy {val_acc:.3f}" if has_val else ""), extra=dict(row)))
@@ -156,7 +156,7 @@ def train_head(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_va
     return head, val_probs
 
 
-def _tensorboard_writer(cfg: Any, stage: str = "head"):
+def tensorboard_writer(cfg: Any, stage: str = "head"):
     if not getattr(cfg, "tensorboard_dir", None):
         return None
     import tensorflow as tf
@@ -164,7 +164,7 @@ def _tensorboard_writer(cfg: Any, stage: str = "head"):
     return tf.summary.create_file_writer(str(Path(cfg.tensorboard_dir) / stage))
 
 
-def _log_scalars(writer, row: dict) -> None:
+def log_scalars(writer, row: dict) -> None:
     """Scalar summaries TensorBoard plots, written with TF alone (the tensorboard package is not a
     dependency, and tf.summary.scalar needs it)."""
     import tensorflow as tf

@@ -24,7 +24,7 @@ import numpy as np
 from .augment import AugmentConfig, augment_image
 from .backbones import build_feature_extractor, configure_threads, get_spec, resolve_image_size
 from .features import DerivedImage, extract_features, feature_key, load_image
-from .head import _log_scalars, _tensorboard_writer
+from .head import log_scalars, tensorboard_writer
 from .head import build_head, class_weights, train_head  # noqa: F401  (re-exported: part of this API)
 from .jobs import CancelToken, Progress, ProgressCallback, ensure_token, no_progress
 
@@ -126,11 +126,11 @@ def _keras_callbacks(cfg: TrainConfig, stage: str, epochs: int, progress: Progre
     if has_val and cfg.patience > 0:
         cbs.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
                                                  restore_best_weights=True))
-    writer = _tensorboard_writer(cfg, stage)
+    writer = tensorboard_writer(cfg, stage)
     if writer is not None:
         class _Scalars(keras.callbacks.Callback):  # keras's TensorBoard callback needs the tensorboard package
             def on_epoch_end(self, epoch, logs=None):
-                _log_scalars(writer, history[-1])
+                log_scalars(writer, history[-1])
 
         cbs.append(_Scalars())
     return cbs
