@@ -3,6 +3,7 @@
 # in another place (a temporary folder whose path has a space), with an empty HOME and no source tree in reach:
 #   1. AudioNetStudio --version
 #   2. AudioNetStudio --self-test   (window offscreen + demo: convert, train small_cnn 2 epochs, identify a file)
+#      and again on Xvfb with Qt's xcb platform plugin (as on a desktop), when xvfb-run is installed
 #   3. audionet train ... --kind chroma   (the bundled CLI; chroma exercises the librosa stack)
 #   4. audionet predict MODEL conversation.wav --json
 #   5. audionet export MODEL --tflite OUT.tflite   (the TFLite converter's libraries)
@@ -66,7 +67,7 @@ demo="$app_dir/_internal/resources/demo"
 
 # A user's environment, not ours: empty HOME, no venv, no PYTHONPATH, no source tree, started from /.
 run() {
-  (cd / && env -i PATH=/usr/bin:/bin HOME="$smoke/home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen \
+  (cd / && env -i PATH=/usr/bin:/bin HOME="$smoke/home" LANG=C.UTF-8 QT_QPA_PLATFORM="${qpa:-offscreen}" \
     TF_CPP_MIN_LOG_LEVEL=2 "$@")
 }
 step() {  # step NAME COMMAND...: run, time, show the log's tail on failure
@@ -86,6 +87,13 @@ step self-test "$app" --self-test
 grep -q "self-test: pipeline ok" "$smoke/self-test.log" || {
   echo "build_bundle: the self-test did not run the pipeline check" >&2; cat "$smoke/self-test.log" >&2; exit 1; }
 grep "self-test:" "$smoke/self-test.log" | sed 's/^/    /'
+
+# The same on a real X server (Xvfb): the bundled xcb platform plugin and its libraries must load.
+if command -v xvfb-run >/dev/null; then
+  qpa=xcb step self-test-xcb xvfb-run -a -s "-screen 0 1280x800x24" "$app" --self-test
+else
+  echo "build_bundle: smoke self-test-xcb: skipped (no xvfb-run; apt-get install xvfb xauth)"
+fi
 
 step cli-train "$cli" train "$demo/train" --test-dir "$demo/test" --out "$smoke/cli-model" \
   --backbone small_cnn --weights none --epochs 2 --image-size 64x64 --window 1.0 --hop 0.5 --kind chroma \
