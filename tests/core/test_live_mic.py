@@ -74,9 +74,11 @@ def test_quiet_room_noise_is_silence_not_a_speaker(tmp_path):
     engine = LiveEngine(MicrophoneSource(None, sample_rate=16000), PitchClassifier(), LABELS, small_spec_cfg(),
                         LiveConfig(window_s=1.0, hop_s=0.5, silence_db=-50.0), on_decision=decisions.append)
     with engine:
+        _wait_for(lambda: decisions)
         player = play(path)
         player.wait(timeout=20)
-    assert len(decisions) >= 3
+    heard = [d for d in decisions if -70.0 < d.level_db < -50.0]
+    assert len(heard) >= 2  # the noise itself was heard and judged, not only digital silence
     assert {d.label for d in decisions} == {SILENCE}
 
 
