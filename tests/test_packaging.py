@@ -28,7 +28,10 @@ class _Target:
 
     def __init__(self, *args, **kwargs):
         self.args, self.kwargs = args, kwargs
-        self.pure, self.scripts, self.binaries, self.datas = [], [], [], []
+        self.pure, self.scripts, self.datas = [], [], []
+        self.binaries = [("libstdc++.so.6", "/usr/lib/libstdc++.so.6", "BINARY"),
+                         ("libgcc_s.so.1", "/usr/lib/libgcc_s.so.1", "BINARY"),
+                         ("PySide6/Qt/lib/libQt6Core.so.6", "/venv/libQt6Core.so.6", "BINARY")]
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,11 @@ def test_spec_is_python_and_has_one_analysis_exe_and_collect(spec):
     exe = spec.made["EXE"][0]
     assert exe.kwargs["name"] == "AudioNetStudio" and exe.kwargs["exclude_binaries"] is True
     assert spec.made["COLLECT"][0].kwargs["name"] == "AudioNetStudio"
+
+
+def test_spec_leaves_the_cpp_runtime_to_the_system(spec):
+    collected = [entry[0] for entry in spec.made["COLLECT"][0].args[1]]
+    assert collected == ["PySide6/Qt/lib/libQt6Core.so.6"]
 
 
 def test_spec_entry_script_and_resources_exist(spec):
