@@ -121,6 +121,7 @@ def run_backbone(backbone: str, args) -> dict:
     classifier.times_ms.clear()
     seconds = args.window + (args.decisions + args.skip) * args.hop + 5
     engine.start()
+    feeder = None
     if args.source == "direct":
         feeder = threading.Thread(target=feed_direct, args=(source, speech_like(30.0, 44100), 44100, stop), daemon=True)
         feeder.start()
@@ -135,8 +136,11 @@ def run_backbone(backbone: str, args) -> dict:
     finally:
         stop.set()
         engine.stop()
+        if feeder is not None:
+            feeder.join()
         if player is not None:
             player.terminate()
+            player.wait()
     used = decisions[args.skip:]
     span = updates[-1][0] - updates[0][0] if len(updates) > 1 else float("nan")
     lat = np.array([d.latency_ms for d in used])

@@ -176,6 +176,7 @@ class LiveEngine:
             self._reset_stream_state()
         if hasattr(self.source, "on_event") and getattr(self.source, "on_event", None) is None:
             self.source.on_event = self._emit_event
+            self._wired_source_events = True
         self.source.start()
         self._stop.clear()
         self.started_at = time.monotonic()
@@ -206,6 +207,9 @@ class LiveEngine:
             self.source.stop()
         except Exception:
             pass
+        if getattr(self, "_wired_source_events", False):  # break the engine <-> source cycle
+            self.source.on_event = None
+            self._wired_source_events = False
 
     @property
     def running(self) -> bool:
