@@ -1,6 +1,7 @@
 """Qt adapter for the live engine (``core/live.py``): start/stop/record requests in, signals out. No logic here.
 
     worker = LiveWorker(parent=window)
+    picker.set_devices(LiveWorker.input_devices())      # InputDevice: label to show, key to persist
     worker.decision.connect(panel.show_decision)
     worker.columns.connect(spectrogram_view.append_columns)
     worker.level.connect(meter.set_level)
@@ -124,6 +125,17 @@ class LiveWorker(QObject):
             self._recorder.cancel()
 
     # --- state -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def input_devices() -> list:
+        """The input devices for a picker (``InputDevice``: id, name, hostapi, is_default, ``label``, ``key`` to
+        persist the choice); empty when there is none or no PortAudio."""
+        from ..core.live_devices import NoInputDeviceError, list_input_devices
+
+        try:
+            return list_input_devices()
+        except NoInputDeviceError:
+            return []
+
     @property
     def freqs_hz(self):
         return None if self.engine is None else self.engine.freqs_hz

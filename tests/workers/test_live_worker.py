@@ -113,3 +113,10 @@ def test_a_missing_device_is_a_visible_warning_and_the_default_is_used(qtbot, fa
     assert events[0][0] == "warning" and "'Blue Yeti' not found" in events[0][1]
     with qtbot.waitSignal(worker.stopped, timeout=5000):
         worker.stop_listening()
+
+
+def test_input_devices_for_a_picker(fake_sd):
+    devices = LiveWorker.input_devices()
+    assert [d.key for d in devices] == ["Built-in Mic", "USB Headset"]
+    fake_sd.devices = []
+    assert LiveWorker.input_devices() == []
