@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audionet_gui.core.audio import load_audio  # noqa: E402
-from audionet_gui.core.augment import add_noise, colored_noise  # noqa: E402
+from audionet_gui.core.augment import add_noise, augment_audio, colored_noise  # noqa: E402
 from audionet_gui.core.backbones import (build_feature_extractor, make_fast_predictor,  # noqa: E402
                                          model_image_size, prepare_image)
 from audionet_gui.core.features import extract_features, feature_key  # noqa: E402
@@ -53,11 +53,15 @@ def read_split(data: Path):
     return speakers, split
 
 
-def render(split, size, work: Path, noise_snr=None):
-    """Window PNGs per clip at ``size``; returns {part: (paths, labels, source ids)}."""
+def render(split, size, work: Path, noise_snr=None, audio_augment_copy=None):
+    """Window PNGs per clip at ``size``; returns {part: (paths, labels, source ids)}.
+
+    ``noise_snr``: pink noise mixed in at that SNR (the noisy test). ``audio_augment_copy`` k: the k-th
+    audio-domain augmented copy (core/augment.augment_audio: noise at 0-30 dB SNR, level, shift)."""
     spec = SpectrogramConfig().with_image_size(*size)
     wcfg = WindowConfig()
-    tag = f"{size[0]}x{size[1]}" + (f"_snr{noise_snr:g}" if noise_snr is not None else "")
+    tag = f"{size[0]}x{size[1]}" + (f"_snr{noise_snr:g}" if noise_snr is not None else "") \
+        + (f"_audioaug{audio_augment_copy}" if audio_augment_copy is not None else "")
     out = {}
     t0 = time.monotonic()
     for part, items in split.items():
@@ -70,6 +74,9 @@ def render(split, size, work: Path, noise_snr=None):
                 if noise_snr is not None:
                     rng = np.random.default_rng(zlib.crc32(path.name.encode()))
                     samples = add_noise(samples, colored_noise(samples.size, rng, "pink"), noise_snr, rng)
+                if audio_augment_copy is not None:
+                    rng = np.random.default_rng([zlib.crc32(path.name.encode()), audio_augment_copy])
+                    samples = augment_audio(samples, spec.sample_rate, rng, AugmentConfig())
                 for i, w in enumerate(cut_windows(samples, spec.sample_rate, wcfg)):
                     p = base.parent / f"{path.stem}_w{i}.png"
                     save_png(spectrogram_image(w.samples, spec), p)
@@ -150,14 +157,19 @@ def _printer(label):
     return cb
 
 
-def run_backbone(backbone, args, speakers, images, noisy):
+def run_backbone(backbone, args, speakers, images, noisy, extra_train=None, name=None):
     weights = weights_for(backbone, args)
     cfg = TrainConfig(backbone=backbone, weights=weights, seed=0)
     if backbone == "small_cnn":
         cfg.epochs = args.cnn_epochs
-    train = LabeledImages(images["train"][0], images["train"][1])
+    train_paths, train_labels = list(images["train"][0]), images["train"][1]
+    if extra_train:
+        for paths, labels, _ in extra_train:
+            train_paths += list(paths)
+            train_labels = np.concatenate([train_labels, labels])
+    train = LabeledImages(train_paths, train_labels)
     val = LabeledImages(images["val"][0], images["val"][1])
-    cache = Path(args.work) / "cache"
+    cache = Path(args.cache or Path(args.work) / "cache")
     t0 = time.monotonic()
     result = train_classifier(train, val, speakers, cfg, cache, progress=_printer(backbone))
     wall = time.monotonic() - t0
@@ -174,7 +186,7 @@ def run_backbone(backbone, args, speakers, images, noisy):
     noisy_x = np.stack([prepare_image(load_png(p), size) for p in noisy["test"][0]])
     nw, nr = accuracies(predict(noisy_x), noisy["test"][1], noisy["test"][2])
     t = result.timings
-    row = dict(backbone=backbone, layer=result.config.feature_layer or "default", window=w, recording=r, noisy_window=nw,
+    row = dict(backbone=name or backbone, layer=result.config.feature_layer or "default", window=w, recording=r, noisy_window=nw,
                noisy_recording=nr, wall=wall, ips=t.get("images_per_s"), head=t.get("head_s", t.get("train_s")),
                retrain=retrain_s, epochs=len(result.history), dim=result.feature_dim)
     print(f"# {row}", flush=True)
@@ -190,6 +202,9 @@ def main(argv=None):
     ap.add_argument("--backbones", default="inception_v3,mobilenet_v2,small_cnn")
     ap.add_argument("--layer-study", action="store_true")
     ap.add_argument("--cnn-epochs", type=int, default=40)
+    ap.add_argument("--cache", default=None, help="feature cache folder (default WORK/cache)")
+    ap.add_argument("--audio-augment", type=int, default=1,
+                    help="also train pretrained backbones with K audio-augmented copies per clip (0 = off)")
     ap.add_argument("--limit", type=int, default=0, help="use every Nth clip only (a quick smoke run)")
     args = ap.parse_args(argv)
     work = Path(args.work)
@@ -210,6 +225,11 @@ def main(argv=None):
         images = render(split, sizes[b], work)
         noisy = render(test_only, sizes[b], work, noise_snr=10.0)
         rows.append(run_backbone(b, args, speakers, images, noisy))
+        if args.audio_augment and b != "small_cnn":
+            extra = [render({"train": split["train"]}, sizes[b], work, audio_augment_copy=k)["train"]
+                     for k in range(1, args.audio_augment + 1)]
+            rows.append(run_backbone(b, args, speakers, images, noisy, extra,
+                                     name=f"{b} + {args.audio_augment} audio-noise copies"))
     if rows:
         print("\n| backbone | D | test window acc | test recording acc | window acc, pink noise 10 dB | "
               "wall s | extraction img/s | head/train s | retrain from cache s |")

@@ -22,7 +22,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from .augment import AugmentConfig, augment_image
-from .backbones import build_feature_extractor, configure_threads, get_spec, resolve_image_size
+from .backbones import build_feature_extractor, configure_threads, get_spec, resolve_image_size, xla_helps
 from .features import DerivedImage, extract_features, feature_key, load_image
 from .head import log_scalars, tensorboard_writer
 from .head import build_head, class_weights, train_head  # noqa: F401  (re-exported: part of this API)
@@ -139,9 +139,10 @@ def _keras_callbacks(cfg: TrainConfig, stage: str, epochs: int, progress: Progre
 def _compile(model, learning_rate: float, label_smoothing: float) -> None:
     import keras
 
+    # Keras's "auto" turns XLA on, which halves small_cnn's training speed on CPU: decide as for inference.
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], jit_compile=xla_helps(model))
 
 
 def _stack_model(extractor, head, name: str):
