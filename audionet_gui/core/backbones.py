@@ -19,7 +19,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from .errors import WeightsUnavailableError
+from .errors import UnreadableFileError, WeightsUnavailableError
 
 PREPROCESSING_SCALES = {
     # name: (scale, offset) of keras.layers.Rescaling; "none" = the application scales by itself
@@ -302,8 +302,13 @@ def prepare_image(image, image_size: tuple[int, int]) -> np.ndarray:
     from PIL import Image
 
     if isinstance(image, (str, os.PathLike)):
-        with Image.open(image) as im:
-            arr = np.asarray(im.convert("RGB"))
+        try:
+            with Image.open(image) as im:
+                arr = np.asarray(im.convert("RGB"))
+        except FileNotFoundError as exc:
+            raise UnreadableFileError(image, "image file not found") from exc
+        except OSError as exc:  # PIL's UnidentifiedImageError and truncated files are OSErrors too
+            raise UnreadableFileError(image, f"cannot read this image ({exc})") from exc
     else:
         arr = np.asarray(image)
         if arr.ndim == 2:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 import weakref
@@ -22,10 +23,12 @@ import numpy as np
 
 from .backbones import (get_spec, make_fast_predictor, prepare_image, resolve_feature_layers, resolve_image_size,
                         resolve_weights, weights_identity)
+from .errors import UnreadableFileError
 from .fsutil import atomic_path, atomic_write_json
 from .jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 
 ImageItem = Union[str, os.PathLike, np.ndarray]
+log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 
@@ -106,9 +109,12 @@ def content_hash(item) -> str:
         digest.update(f"array:{arr.shape}:{arr.dtype.str}:".encode())
         digest.update(arr.tobytes())
     else:
-        with open(item, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        try:
+            with open(item, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            raise UnreadableFileError(item, f"cannot read this image ({exc.strerror or exc})") from exc
     return digest.hexdigest()
 
 
@@ -118,10 +124,15 @@ class FeatureCache:
     def __init__(self, cache_dir: Union[str, Path], key: FeatureKey):
         self.root = Path(cache_dir) / f"{key.backbone}-{key.digest()}"
         self.key = key
-        self.root.mkdir(parents=True, exist_ok=True)
-        meta = self.root / "key.json"
-        if not meta.exists():
-            atomic_write_json(meta, key.to_dict())
+        self.write_failed = False
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            meta = self.root / "key.json"
+            if not meta.exists():
+                atomic_write_json(meta, key.to_dict())  # for people looking into the cache folder
+        except OSError as exc:
+            self.write_failed = True
+            log.warning("feature cache %s is not writable (%s); going on without caching", self.root, exc)
 
     def path(self, chash: str) -> Path:
         return self.root / chash[:2] / f"{chash}.npy"
@@ -140,9 +151,15 @@ class FeatureCache:
         return vec
 
     def put(self, chash: str, vec: np.ndarray) -> None:
-        with atomic_path(self.path(chash), suffix=".npy") as tmp:
-            with open(tmp, "wb") as fh:
-                np.save(fh, np.asarray(vec, dtype=np.float32), allow_pickle=False)
+        if self.write_failed:
+            return
+        try:
+            with atomic_path(self.path(chash), suffix=".npy") as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, np.asarray(vec, dtype=np.float32), allow_pickle=False)
+        except OSError as exc:  # disk full, read-only folder: a cache is optional, the features are not
+            self.write_failed = True
+            log.warning("feature cache %s is not writable (%s); going on without caching", self.root, exc)
 
 
 # One compiled predictor per model, reused by every extract_features call with that model.

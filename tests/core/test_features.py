@@ -167,3 +167,22 @@ def test_real_extractor_through_the_fast_path(tmp_path):
     out = extract_features(images, key, model, tmp_path, batch_size=4)
     np.testing.assert_allclose(out, model.predict(np.stack(images).astype(np.float32), verbose=0), rtol=1e-4,
                                atol=1e-4)
+
+
+def test_unreadable_images_name_the_file(tmp_path):
+    from audionet_gui.core.errors import UnreadableFileError
+
+    with pytest.raises(UnreadableFileError) as err:
+        extract_features([tmp_path / "gone.png"], _key(), CountingModel(), tmp_path / "cache")
+    assert "gone.png" in str(err.value)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png at all")
+    with pytest.raises(UnreadableFileError, match="bad.png"):
+        extract_features([bad], _key(), CountingModel(), tmp_path / "cache")
+
+
+def test_an_unwritable_cache_is_skipped_not_fatal(tmp_path):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    out = extract_features(_images(3), _key(), CountingModel(), blocker)
+    assert out.shape == (3, 6)
