@@ -77,6 +77,10 @@ def test_spec_entry_script_and_resources_exist(spec):
     assert (ICONS / "audionet.svg").is_file()
 
 
+def test_spec_ships_our_sources_for_autograph(spec):
+    assert spec.made["Analysis"][0].kwargs["module_collection_mode"] == {"audionet_gui": "pyz+py"}
+
+
 def test_spec_collects_every_command_the_cli_imports_by_name(spec):
     from audionet_gui.cli import COMMANDS
 
