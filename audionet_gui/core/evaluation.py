@@ -130,6 +130,24 @@ def evaluate_predictions(
     }
 
 
+def misclassified_windows(probabilities: np.ndarray, true_indices: Sequence[int], labels: Sequence[str],
+                          files: Sequence[str], starts: Sequence[float], ends: Sequence[float],
+                          limit: int = 100) -> list[dict]:
+    """The wrongly classified windows, most confident mistakes first (the most telling ones), at most ``limit``:
+    ``{file, start, end, true, predicted, p}`` so a user can open the window and look at it."""
+    probabilities = np.asarray(probabilities)
+    true_indices = np.asarray(true_indices, dtype=np.int64)
+    if not len(probabilities):
+        return []
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != true_indices)
+    top = probabilities[wrong, predicted[wrong]]
+    order = wrong[np.argsort(-top, kind="stable")][:limit]
+    return [{"file": str(files[i]), "start": round(float(starts[i]), 3), "end": round(float(ends[i]), 3),
+             "true": labels[true_indices[i]], "predicted": labels[predicted[i]],
+             "p": round(float(probabilities[i, predicted[i]]), 4)} for i in order]
+
+
 def calibrate_unknown_threshold(
     val_probabilities: np.ndarray,
     val_true: Sequence[int],

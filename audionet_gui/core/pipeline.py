@@ -30,7 +30,8 @@ import numpy as np
 
 from .bundle import ModelBundle, check_bundle_target, load_bundle, make_config, save_bundle
 from .errors import AudioFileError, DatasetError
-from .evaluation import calibrate_unknown_threshold, evaluate_predictions, render_confusion_png
+from .evaluation import (calibrate_unknown_threshold, evaluate_predictions, misclassified_windows,
+                         render_confusion_png)
 from .jobs import CancelToken, Progress, ProgressCallback, ProgressTracker, ensure_token, no_progress
 
 PathLike = Union[str, Path]
@@ -237,6 +238,9 @@ def train_from_folders(
         test_metrics = evaluate_predictions(test_probs, [index[r.label] for r in test_rows],
                                             [r.source for r in test_rows], labels)
         test_metrics["unknown_rate"] = _unknown_rate(test_probs, threshold)
+        test_metrics["misclassified"] = misclassified_windows(
+            test_probs, [index[r.label] for r in test_rows], labels, [r.source for r in test_rows],
+            [r.start_s for r in test_rows], [r.end_s for r in test_rows])
     val_metrics = None
     if len(val_set):
         val_metrics = evaluate_predictions(result.val_probabilities, val_set.labels,
@@ -326,17 +330,22 @@ def evaluate_folder(
                 failed[i] = {"path": str(source.path), "reason": exc.reason}
             tracker.advance(message=source.path.name)
 
-    probs, owners = [], []
+    probs, owners, starts, ends = [], [], [], []
     for tagged, batch_probs in predict_stream(bundle, windows(), batch_size, cancel):
         owners.extend(i for i, _ in tagged)
+        starts.extend(w.start_s for _, w in tagged)
+        ends.extend(w.end_s for _, w in tagged)
         probs.append(batch_probs)
     probs_arr = np.concatenate(probs) if probs else np.zeros((0, len(bundle.labels)), np.float32)
     # A file that failed part-way is dropped whole: a metric over half a file would be a different test.
     keep = np.array([o not in failed for o in owners], dtype=bool)
-    probs_arr = probs_arr[keep] if len(keep) else probs_arr
+    if len(keep):
+        probs_arr, starts, ends = probs_arr[keep], np.asarray(starts)[keep], np.asarray(ends)[keep]
     owners = [o for o in owners if o not in failed]
-    metrics = evaluate_predictions(probs_arr, [index[sources[o].label] for o in owners],
-                                   [str(sources[o].path) for o in owners], bundle.labels)
+    true = [index[sources[o].label] for o in owners]
+    files = [str(sources[o].path) for o in owners]
+    metrics = evaluate_predictions(probs_arr, true, files, bundle.labels)
+    metrics["misclassified"] = misclassified_windows(probs_arr, true, bundle.labels, files, starts, ends)
     metrics["files"] = len(sources) - len(failed)
     metrics["failed"] = list(failed.values())
     metrics["unknown_rate"] = _unknown_rate(probs_arr, bundle.unknown_threshold)

@@ -183,6 +183,7 @@ def test_save_refuses_label_count_mismatch(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning")
 def test_tflite_export_predicts_like_keras(good_bundle, tmp_path):
     import tensorflow as tf
 

@@ -144,3 +144,19 @@ def test_confusion_png_is_written_and_readable(tmp_path):
 def test_confusion_png_refuses_shape_mismatch(tmp_path):
     with pytest.raises(ValueError):
         render_confusion_png([[1, 0], [0, 1]], ["a", "b", "c"], tmp_path / "x.png")
+
+
+def test_misclassified_windows_most_confident_first():
+    from audionet_gui.core.evaluation import misclassified_windows
+
+    probs, true, sources = _hand_made()
+    starts = [0.0, 1.0, 2.0, 0.0, 1.0, 0.0]
+    ends = [s + 2 for s in starts]
+    wrong = misclassified_windows(probs, true, LABELS, sources, starts, ends)
+    # window 3 (b1 0-2 s, said alice at 0.9) before window 2 (a1 2-4 s, said bob at 0.6)
+    assert wrong == [
+        {"file": "b1.wav", "start": 0.0, "end": 2.0, "true": "bob", "predicted": "alice", "p": 0.9},
+        {"file": "a1.wav", "start": 2.0, "end": 4.0, "true": "alice", "predicted": "bob", "p": 0.6},
+    ]
+    assert len(misclassified_windows(probs, true, LABELS, sources, starts, ends, limit=1)) == 1
+    assert misclassified_windows(np.zeros((0, 3)), [], LABELS, [], [], []) == []

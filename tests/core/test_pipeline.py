@@ -40,8 +40,23 @@ def test_evaluate_folder_measures_every_file(pitch_bundle, tones):
     assert m["accuracy"] == 1.0 and m["recording_accuracy"] == 1.0
     assert m["labels"] == list(PITCHES)
     assert np.trace(np.array(m["confusion"])) == 72
-    assert m["failed"] == []
+    assert m["failed"] == [] and m["misclassified"] == []
     json.dumps(m, allow_nan=False)
+
+
+def test_evaluate_folder_lists_misclassified_windows(tmp_path, tones):
+    import shutil
+
+    spec = small_spec()
+    swapped = {"low": PITCHES["high"], "mid": PITCHES["mid"], "high": PITCHES["low"]}  # low and high mixed up
+    bundle = load_bundle(write_bundle(tmp_path / "swapped", model=pitch_classifier(swapped, spec),
+                                      labels=list(swapped), spec=spec, window=WINDOW))
+    shutil.copytree(tones / "low", tmp_path / "data" / "low")
+    m = evaluate_folder(bundle, tmp_path / "data")
+    assert m["accuracy"] == 0.0 and len(m["misclassified"]) == m["windows"] == 24
+    first = m["misclassified"][0]
+    assert first["true"] == "low" and first["predicted"] == "high" and first["file"].endswith(".wav")
+    assert 0.0 <= first["start"] < first["end"] <= 2.0
 
 
 def test_evaluate_folder_skips_bad_files_and_names_them(pitch_bundle, tones, tmp_path):
@@ -133,6 +148,7 @@ def test_train_small_cnn_end_to_end(tones, tmp_path):
     assert m["test"]["windows"] == report.metrics["data"]["test_windows"] > 0
     assert 1 / 3 <= m["unknown_threshold"] == bundle.unknown_threshold <= 0.9
     assert (report.bundle_path / "confusion.png").stat().st_size > 1000
+    assert isinstance(m["test"]["misclassified"], list)
     # the bundle gives the same answer as the evaluation inside training did
     again = evaluate_folder(bundle, tones)
     assert again["accuracy"] >= 0.8
