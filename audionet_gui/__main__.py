@@ -111,6 +111,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     apply_theme(app, str(settings.value("theme", "system")))
     window = MainWindow(settings)
     window.show()
+    window.warm_up()
     open_initial_project(window, args)
     if args.self_test:
         code = self_test(window, app)

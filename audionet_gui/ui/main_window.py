@@ -150,6 +150,16 @@ class MainWindow(QMainWindow, MainActions):
         self.job_bar.cancel_requested.connect(self.cancel_job)
         self.log.file_activated.connect(self.inspect_file)
 
+    def warm_up(self) -> JobRunner:
+        """Import TensorFlow/Keras in the background now (see core/warmup.py); ``self.engine_ready`` once done."""
+        from ..core.warmup import warm_up
+
+        self.engine_ready = False
+        runner = JobRunner(warm_up, parent=self, name="warm-up")
+        runner.done.connect(lambda: setattr(self, "engine_ready", True))
+        self.warm_up_job = runner
+        return runner.start()
+
     def go_to(self, page: str) -> None:
         self.nav.setCurrentRow(PAGES.index(page))
 
@@ -313,12 +323,13 @@ class MainWindow(QMainWindow, MainActions):
         super().closeEvent(event)
 
     def confirm_discard(self, doing: str) -> bool:
-        busy = self.job is not None and self.job.is_running()
-        if not self._dirty and not busy:
+        """Ask before losing unsaved edits or a training run; a scan or a conversion is simply cancelled."""
+        training = self.job is not None and self.job.is_running() and self.job.name == "Training"
+        if not self._dirty and not training:
             return True
         parts = []
-        if busy:
-            parts.append("A job is running; it will be cancelled.")
+        if training:
+            parts.append("Training is running; it will be cancelled.")
         if self._dirty:
             parts.append("The project has unsaved changes.")
         answer = QMessageBox.question(self, "AudioNet Studio", " ".join(parts) + f"\n\n{doing.capitalize()} anyway?",

@@ -136,7 +136,7 @@ class ResultsPanel(QWidget):
         self.per_class.setToolTip("Precision: of the windows given this name, how many were right. "
                                   "Recall: of this class's windows, how many were found.")
         self.heatmap = ConfusionHeatmap()
-        self.heatmap.setMinimumSize(260, 260)
+        self.heatmap.setMinimumSize(220, 200)
         self.misclassified = QTableWidget(0, 5)
         self.misclassified.setHorizontalHeaderLabels(["File", "At", "True", "Predicted", "Confidence"])
         self.misclassified.verticalHeader().setVisible(False)

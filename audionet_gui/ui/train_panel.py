@@ -86,7 +86,7 @@ class TrainPanel(QWidget):
         scroll.setWidget(settings)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setMinimumWidth(380)
+        scroll.setMinimumWidth(300)
 
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Make images, extract features, train and test the model (Ctrl+T)")
@@ -101,13 +101,14 @@ class TrainPanel(QWidget):
         self.status.setWordWrap(True)
         self.stage_labels: dict[str, QLabel] = {}
         stages = QGridLayout()
-        for i, (key, title) in enumerate((("convert", "1. Images"), ("features", "2. Features"),
-                                          ("train", "3. Training"), ("evaluate", "4. Test"), ("bundle", "5. Save"))):
+        for i, (key, title) in enumerate((("convert", "Images"), ("features", "Features"),
+                                          ("train", "Training"), ("evaluate", "Test"), ("bundle", "Save"))):
             label = QLabel(f"{title}: waiting")
             label.setStyleSheet(muted_text_style())
             self.stage_labels[key] = label
-            stages.addWidget(label, 0, i)
+            stages.addWidget(label, i // 3, i % 3)  # two rows: the page fits a small screen
         self.curves = TrainingCurves()
+        self.status.setMinimumWidth(200)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.convert_button)

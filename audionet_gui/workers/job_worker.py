@@ -16,6 +16,8 @@ only to a function that takes them. Exactly one of ``finished``,
 from __future__ import annotations
 
 import inspect
+import os
+import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -52,6 +54,7 @@ class _JobBody(QObject):
 
     @Slot()
     def run(self) -> None:
+        _lower_thread_priority()
         hooks = {name: value for name, value in (("progress", self._report), ("cancel", self._token))
                  if _accepts(self._fn, name)}
         try:
@@ -66,6 +69,20 @@ class _JobBody(QObject):
 
     def _report(self, p: Progress) -> None:
         self.progress.emit(p)
+
+
+JOB_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Run the job below the GUI thread's priority, so the window stays responsive when the job (and the worker
+    processes and TensorFlow threads it starts, which inherit this) keeps every core busy. On Linux the nice value
+    belongs to a thread; elsewhere this is a no-op."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), JOB_NICENESS))
+    except (AttributeError, OSError):
+        pass
 
 
 def _accepts(fn: Callable[..., Any], name: str) -> bool:

@@ -13,6 +13,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from tests.tone_dataset import make_tone_dataset
 
 
+@pytest.fixture(autouse=True)
+def no_blocking_questions(monkeypatch):
+    """A modal question would hang an offscreen test: fail at once instead (tests that expect one patch it)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"unexpected question dialog: {args[2] if len(args) > 2 else args}")
+
+    monkeypatch.setattr(QMessageBox, "question", refuse)
+
+
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """Caches and models under tmp_path; returns a fresh QSettings file."""
