@@ -204,7 +204,9 @@ def main(argv=None):
     ap.add_argument("--cnn-epochs", type=int, default=40)
     ap.add_argument("--cache", default=None, help="feature cache folder (default WORK/cache)")
     ap.add_argument("--audio-augment", type=int, default=1,
-                    help="also train pretrained backbones with K audio-augmented copies per clip (0 = off)")
+                    help="the 'audio' variant adds K audio-augmented copies per training clip (0 = off)")
+    ap.add_argument("--variants", default="plain,audio",
+                    help="plain = train on the recordings; audio = plus the audio-augmented copies")
     ap.add_argument("--limit", type=int, default=0, help="use every Nth clip only (a quick smoke run)")
     args = ap.parse_args(argv)
     work = Path(args.work)
@@ -224,8 +226,9 @@ def main(argv=None):
     for b in backbones:
         images = render(split, sizes[b], work)
         noisy = render(test_only, sizes[b], work, noise_snr=10.0)
-        rows.append(run_backbone(b, args, speakers, images, noisy))
-        if args.audio_augment and b != "small_cnn":
+        if "plain" in args.variants:
+            rows.append(run_backbone(b, args, speakers, images, noisy))
+        if args.audio_augment and "audio" in args.variants:
             extra = [render({"train": split["train"]}, sizes[b], work, audio_augment_copy=k)["train"]
                      for k in range(1, args.audio_augment + 1)]
             rows.append(run_backbone(b, args, speakers, images, noisy, extra,
