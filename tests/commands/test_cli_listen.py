@@ -80,6 +80,7 @@ def _listen_while_playing(argv, clip_path, capsys, timeout=60.0):
     return result.get("status"), [json.loads(line) for line in out.splitlines()], err
 
 
+@pytest.mark.live
 def test_listen_json_identifies_tones_and_falls_back_from_a_missing_device(pitch_bundle, tmp_path, capsys):
     virtual_mic_or_skip()
     clip = np.concatenate([tone(PITCHES["low"], 2.0), tone(PITCHES["high"], 2.0)])
@@ -103,6 +104,7 @@ def test_listen_json_identifies_tones_and_falls_back_from_a_missing_device(pitch
 
 
 @pytest.mark.slow
+@pytest.mark.live
 def test_listen_with_a_small_cnn_trained_on_two_tones(tmp_path, capsys):
     virtual_mic_or_skip()
     from audionet_gui.core.pipeline import train_from_folders
