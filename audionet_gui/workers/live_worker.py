@@ -137,6 +137,15 @@ class LiveWorker(QObject):
             return []
 
     @property
+    def listening(self) -> bool:
+        """An input is open and decisions are coming (False while starting up)."""
+        return self.engine is not None and self.engine.running
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None and self._recorder.is_running()
+
+    @property
     def freqs_hz(self):
         return None if self.engine is None else self.engine.freqs_hz
 

@@ -68,8 +68,10 @@ def test_signals_reach_the_gui_thread(qtbot, tmp_path):
 
         # record into a class while the live view goes on
         worker.set_threshold(0.95)
+        assert worker.listening and not worker.recording
         with qtbot.waitSignal(worker.recorded, timeout=10000) as blocker:
             worker.record(tmp_path / "low", 0.5, stem="take")
+            assert worker.recording
         path = blocker.args[0]
         assert path == tmp_path / "low" / "take.wav" and sf.info(path).frames == 8000
         qtbot.waitUntil(lambda: got["decision"][-1][0].label == "unknown", timeout=5000)
@@ -77,7 +79,7 @@ def test_signals_reach_the_gui_thread(qtbot, tmp_path):
         feeder.stop.set()
         with qtbot.waitSignal(worker.stopped, timeout=5000):
             worker.stop_listening()
-    assert not engine.running
+    assert not engine.running and not worker.listening
 
 
 def test_a_start_failure_is_a_signal_not_a_crash(qtbot):
