@@ -1,0 +1,208 @@
+"""The Live page with the real LiveWorker and engine, fed a pushed tone instead of a microphone and a classifier
+that hears pitch (tests/core/live_fakes.py): decisions, top-k, timeline, latency, level, the scrolling spectrogram,
+the threshold, device choice and warnings, and recording into a class."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QSettings
+
+from audionet_gui.core.live import LiveConfig, LiveEngine, PushSource
+from audionet_gui.core.live_devices import InputDevice
+from audionet_gui.core.recorder import BACKGROUND_CLASS
+from audionet_gui.ui.live_panel import LivePanel
+from audionet_gui.workers.live_worker import LiveWorker
+from tests.core.live_fakes import LABELS, LOW_HZ, PitchClassifier, small_spec_cfg, tone
+
+DEVICES = [InputDevice(1, "Built-in Mic", "ALSA", 1, 48000.0, is_default=True),
+           InputDevice(2, "USB Headset", "JACK Audio Connection Kit", 2, 44100.0)]
+
+
+class Feeder:
+    """Pushes ``samples`` (switchable) into a PushSource in 20 ms blocks, about real time."""
+
+    def __init__(self, source, samples):
+        self.source, self.samples = source, samples
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        pos = 0
+        while not self.stop.is_set():
+            s = self.samples
+            pos = pos % max(1, s.size - 320)
+            self.source.push(s[pos:pos + 320])
+            pos += 320
+            time.sleep(0.02)
+
+
+class PushWorker(LiveWorker):
+    """The real worker and engine on a pushed tone: no microphone, a pitch-hearing classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked_devices: list = []
+        self.thresholds: list[float] = []
+        self.feeder = None
+
+    def input_devices(self):
+        return list(DEVICES)
+
+    def start_listening(self, bundle, device=None, config=None, classifier=None):
+        self.asked_devices.append(device)
+        source = PushSource(16000, sample_rate=16000)
+        engine = LiveEngine(source, PitchClassifier(), bundle.labels, bundle.spectrogram_config,
+                            LiveConfig(window_s=0.5, hop_s=0.25, threshold=bundle.unknown_threshold, smoothing=1))
+        self.stop_feeder()
+        feeder = Feeder(source, tone(LOW_HZ, 1.0))
+        self.start_engine(engine)
+        self.feeder = feeder
+        feeder.thread.start()
+
+    def set_threshold(self, threshold):
+        self.thresholds.append(threshold)
+        super().set_threshold(threshold)
+
+    def stop_feeder(self):
+        feeder, self.feeder = self.feeder, None
+        if feeder is not None:
+            feeder.stop.set()
+            feeder.thread.join(2)
+
+    def stop_listening(self):
+        self.stop_feeder()
+        super().stop_listening()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def panel(qtbot, settings):
+    p = LivePanel(PushWorker(), settings)
+    qtbot.addWidget(p)
+    p.resize(1000, 650)
+    p.show()
+    yield p
+    p.shutdown()
+
+
+def fake_bundle(tmp_path, threshold=0.6):
+    return SimpleNamespace(path=tmp_path / "model", labels=list(LABELS), unknown_threshold=threshold,
+                           spectrogram_config=small_spec_cfg())
+
+
+def listen(qtbot, panel, tmp_path):
+    panel.set_bundle(fake_bundle(tmp_path))
+    with qtbot.waitSignal(panel.worker.started, timeout=10000):
+        panel.start_button.click()
+    assert panel.listening
+
+
+def test_start_without_a_model_says_so_and_starts_nothing(panel):
+    panel.start_button.click()
+    assert "No model" in panel.status.text()
+    assert panel.go_train.isVisible() and panel.open_model.isVisible()
+    assert panel.worker.asked_devices == [] and not panel.listening
+    assert not panel.record_button.isEnabled()
+
+
+def test_live_decisions_top_k_timeline_latency_level_and_spectrogram(qtbot, panel, tmp_path):
+    listen(qtbot, panel, tmp_path)
+    assert panel.threshold.value() == 60 and panel.worker.thresholds[-1] == pytest.approx(0.6)
+    qtbot.waitUntil(lambda: panel.answer.text() == "low", timeout=10000)
+    assert panel.bars.items()[0][0] == "low" and panel.bars.items()[0][1] == "90.0 %"
+    assert "ms" in panel.latency.text()
+    assert float(panel.latency.text().split()[1]) >= 0
+    assert panel.timeline.segments and panel.timeline.segments[-1][2] == "low"
+    assert -20 < panel.meter.rms_db < -5  # a 0.3 amplitude sine is about -13 dBFS
+    assert not panel.meter.clipping
+
+    # columns keep arriving and the view redraws on its own timer at >= 25 frames/s
+    received, drawn = panel.spectrogram.columns_received, panel.spectrogram.frames_drawn
+    qtbot.wait(1000)
+    assert panel.spectrogram.columns_received - received >= 50
+    assert panel.spectrogram.frames_drawn - drawn >= 20
+    image = panel.spectrogram.ordered()
+    newest = image[:, -20:]
+    assert image.shape[0] == len(panel.worker.freqs_hz)
+    assert np.argmax(newest.mean(axis=1)) < image.shape[0] // 2  # a low tone lights low rows (row 0 = low)
+
+    # the threshold slider reaches the engine: 0.9 confidence is now "unknown"
+    panel.threshold.setValue(95)
+    assert panel.worker.thresholds[-1] == pytest.approx(0.95)
+    qtbot.waitUntil(lambda: panel.answer.text() == "unknown", timeout=5000)
+    assert "low" in panel.answer_note.text()
+
+    # silence is never given a class name
+    panel.worker.feeder.samples = np.zeros(16000, dtype=np.float32)
+    qtbot.waitUntil(lambda: panel.answer.text() == "silence", timeout=5000)
+    assert panel.bars.items() == []
+    assert {s[2] for s in panel.timeline.segments} >= {"low", "unknown", "silence"}
+
+    with qtbot.waitSignal(panel.worker.stopped, timeout=5000):
+        panel.start_button.click()
+    assert not panel.listening and panel.start_button.text() == "Start listening"
+
+
+def test_device_choice_is_remembered_passed_and_a_missing_one_kept(qtbot, settings, tmp_path):
+    p = LivePanel(PushWorker(), settings)
+    qtbot.addWidget(p)
+    labels = [p.device_combo.itemText(i) for i in range(p.device_combo.count())]
+    assert any("USB Headset (JACK Audio Connection Kit)" in t for t in labels)
+    p.device_combo.setCurrentIndex(p.device_combo.findData("USB Headset"))
+    p._device_chosen(p.device_combo.currentIndex())
+    assert settings.value("live/device") == "USB Headset"
+    listen(qtbot, p, tmp_path)
+    assert p.worker.asked_devices == ["USB Headset"]
+    p.shutdown()
+
+    settings.setValue("live/device", "Gone Mic")
+    again = LivePanel(PushWorker(), settings)
+    qtbot.addWidget(again)
+    assert again.chosen_device() == "Gone Mic"
+    assert "not connected" in again.device_combo.currentText()
+
+
+def test_device_warning_is_shown(qtbot, panel):
+    with qtbot.waitSignal(panel.message) as blocker:
+        panel.worker.event.emit("warning", "input device 'USB Mic' not found; using the default input")
+    assert panel.warning.isVisible() and "USB Mic" in panel.warning.text()
+    assert blocker.args[0] == "warning"
+
+
+def test_record_into_a_class_writes_the_wav_and_emits_sample_recorded(qtbot, panel, tmp_path):
+    (tmp_path / "data" / "low").mkdir(parents=True)
+    panel.set_classes([("high", str(tmp_path / "data" / "high")), ("low", str(tmp_path / "data" / "low")),
+                       ("loose", None)])
+    assert not panel.record_button.isEnabled()  # not listening yet
+    listen(qtbot, panel, tmp_path)
+    panel.record_class.setCurrentIndex(panel.record_class.findText("low"))
+    panel.seconds.setValue(0.5)
+    with qtbot.waitSignal(panel.sample_recorded, timeout=10000) as blocker:
+        panel.record_button.click()
+    path = blocker.args[0]
+    assert path.parent == tmp_path / "data" / "low" and path.suffix == ".wav"
+    assert sf.info(path).frames == 8000 and sf.info(path).samplerate == 16000
+    assert panel.record_progress.value() == 1000 and path.name in panel.record_status.text()
+    assert panel.record_button.isEnabled()
+
+
+def test_background_noise_asks_for_the_class_then_records_into_it(qtbot, panel, tmp_path):
+    panel.set_classes([("low", str(tmp_path / "low"))])
+    listen(qtbot, panel, tmp_path)
+    panel.seconds.setValue(0.5)
+    with qtbot.waitSignal(panel.background_class_requested, timeout=2000):
+        panel.background_button.click()
+    noise_dir = tmp_path / BACKGROUND_CLASS
+    with qtbot.waitSignal(panel.sample_recorded, timeout=10000) as blocker:
+        panel.set_classes([("low", str(tmp_path / "low")), (BACKGROUND_CLASS, str(noise_dir))])
+    assert blocker.args[0].parent == noise_dir and blocker.args[0].exists()
