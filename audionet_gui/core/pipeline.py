@@ -117,6 +117,36 @@ def _predict_paths(bundle: ModelBundle, paths: Sequence[Path], progress: Progres
     return np.concatenate(out) if out else np.zeros((0, len(bundle.labels)), np.float32)
 
 
+def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], feature_cache: Optional[Path],
+                                  progress: ProgressCallback, cancel: CancelToken) -> Optional[np.ndarray]:
+    """Test probabilities through the feature cache, when that is exactly the model's own computation.
+
+    A head trained on frozen backbone features is stacked as image -> extractor -> head. The extractor is then
+    the very network that filled the feature cache, so test features can come from (and go to) that cache and
+    retraining with other head settings does not run the backbone on the test set again. Returns None (the
+    caller runs the whole model) for fine-tuned or end-to-end models, whose backbone is no longer the cached one,
+    and for any model of another shape.
+    """
+    import keras
+
+    from .backbones import get_spec
+    from .features import extract_features, feature_key
+
+    spec = get_spec(train_cfg.backbone)
+    if train_cfg.fine_tune or not spec.pretrained or train_cfg.backbone == "small_cnn" or feature_cache is None:
+        return None
+    parts = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if len(parts) != 2 or not all(isinstance(part, keras.Model) for part in parts):
+        return None
+    extractor, head = parts
+    key = feature_key(train_cfg.backbone, train_cfg.weights, train_cfg.image_size, train_cfg.feature_layer)
+    features = extract_features(list(paths), key, extractor, feature_cache, progress=progress, cancel=cancel,
+                                stage="evaluating")
+    if features.shape[1] != int(head.input_shape[-1]):
+        return None
+    return np.asarray(head.predict(features, verbose=0, batch_size=256), dtype=np.float32)
+
+
 def _unknown_rate(probabilities: np.ndarray, threshold: float) -> float:
     if not len(probabilities):
         return 0.0
@@ -231,7 +261,13 @@ def train_from_folders(
 
     t0 = time.monotonic()
     test_rows = by_split["test"]
-    test_probs = _predict_paths(bundle, [workspace / r.image for r in test_rows], progress, cancel)
+    test_paths = [workspace / r.image for r in test_rows]
+    test_probs = None
+    if test_rows:
+        test_probs = _cached_feature_probabilities(result.model, train_cfg, test_paths, feature_cache, progress,
+                                                   cancel)
+    if test_probs is None:
+        test_probs = _predict_paths(bundle, test_paths, progress, cancel)
     timings["evaluate_s"] = time.monotonic() - t0
     test_metrics = None
     if test_rows:

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -165,3 +166,27 @@ def test_train_refuses_a_foreign_out_folder_before_any_work(tones, tmp_path):
                            workspace=tmp_path / "ws", feature_cache=tmp_path / "fc")
     assert not (tmp_path / "ws").exists()
     assert (precious / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.slow
+def test_test_features_come_from_the_cache_and_match_the_whole_model(tones, tmp_path):
+    from audionet_gui.core.convert import load_manifest
+    from audionet_gui.core.pipeline import _cached_feature_probabilities
+    from audionet_gui.core.predict import predict_images
+    from audionet_gui.core.spectrogram import load_png
+
+    cfg = TrainConfig(backbone="mobilenet_v2", weights="none", image_size=(48, 48), epochs=20)
+    report = train_from_folders(tones, tmp_path / "model", SPEC, WINDOW, cfg, workspace=tmp_path / "ws",
+                                feature_cache=tmp_path / "fc")
+    bundle = load_bundle(report.bundle_path)
+    rows = [r for r in load_manifest(tmp_path / "ws") if r.split == "test"]
+    paths = [tmp_path / "ws" / r.image for r in rows]
+    whole = predict_images(bundle, np.stack([load_png(p) for p in paths]))
+    stages = []
+    cached = _cached_feature_probabilities(bundle.model, cfg, paths, tmp_path / "fc",
+                                           lambda p: stages.append(p.stage), None)
+    np.testing.assert_allclose(cached, whole, atol=1e-4)
+    assert set(stages) == {"evaluating"}
+    # a fine-tuned model never takes the cached path
+    assert _cached_feature_probabilities(bundle.model, dataclasses.replace(cfg, fine_tune=True), paths,
+                                         tmp_path / "fc", lambda p: None, None) is None
