@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider,
+                               QVBoxLayout, QWidget)
 
-from ..core.recorder import BACKGROUND_CLASS
 from ..workers.job_worker import JobRunner
 from ..workers.live_worker import LiveWorker
 from .identify_panel import UNKNOWN, SpeakerTimeline, TopKBars
 from .level_meter import LevelMeter
+from .record_box import RecordBox, record_targets  # noqa: F401 - record_targets for the window
 from .scrolling_spectrogram import ScrollingSpectrogram
 from .theme import error_text_style, muted_text_style, series_color, warning_text_style
 
@@ -30,12 +30,6 @@ DEVICE_KEY = "live/device"
 DEFAULT_DEVICE = ""  # the combo's data for "the system's default input"
 TIMELINE_SPAN_S = 60.0
 NO_MODEL_TEXT = "No model yet: train one on the Train page, or open a saved model folder."
-
-
-def record_targets(project) -> list[tuple[str, Optional[str]]]:
-    """(class name, folder to record into) for a core ``Project``: the class's first folder, or None when the
-    class is made of single files only (a new WAV there would not belong to it)."""
-    return [(c.name, c.folders[0] if c.folders else None) for c in project.classes]
 
 
 class LivePanel(QWidget):
@@ -57,8 +51,6 @@ class LivePanel(QWidget):
         self.colors: dict[str, str] = {}
         self.listening = False
         self._loader: Optional[JobRunner] = None
-        self._pending_background = False
-        self.recording = False
         self._latencies: list[float] = []
         self._build()
         self._connect_worker()
@@ -146,44 +138,15 @@ class LivePanel(QWidget):
         when = QGroupBox("Who spoke when")
         QVBoxLayout(when).addWidget(self.timeline)
 
-        self.record_class = QComboBox()
-        self.record_class.currentIndexChanged.connect(self._record_class_changed)
-        self.record_folder = QLabel("")
-        self.record_folder.setStyleSheet(muted_text_style())
-        self.record_folder.setWordWrap(True)
-        self.seconds = QDoubleSpinBox()
-        self.seconds.setRange(0.5, 120.0)
-        self.seconds.setSingleStep(0.5)
-        self.seconds.setValue(float(self.settings.value("live/record_seconds", 3.0)))
-        self.seconds.setSuffix(" s")
-        self.record_button = QPushButton("Record")
-        self.record_button.clicked.connect(self.record_sample)
-        self.background_button = QPushButton("Record background noise")
-        self.background_button.setToolTip(f"Room noise with nobody speaking, into the '{BACKGROUND_CLASS}' class: "
-                                          "the model learns what 'nobody' sounds like")
-        self.background_button.clicked.connect(self.record_background)
-        self.record_progress = QProgressBar()
-        self.record_progress.setRange(0, 1000)
-        self.record_progress.setTextVisible(False)
-        self.record_status = QLabel("")
-        self.record_status.setWordWrap(True)
-        rec = QGroupBox("Record samples into a class")
-        form = QFormLayout(rec)
-        form.addRow("Class:", self.record_class)
-        form.addRow("", self.record_folder)
-        form.addRow("Length:", self.seconds)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.record_button)
-        buttons.addWidget(self.background_button)
-        form.addRow(buttons)
-        form.addRow(self.record_progress)
-        form.addRow(self.record_status)
+        self.recorder = RecordBox(self.settings)
+        self.recorder.record_requested.connect(self.worker.record)
+        self.recorder.background_class_requested.connect(self.background_class_requested)
 
         grid = QGridLayout()
         grid.addWidget(hear, 0, 0)
         grid.addWidget(who, 0, 1)
         grid.addWidget(when, 1, 0)
-        grid.addWidget(rec, 1, 1)
+        grid.addWidget(self.recorder, 1, 1)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
         grid.setRowStretch(0, 3)
@@ -204,9 +167,9 @@ class LivePanel(QWidget):
         w.columns.connect(self.spectrogram.append_columns)
         w.decision.connect(self.show_decision)
         w.event.connect(self.show_event)
-        w.record_progress.connect(self._on_record_progress)
+        w.record_progress.connect(self.recorder.show_progress)
         w.recorded.connect(self._on_recorded)
-        w.record_failed.connect(self._on_record_failed)
+        w.record_failed.connect(self.recorder.show_failed)
 
     # -- from the main window ----------------------------------------------------------------------------------------
     def set_model(self, path: Optional[str], labels: Sequence[str] = (), threshold: Optional[float] = None,
@@ -240,23 +203,8 @@ class LivePanel(QWidget):
             self.set_threshold_value(bundle.unknown_threshold)
 
     def set_classes(self, targets: Sequence[tuple[str, Optional[str]]]) -> None:
-        """(class name, folder or None) pairs, e.g. ``record_targets(project)``."""
-        current = self.record_class.currentText()
-        self.record_class.blockSignals(True)
-        self.record_class.clear()
-        for name, folder in targets:
-            self.record_class.addItem(name, folder)
-            if not folder:
-                item = self.record_class.model().item(self.record_class.count() - 1)
-                item.setEnabled(False)
-                item.setToolTip("This class is made of single files: add a folder to it to record into it")
-        index = self.record_class.findText(current)
-        self.record_class.setCurrentIndex(index if index >= 0 else self._first_recordable())
-        self.record_class.blockSignals(False)
-        self._record_class_changed()
-        if self._pending_background and self.background_folder():
-            self._pending_background = False
-            self.record_background()
+        """(class name, folder or None) pairs, e.g. ``record_targets(project)``: where recordings can go."""
+        self.recorder.set_classes(targets)
 
     def set_threshold_value(self, threshold: float) -> None:
         self.threshold.setValue(int(round(100 * float(threshold))))
@@ -354,7 +302,6 @@ class LivePanel(QWidget):
     def _on_stopped(self) -> None:
         was = self.listening
         self.listening = False
-        self.recording = False  # the worker cancels a recording when it stops
         self.spectrogram.stop()
         self.meter.reset()
         self.start_button.setText("Start listening")
@@ -402,80 +349,13 @@ class LivePanel(QWidget):
         self.warning.show()
         self.message.emit("error" if kind == "error" else "warning" if kind == "warning" else "info", f"Live: {text}")
 
-    # -- recording ------------------------------------------------------------------------------------------------------
-    def record_folder_path(self) -> Optional[str]:
-        return self.record_class.currentData() or None
-
-    def background_folder(self) -> Optional[str]:
-        index = self.record_class.findText(BACKGROUND_CLASS)
-        return self.record_class.itemData(index) if index >= 0 else None
-
-    def record_sample(self, folder: Optional[str] = None) -> None:
-        folder = folder or self.record_folder_path()
-        if not folder:
-            self.record_status.setText("Choose a class with a folder to record into.")
-            return
-        if not self.listening:
-            self.record_status.setText("Start listening first: the recording comes from the running microphone.")
-            return
-        self.settings.setValue("live/record_seconds", self.seconds.value())
-        self.record_progress.setValue(0)
-        self.record_status.setStyleSheet("")
-        self.record_status.setText(f"Recording {self.seconds.value():.1f} s into {Path(folder).name}…")
-        self.recording = True
-        self._update_buttons()
-        self.worker.record(folder, self.seconds.value())
-
-    def record_background(self) -> None:
-        folder = self.background_folder()
-        if folder:
-            self.record_sample(folder)
-        elif not self.listening:
-            self.record_status.setText("Start listening first: the recording comes from the running microphone.")
-        else:
-            self._pending_background = True  # recorded as soon as the window gives the class a folder
-            self.record_status.setText(f"Adding the class '{BACKGROUND_CLASS}'…")
-            self.background_class_requested.emit()
-
-    def _on_record_progress(self, progress) -> None:
-        total = max(float(progress.total or 0), 1e-9)
-        self.record_progress.setValue(int(1000 * min(1.0, float(progress.done) / total)))
-
     def _on_recorded(self, path) -> None:
-        path = Path(path)
-        self.record_progress.setValue(1000)
-        self.record_status.setStyleSheet("")
-        self.record_status.setText(f"Saved {path.name} in {path.parent}")
-        self.recording = False
-        self._update_buttons()
-        self.sample_recorded.emit(path)
-
-    def _on_record_failed(self, message: str) -> None:
-        self.record_progress.setValue(0)
-        self.record_status.setStyleSheet(error_text_style())
-        self.record_status.setText(f"Not recorded: {message}")
-        self.recording = False
-        self._update_buttons()
+        self.recorder.show_recorded(Path(path))
+        self.sample_recorded.emit(Path(path))
 
     # -- small helpers --------------------------------------------------------------------------------------------------
-    def _first_recordable(self) -> int:
-        for i in range(self.record_class.count()):
-            if self.record_class.itemData(i):
-                return i
-        return 0 if self.record_class.count() else -1
-
-    def _record_class_changed(self, *_args) -> None:
-        folder = self.record_folder_path()
-        if self.record_class.count() == 0:
-            self.record_folder.setText("No classes yet: add folders on the Data page.")
-        else:
-            self.record_folder.setText(f"into {folder}" if folder else "this class has no folder to record into")
-        self._update_buttons()
-
     def _update_buttons(self) -> None:
-        self.record_button.setEnabled(self.listening and bool(self.record_folder_path()) and not self.recording)
-        self.background_button.setEnabled(self.listening and not self.recording)
-        self.record_button.setToolTip("" if self.listening else "Start listening first")
+        self.recorder.set_listening(self.listening)
 
     def _threshold_moved(self, value: int) -> None:
         self.threshold_value.setText(f"{value} %")

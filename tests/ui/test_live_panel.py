@@ -112,7 +112,7 @@ def test_start_without_a_model_says_so_and_starts_nothing(panel):
     assert "No model" in panel.status.text()
     assert panel.go_train.isVisible() and panel.open_model.isVisible()
     assert panel.worker.asked_devices == [] and not panel.listening
-    assert not panel.record_button.isEnabled()
+    assert not panel.recorder.record_button.isEnabled()
 
 
 def test_live_decisions_top_k_timeline_latency_level_and_spectrogram(qtbot, panel, tmp_path):
@@ -183,25 +183,25 @@ def test_record_into_a_class_writes_the_wav_and_emits_sample_recorded(qtbot, pan
     (tmp_path / "data" / "low").mkdir(parents=True)
     panel.set_classes([("high", str(tmp_path / "data" / "high")), ("low", str(tmp_path / "data" / "low")),
                        ("loose", None)])
-    assert not panel.record_button.isEnabled()  # not listening yet
+    assert not panel.recorder.record_button.isEnabled()  # not listening yet
     listen(qtbot, panel, tmp_path)
-    panel.record_class.setCurrentIndex(panel.record_class.findText("low"))
-    panel.seconds.setValue(0.5)
+    panel.recorder.class_combo.setCurrentIndex(panel.recorder.class_combo.findText("low"))
+    panel.recorder.seconds.setValue(0.5)
     with qtbot.waitSignal(panel.sample_recorded, timeout=10000) as blocker:
-        panel.record_button.click()
+        panel.recorder.record_button.click()
     path = blocker.args[0]
     assert path.parent == tmp_path / "data" / "low" and path.suffix == ".wav"
     assert sf.info(path).frames == 8000 and sf.info(path).samplerate == 16000
-    assert panel.record_progress.value() == 1000 and path.name in panel.record_status.text()
-    assert panel.record_button.isEnabled()
+    assert panel.recorder.progress.value() == 1000 and path.name in panel.recorder.status.text()
+    assert panel.recorder.record_button.isEnabled()
 
 
 def test_background_noise_asks_for_the_class_then_records_into_it(qtbot, panel, tmp_path):
     panel.set_classes([("low", str(tmp_path / "low"))])
     listen(qtbot, panel, tmp_path)
-    panel.seconds.setValue(0.5)
+    panel.recorder.seconds.setValue(0.5)
     with qtbot.waitSignal(panel.background_class_requested, timeout=2000):
-        panel.background_button.click()
+        panel.recorder.background_button.click()
     noise_dir = tmp_path / BACKGROUND_CLASS
     with qtbot.waitSignal(panel.sample_recorded, timeout=10000) as blocker:
         panel.set_classes([("low", str(tmp_path / "low")), (BACKGROUND_CLASS, str(noise_dir))])
