@@ -100,6 +100,8 @@ def test_default_workspace_is_in_the_cache_and_stable(monkeypatch, tmp_path, ton
     assert ws.parent == tmp_path / "cache" / "workspaces"
     assert ws == default_workspace(DatasetSpec.from_root(tones))
     assert ws.name.startswith("tones-")  # named after the dataset folder
+    monkeypatch.chdir(tones.parent)
+    assert default_workspace(DatasetSpec.from_root(tones.name)) == ws  # a relative path is the same data
 
 
 def test_train_refuses_a_single_class(tmp_path):
