@@ -110,13 +110,16 @@ def test_listen_with_a_small_cnn_trained_on_two_tones(tmp_path, capsys):
     from audionet_gui.core.pipeline import train_from_folders
     from audionet_gui.core.spectrogram import SpectrogramConfig
     from audionet_gui.core.training import TrainConfig
-    from tests.tone_dataset import make_tone_dataset
+    from tests.tone_dataset import make_tone_dataset, tone_clip
 
     data = make_tone_dataset(tmp_path / "tones", PITCHES, files_per_class=8, seconds=2.0)
     cfg = TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64), epochs=12, seed=1)
     report = train_from_folders(data, tmp_path / "model", SpectrogramConfig(n_mels=64), WINDOW, cfg,
                                 workspace=tmp_path / "ws", feature_cache=tmp_path / "fc")
-    clip = np.concatenate([tone(PITCHES["high"], 2.5), np.zeros(16000, np.float32), tone(PITCHES["low"], 2.5)])
+    # new recordings of each class, made like the training ones (a tone with a little jitter and noise)
+    rng = np.random.default_rng(99)
+    clip = np.concatenate([tone_clip(PITCHES["high"], 2.5, rng), np.zeros(16000, np.float32),
+                           tone_clip(PITCHES["low"], 2.5, rng)])
     sf.write(tmp_path / "say.wav", clip, 16000)
     status, lines, err = _listen_while_playing(
         ["listen", str(report.bundle_path), "--seconds", "8", "--json", "--threshold", "0.5"],
