@@ -206,3 +206,20 @@ def test_background_noise_asks_for_the_class_then_records_into_it(qtbot, panel, 
     with qtbot.waitSignal(panel.sample_recorded, timeout=10000) as blocker:
         panel.set_classes([("low", str(tmp_path / "low")), (BACKGROUND_CLASS, str(noise_dir))])
     assert blocker.args[0].parent == noise_dir and blocker.args[0].exists()
+
+
+def test_main_window_gives_the_live_page_its_classes_and_rescans_after_a_recording(qtbot, window, tmp_path):
+    panel = window.live_panel
+    if not isinstance(panel, LivePanel) or panel.settings is not window.settings:
+        pytest.skip("main_window.py does not wire the Live page yet")
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    sf.write(folder / "a.wav", tone(LOW_HZ, 1.0), 16000)
+    window.add_paths([str(folder)])
+    combo = panel.recorder.class_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["alice"]
+    assert panel.recorder.folder() == str(folder)
+    qtbot.waitUntil(lambda: window.scan is not None, timeout=20000)
+    sf.write(folder / "b.wav", tone(LOW_HZ, 1.0), 16000)
+    panel.sample_recorded.emit(folder / "b.wav")  # what a finished recording sends
+    qtbot.waitUntil(lambda: window.scan is not None and len(window.scan.files.get("alice", [])) == 2, timeout=20000)
