@@ -9,7 +9,8 @@ import sys
 
 from ..core.backbones import BACKBONES, DEFAULT_BACKBONE
 from ..core.dataset import SplitConfig
-from ._configs import (add_spectrogram_flags, add_window_flags, parse_image_size, spectrogram_config_from,
+from ._configs import (add_augment_flags, add_spectrogram_flags, add_window_flags, augment_plan_from, parse_image_size,
+                       spectrogram_config_from,
                        window_config_from)
 from ._term import TerminalProgress, fail, print_json
 
@@ -45,6 +46,7 @@ def register(subparsers) -> None:
     p.add_argument("--fine-tune", action="store_true", help="also fine-tune the top of the backbone (slower)")
     p.add_argument("--fine-tune-epochs", type=positive_int, default=None, metavar="N")
     p.add_argument("--no-augment", action="store_true", help="train without noise/shift/mask augmentation")
+    add_augment_flags(p, default_copies=1)
     p.add_argument("--test-dir", default=None, metavar="DIR",
                    help="folder of class subfolders to test on (instead of the hash test split of DATA_DIR)")
     p.add_argument("--val-fraction", type=float, default=SplitConfig.val_fraction, metavar="F",
@@ -86,6 +88,7 @@ def run(args) -> int:
 
     try:
         spectrogram, window, train_cfg = build_configs(args)
+        augment = augment_plan_from(args)
     except (ValueError, OSError, argparse.ArgumentTypeError) as exc:
         return fail(str(exc))
     progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
@@ -93,7 +96,8 @@ def run(args) -> int:
         report = train_from_folders(args.data_dir, args.out, spectrogram, window, train_cfg,
                                     test_dir=args.test_dir, workspace=args.workspace,
                                     feature_cache=args.cache_dir,
-                                    split_cfg=SplitConfig(args.val_fraction, args.test_fraction), progress=progress)
+                                    split_cfg=SplitConfig(args.val_fraction, args.test_fraction), progress=progress,
+                                    augment=augment)
     except (AudioNetError, ValueError) as exc:
         progress.close()
         return fail(str(exc), status=1)

@@ -40,7 +40,7 @@ from typing import Optional
 
 import numpy as np
 
-from .dataset import DatasetSpec, SplitConfig, dataset_sources, plan_splits, time_split
+from .dataset import BACKGROUND_CLASS, DatasetSpec, SplitConfig, dataset_sources, plan_splits, time_split
 from .errors import AudioFileError, DatasetError
 from .fsutil import atomic_write_json, atomic_write_text
 from .jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
@@ -50,7 +50,6 @@ from .windows import WindowConfig, iter_windows
 
 WORKSPACE_FORMAT = 1
 MANIFEST_FIELDS = ("image", "label", "split", "source", "start_s", "end_s", "augmented")
-BACKGROUND_CLASS = "_background_noise_"  # Speech Commands' and Teachable Machine's name; also a noise source
 NOISE_BANK_SECONDS = 600.0  # of noise kept in each worker's memory (about 40 MB at 16 kHz)
 
 

@@ -22,6 +22,9 @@ from .errors import AudioFileError, DatasetError
 from .jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 
 SPLITS = ("train", "val", "test")
+# The class of "nobody speaking" (Speech Commands' and Teachable Machine's folder name). Its recordings are
+# also the background noise that augmentation mixes under the other classes.
+BACKGROUND_CLASS = "_background_noise_"
 
 
 @dataclass

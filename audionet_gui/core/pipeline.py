@@ -168,8 +168,13 @@ def train_from_folders(
     split_cfg=None,
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[CancelToken] = None,
+    augment: Any = "default",
 ) -> TrainReport:
     """Train a model from a dataset and write its bundle to ``out_dir``.
+
+    ``augment`` (an ``AugmentPlan``, None for none, "default" for one noisy copy per training window) makes
+    audio-domain augmented copies at conversion (background noise, level, shift, masks): the model learns
+    that a fan or rain is not the speaker. ``train_cfg.augment=False`` turns every augmentation off.
 
     ``data`` is a folder of class subfolders or a ``DatasetSpec``; ``split_cfg`` (a ``SplitConfig``) sets the
     validation/test fractions of the split by source file. The image size is a model setting:
@@ -179,7 +184,7 @@ def train_from_folders(
     Cancel leaves the previous bundle (or none) and a consistent, re-usable workspace.
     """
     from .backbones import get_spec, resolve_image_size, resolve_weights, weights_identity
-    from .convert import convert_dataset, load_manifest
+    from .convert import AugmentPlan, convert_dataset, load_manifest
     from .dataset import DatasetSpec
     from .spectrogram import SpectrogramConfig
     from .training import LabeledImages, TrainConfig, train_classifier
@@ -215,10 +220,18 @@ def train_from_folders(
     timings: dict[str, float] = {}
     warnings: list[str] = []
 
+    if augment == "default":
+        augment = AugmentPlan(copies=1, seed=train_cfg.seed)
+    if not train_cfg.augment:
+        augment = None
+    if augment is not None and augment.copies > 0:
+        # the audio copies already carry SpecAugment masks: no second round of image-only copies for the head
+        train_cfg = dataclasses.replace(train_cfg, augment_copies=0)
+
     t0 = time.monotonic()
     extra = {"split_cfg": split_cfg} if split_cfg is not None else {}
     summary = convert_dataset(spec, workspace, spectrogram_cfg, window_cfg, progress=_restage(progress, "converting"),
-                              cancel=cancel, **extra)
+                              cancel=cancel, augment=augment, **extra)
     timings["convert_s"] = time.monotonic() - t0
     cancel.raise_if_cancelled()
     rows = load_manifest(workspace)

@@ -22,10 +22,10 @@ from typing import Callable, Optional, Union
 import numpy as np
 import soundfile as sf
 
+from .dataset import BACKGROUND_CLASS
 from .errors import AudioNetError
 from .jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 
-BACKGROUND_CLASS = "_background_noise_"
 PathLike = Union[str, Path]
 
 
