@@ -33,6 +33,9 @@ def create_app(argv: Optional[list[str]] = None):
 
     from .resources import icon_path
     from .ui.theme import apply_theme, prepare_high_dpi
+    from .workers.refcount_guard import protect_singletons
+
+    protect_singletons()  # before any signal flows (PySide6 6.12.0 reference-count bug, see the module)
 
     app = QApplication.instance()
     if app is None:

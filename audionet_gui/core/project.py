@@ -339,3 +339,31 @@ def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None) 
             shutil.copy2(f, target)
             tracker.advance(message=f.name)
     return dst
+
+
+BACKGROUND_CLASS = "_background_noise_"  # the name Speech Commands and Teachable Machine use (see core/convert.py)
+
+
+def add_background_class(project: Project, default_root: PathLike) -> ProjectClass:
+    """Give the project a background-noise class with a folder to record into (returns it if it exists):
+    beside the first class folder when that place is writable, else next to where the project's model goes."""
+    for c in project.classes:
+        if c.name == BACKGROUND_CLASS and c.folders:
+            return c
+    candidates = [Path(c.folders[0]).parent for c in project.classes if c.folders]
+    candidates.append(project.default_model_dir(default_root).parent)
+    for base in candidates:
+        folder = base / BACKGROUND_CLASS
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            existing = next((c for c in project.classes if c.name == BACKGROUND_CLASS), None)
+            if existing is not None:
+                existing.folders.append(str(folder))
+                return existing
+            cls = ProjectClass(BACKGROUND_CLASS, [str(folder)], [])
+            project.classes.append(cls)
+            return cls
+    raise ProjectError("No writable place was found for a background-noise folder.")

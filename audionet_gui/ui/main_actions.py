@@ -205,7 +205,7 @@ class MainActions:
     # -- jobs ---------------------------------------------------------------------------------------------------
     def run_job(self, fn: Callable, *args, title: str, on_finished: Callable[[Any], None],
                 on_progress: Optional[Callable] = None, doing: str = "The job", **kwargs) -> Optional[JobRunner]:
-        if self.job is not None and self.job.is_running():
+        if self.job_busy():
             QMessageBox.information(self, "Busy", "Another job is running. Wait for it or cancel it first.")
             return None
         runner = JobRunner(fn, *args, parent=self, name=title, **kwargs)
@@ -222,6 +222,10 @@ class MainActions:
         self.train_panel.set_running(True)
         runner.start()
         return runner
+
+    def job_busy(self) -> bool:
+        """A job is running and has not reported its outcome (its thread may still be winding down after)."""
+        return self.job is not None and self.job.outcome is None and self.job.is_running()
 
     def cancel_job(self) -> None:
         if self.job is not None and self.job.is_running():
@@ -248,7 +252,7 @@ class MainActions:
             self.start_scan()
 
     def start_scan(self) -> None:
-        if self.job is not None and self.job.is_running():
+        if self.job_busy():
             if self.job.name == "Checking files":
                 self.job.cancel()  # a newer scan replaces it as soon as it stops
             self._scan_pending = True
@@ -261,6 +265,8 @@ class MainActions:
                      on_finished=self.on_scan_finished)
 
     def on_scan_finished(self, scan) -> None:
+        if getattr(self, "_scan_pending", False):
+            return  # the project changed while it ran: a fresh scan follows
         self.scan = scan
         self.data_panel.set_rows(self.class_rows(), self.data_summary())
         for c in scan.report.classes:
@@ -352,6 +358,8 @@ class MainActions:
         if isinstance(history, dict) and history:
             self.train_panel.curves.set_history(history)
         self.identify_panel.set_model(f"Model: {Path(path).name} ({', '.join(labels)})", labels)
+        threshold = metrics.get("unknown_threshold")
+        self.live_panel.set_model(path, labels, float(threshold) if threshold is not None else None)
 
     def ask_open_model(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a model folder", self._last_dir())
@@ -377,7 +385,7 @@ class MainActions:
         if not self.project.model_path:
             QMessageBox.information(self, "Identify", "Train a model or open one first.")
             return
-        if self.side_job is not None and self.side_job.is_running():
+        if self.side_job is not None and self.side_job.outcome is None and self.side_job.is_running():
             self.statusBar().showMessage("Still identifying the previous file…", 4000)
             return
         self.identify_panel.set_busy(path)
@@ -392,6 +400,7 @@ class MainActions:
 
     def _loaded_then_predict(self, bundle, path: str) -> None:
         self.bundle = bundle
+        self.live_panel.set_bundle(bundle)
         self._predict(path)
 
     def _predict(self, path: str) -> None:

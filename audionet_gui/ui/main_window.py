@@ -9,18 +9,20 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QDockWidget, QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QStackedWidget, QWidget)
 
 from ..core.project import PROJECT_SUFFIX, Project, ProjectError
 from ..workers.job_worker import JobRunner
 from .data_panel import DataPanel
 from .identify_panel import IdentifyPanel
+from .inspector import InspectorPanel
+from .live_panel import LivePanel
+from .record_box import record_targets
 from .job_bar import JobBar
 from .log_panel import LogPanel
 from .main_actions import MainActions
 from .results_panel import ResultsPanel
-from .theme import muted_text_style
 from .train_panel import TrainPanel
 
 PAGES = ("Data", "Inspect", "Train", "Results", "Identify", "Live")
@@ -33,32 +35,6 @@ PAGE_TIPS = {
     "Live": "Identify speakers from the microphone",
 }
 MAX_RECENT = 8
-
-
-def placeholder_page(title: str, text: str) -> QWidget:
-    page = QWidget()
-    label = QLabel(f"<h2>{title}</h2><p>{text}</p>")
-    label.setAlignment(Qt.AlignCenter)
-    label.setWordWrap(True)
-    label.setStyleSheet(muted_text_style())
-    QVBoxLayout(page).addWidget(label)
-    return page
-
-
-def make_inspector() -> QWidget:
-    try:
-        from .inspector import InspectorPanel
-    except ImportError:
-        return placeholder_page("Inspect", "The spectrogram inspector is coming.")
-    return InspectorPanel()
-
-
-def make_live_panel() -> QWidget:
-    try:
-        from .live_panel import LivePanel
-    except ImportError:
-        return placeholder_page("Live", "Live identification from the microphone is coming.")
-    return LivePanel()
 
 
 class MainWindow(QMainWindow, MainActions):
@@ -82,11 +58,11 @@ class MainWindow(QMainWindow, MainActions):
         self.nav.setIconSize(QSize(20, 20))
         self.stack = QStackedWidget()
         self.data_panel = DataPanel()
-        self.inspector = make_inspector()
+        self.inspector = InspectorPanel()
         self.train_panel = TrainPanel()
         self.results_panel = ResultsPanel()
         self.identify_panel = IdentifyPanel()
-        self.live_panel = make_live_panel()
+        self.live_panel = LivePanel(settings=self.settings)
         for name, page in zip(PAGES, (self.data_panel, self.inspector, self.train_panel, self.results_panel,
                                       self.identify_panel, self.live_panel)):
             item = QListWidgetItem(name)
@@ -149,6 +125,15 @@ class MainWindow(QMainWindow, MainActions):
         i.open_model_requested.connect(self.ask_open_model)
         self.job_bar.cancel_requested.connect(self.cancel_job)
         self.log.file_activated.connect(self.inspect_file)
+        self.inspector.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.inspector.spectrogram_config_edited.connect(self._on_inspector_config)
+        lp = self.live_panel
+        lp.sample_recorded.connect(lambda _path: self.start_scan())
+        lp.background_class_requested.connect(self.add_background_class)
+        lp.open_model_requested.connect(self.ask_open_model)
+        lp.train_page_requested.connect(lambda: self.go_to("Train"))
+        lp.bundle_loaded.connect(self._on_live_bundle)
+        lp.message.connect(lambda kind, text: self.log.add(kind, text))
 
     def warm_up(self) -> JobRunner:
         """Import TensorFlow/Keras in the background now (see core/warmup.py); ``self.engine_ready`` once done."""
@@ -199,6 +184,7 @@ class MainWindow(QMainWindow, MainActions):
         self.train_panel.audio_settings.set_values(p.spectrogram, p.window)
         self.train_panel.model_settings.set_values(p.training)
         self._push_inspector_configs()
+        self.live_panel.set_classes(record_targets(p))
         where = str(p.path) if p.path else "not saved yet"
         self.setWindowTitle(f"{p.name}[*] ({where}) - AudioNet Studio")
         self.setWindowModified(self._dirty)
@@ -231,16 +217,33 @@ class MainWindow(QMainWindow, MainActions):
         self._dirty = True
         self._push_inspector_configs()
 
+    def add_background_class(self) -> None:
+        """The Live page asks for a class of background noise to record into."""
+        from ..core.project import add_background_class
+
+        self.edit_project(lambda p: add_background_class(p, self.output_root))
+
+    def _on_live_bundle(self, bundle) -> None:
+        if str(bundle.path) == str(self.project.model_path):
+            self.bundle = bundle  # Identify can use it without loading it again
+
+    def _on_inspector_config(self, cfg) -> None:
+        """Spectrogram settings changed in the inspector become the project's (the image size stays the
+        backbone's business)."""
+        values = {k: v for k, v in cfg.to_dict().items() if k not in ("image_width", "image_height")}
+        self.project.spectrogram = {**self.project.spectrogram, **values}
+        self._dirty = True
+        self.train_panel.audio_settings.set_values(self.project.spectrogram, self.project.window)
+
     def _on_model_settings(self, training: dict) -> None:
         self.project.training = training
         self._dirty = True
 
     def _push_inspector_configs(self) -> None:
-        if hasattr(self.inspector, "set_configs"):
-            try:
-                self.inspector.set_configs(self.project.image_spectrogram_config(), self.project.window_config())
-            except (ValueError, TypeError) as exc:
-                self.log.add("warning", f"Settings not shown in the inspector: {exc}")
+        try:
+            self.inspector.set_configs(self.project.image_spectrogram_config(), self.project.window_config())
+        except (ValueError, TypeError) as exc:
+            self.log.add("warning", f"Settings not shown in the inspector: {exc}")
 
     def class_rows(self):
         from .data_panel import ClassRow
@@ -269,14 +272,12 @@ class MainWindow(QMainWindow, MainActions):
 
     # -- inspect ---------------------------------------------------------------------------------------------------
     def inspect_file(self, path: str) -> None:
-        if hasattr(self.inspector, "show_file"):
-            self.inspector.show_file(path)
-            self.go_to("Inspect")
+        self.inspector.show_file(path)
+        self.go_to("Inspect")
 
     def inspect_window(self, path: str, start_s: float) -> None:
-        if hasattr(self.inspector, "show_window"):
-            self.inspector.show_window(path, start_s)
-            self.go_to("Inspect")
+        self.inspector.show_window(path, start_s)
+        self.go_to("Inspect")
 
     # -- settings and window state ------------------------------------------------------------------------------
     def _restore_window(self) -> None:
@@ -313,6 +314,7 @@ class MainWindow(QMainWindow, MainActions):
         if not self.confirm_discard("quit"):
             event.ignore()
             return
+        self.live_panel.shutdown()
         for runner in (self.job, self.side_job):
             if runner is not None and runner.is_running():
                 runner.cancel()
@@ -324,7 +326,7 @@ class MainWindow(QMainWindow, MainActions):
 
     def confirm_discard(self, doing: str) -> bool:
         """Ask before losing unsaved edits or a training run; a scan or a conversion is simply cancelled."""
-        training = self.job is not None and self.job.is_running() and self.job.name == "Training"
+        training = self.job_busy() and self.job.name == "Training"
         if not self._dirty and not training:
             return True
         parts = []

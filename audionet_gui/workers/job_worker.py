@@ -25,6 +25,9 @@ from typing import Any, Callable, Optional
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.jobs import CancelToken, Cancelled, Progress
+from .refcount_guard import protect_singletons
+
+protect_singletons()  # PySide6 6.12.0 emit() leaks a reference to True per call; long jobs emit thousands
 
 
 @dataclass

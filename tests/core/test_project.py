@@ -130,3 +130,34 @@ def test_missing_file_and_unsaved_project(tmp_path):
         Project.load(tmp_path / "nope.json")
     with pytest.raises(ProjectError, match="choose where"):
         Project().save()
+
+
+def test_background_class_gets_a_writable_folder_beside_the_classes(tmp_path):
+    from audionet_gui.core.project import BACKGROUND_CLASS, add_background_class
+
+    a, b = _folders(tmp_path, "a", "b")
+    p = Project()
+    p.add_paths([a, b])
+    cls = add_background_class(p, tmp_path / "out")
+    assert cls.name == BACKGROUND_CLASS and p.class_names[-1] == BACKGROUND_CLASS
+    assert Path(cls.folders[0]) == tmp_path / "data" / BACKGROUND_CLASS and Path(cls.folders[0]).is_dir()
+    assert add_background_class(p, tmp_path / "out") is cls  # asked twice: the same class
+    assert len(p.classes) == 3
+
+
+def test_background_class_falls_back_to_the_output_folder_when_data_is_read_only(tmp_path):
+    import os
+
+    from audionet_gui.core.project import BACKGROUND_CLASS, add_background_class
+
+    (a,) = _folders(tmp_path, "a")
+    os.chmod(a.parent, 0o555)
+    try:
+        p = Project(name="ro")
+        p.add_paths([a])
+        cls = add_background_class(p, tmp_path / "out")
+        if os.geteuid() != 0:  # root may write anywhere
+            assert Path(cls.folders[0]) == tmp_path / "out" / "ro" / BACKGROUND_CLASS
+        assert Path(cls.folders[0]).is_dir()
+    finally:
+        os.chmod(a.parent, 0o755)

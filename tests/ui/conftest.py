@@ -21,6 +21,7 @@ def no_blocking_questions(monkeypatch):
         raise AssertionError(f"unexpected question dialog: {args[2] if len(args) > 2 else args}")
 
     monkeypatch.setattr(QMessageBox, "question", refuse)
+    monkeypatch.setattr(QMessageBox, "information", refuse)
 
 
 @pytest.fixture

@@ -69,8 +69,7 @@ def test_results_without_a_model_or_without_test_data(qtbot):
 
 def test_misclassified_window_opens_in_the_inspector(qtbot, window, monkeypatch):
     shown = []
-    monkeypatch.setattr(window.inspector, "show_window", lambda path, start: shown.append((path, start)),
-                        raising=False)
+    monkeypatch.setattr(window.inspector, "show_window", lambda path, start: shown.append((path, start)))
     window.results_panel.show_metrics(METRICS, "/models/m1")
     window.results_panel.misclassified.cellDoubleClicked.emit(1, 0)
     assert shown == [("/data/ben/b7.wav", 0.0)]
