@@ -75,6 +75,7 @@ def main() -> int:
     panel.start_listening()
     wait_until(app, lambda: panel.listening, 60, "listening to start")
     player = subprocess.Popen(["paplay", "--device=vspeaker", args.clip])
+    t0, frames0 = time.monotonic(), panel.spectrogram.frames_drawn
     try:
         end = time.monotonic() + args.listen_s
         wait_until(app, lambda: time.monotonic() > end, args.listen_s + 5, "the clip")
@@ -83,6 +84,8 @@ def main() -> int:
         shot.parent.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(shot))
         print(f"screenshot_live: wrote {shot}; last answer: {panel.answer.text()!r}, {panel.latency.text()}")
+        fps = (panel.spectrogram.frames_drawn - frames0) / (time.monotonic() - t0)
+        print(f"screenshot_live: spectrogram redrawn {fps:.1f} frames/s")
         segments = [(round(s.start_s, 1), round(s.end_s, 1), s.label) for s in panel.worker.timeline()]
         print(f"screenshot_live: timeline {segments}")
         player.terminate()

@@ -253,7 +253,10 @@ class LivePanel(QWidget):
         self._show_status("Starting the microphone and warming up the model…")
         self.start_button.setText("Stop")
         self._latencies.clear()
-        self.worker.start_listening(self.bundle, device=self.chosen_device())
+        try:
+            self.worker.start_listening(self.bundle, device=self.chosen_device())
+        except Exception as exc:  # noqa: BLE001 - a model the live engine cannot use (bad settings): say why
+            self._on_failed(str(exc))
 
     def _load_bundle_then_start(self) -> None:
         from ..core.bundle import load_bundle

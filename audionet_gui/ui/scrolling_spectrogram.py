@@ -86,8 +86,8 @@ class ScrollingSpectrogram(pg.PlotWidget):
         return np.roll(self._ring, -self._write, axis=1)
 
     def redraw(self) -> None:
-        if not self._dirty or self._ring is None:
-            return
+        if not self._dirty or self._ring is None or not self.isVisible():
+            return  # nothing new, or another page is shown: no drawing cost on a busy machine
         self._dirty = False
         image = self.ordered()
         span = image.shape[1] * self._col_s

@@ -18,7 +18,7 @@ from audionet_gui.core.live_devices import InputDevice
 from audionet_gui.core.recorder import BACKGROUND_CLASS
 from audionet_gui.ui.live_panel import LivePanel
 from audionet_gui.workers.live_worker import LiveWorker
-from tests.core.live_fakes import LABELS, LOW_HZ, PitchClassifier, small_spec_cfg, tone
+from tests.core.live_fakes import LABELS, LOW_HZ, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
 
 DEVICES = [InputDevice(1, "Built-in Mic", "ALSA", 1, 48000.0, is_default=True),
            InputDevice(2, "USB Headset", "JACK Audio Connection Kit", 2, 44100.0)]
@@ -96,8 +96,11 @@ def panel(qtbot, settings):
 
 
 def fake_bundle(tmp_path, threshold=0.6):
+    from audionet_gui.core.windows import WindowConfig
+
     return SimpleNamespace(path=tmp_path / "model", labels=list(LABELS), unknown_threshold=threshold,
-                           spectrogram_config=small_spec_cfg())
+                           spectrogram_config=small_spec_cfg(), sample_rate=16000,
+                           window_config=WindowConfig(window_s=0.5, hop_s=0.25))
 
 
 def listen(qtbot, panel, tmp_path):
@@ -177,6 +180,42 @@ def test_device_warning_is_shown(qtbot, panel):
         panel.worker.event.emit("warning", "input device 'USB Mic' not found; using the default input")
     assert panel.warning.isVisible() and "USB Mic" in panel.warning.text()
     assert blocker.args[0] == "warning"
+
+
+class FakeMicWorker(LiveWorker):
+    """The real worker, engine and microphone source on the sounddevice stand-in; only the classifier is fake."""
+
+    def start_listening(self, bundle, device=None, config=None, classifier=None):
+        super().start_listening(bundle, device=device, classifier=PitchClassifier())
+
+
+def test_a_missing_device_falls_back_to_the_default_with_a_visible_warning(qtbot, fake_sd, settings, tmp_path):
+    settings.setValue("live/device", "USB Mic that was unplugged")
+    p = LivePanel(FakeMicWorker(), settings)
+    qtbot.addWidget(p)
+    p.show()
+    assert "not connected" in p.device_combo.currentText()
+    p.set_bundle(fake_bundle(tmp_path))
+    with qtbot.waitSignal(p.worker.started, timeout=10000):
+        p.start_button.click()
+    try:
+        qtbot.waitUntil(p.warning.isVisible, timeout=5000)
+        assert "USB Mic that was unplugged" in p.warning.text()
+        assert "Built-in Mic" in p.status.text()  # the default input actually opened
+        assert fake_sd.streams and fake_sd.streams[-1].device == 1
+    finally:
+        p.shutdown()
+
+
+def test_a_device_that_cannot_be_opened_is_reported_and_nothing_runs(qtbot, fake_sd, settings, tmp_path):
+    fake_sd.fail_open = True
+    p = LivePanel(FakeMicWorker(), settings)
+    qtbot.addWidget(p)
+    p.set_bundle(fake_bundle(tmp_path))
+    with qtbot.waitSignal(p.worker.failed, timeout=10000):
+        p.start_button.click()
+    assert p.status.text().startswith("Could not listen") and "Device unavailable" in p.status.text()
+    assert not p.listening and p.start_button.text() == "Start listening"
 
 
 def test_record_into_a_class_writes_the_wav_and_emits_sample_recorded(qtbot, panel, tmp_path):
