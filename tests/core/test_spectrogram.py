@@ -114,3 +114,13 @@ def test_mel_filterbank_equals_librosas(sr, n_fft, n_mels, fmin, fmax):
                                rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(_mel_centres(n_mels, fmin, fmax),
                                librosa.mel_frequencies(n_mels=n_mels + 2, fmin=fmin, fmax=fmax)[1:-1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("sr,n_fft,n_chroma", [(16000, 512, 12), (8000, 256, 12), (44100, 4096, 24), (22050, 1024, 36)])
+def test_chroma_filterbank_equals_librosas(sr, n_fft, n_chroma):
+    import librosa
+
+    from audionet_gui.core.spectrogram import _chroma_basis
+
+    np.testing.assert_allclose(_chroma_basis(sr, n_fft, n_chroma),
+                               librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma), rtol=1e-5, atol=1e-7)
