@@ -71,13 +71,21 @@ def main() -> int:
         (widget or window).grab().save(str(path))
         print(f"screenshots: wrote {path}")
 
+    window.warm_up()  # as the app does at start
     window.open_demo()
     wait_until(app, lambda: window.scan is not None, 60, "the demo scan")
     window.data_panel.select_class("george")
     shot("data")
-    window.go_to("Inspect")
+    clip = window.scan.files["george"][3]
+    loaded = []
+    window.inspector.loaded.connect(loaded.append)
+    window.inspect_file(clip)
+    wait_until(app, lambda: bool(loaded), 60, "the inspector")
+    settle(app, 1.5)  # the CNN image of the selected window arrives a moment later
     shot("inspect")
     if args.no_train:
+        window._dirty = False
+        window.close()
         return 0
 
     window.go_to("Train")
@@ -95,6 +103,8 @@ def main() -> int:
     window.go_to("Results")
     shot("results")
 
+    window.go_to("Live")
+    shot("live")
     window.identify_file(str(resources_dir() / "demo" / "conversation.wav"))
     wait_until(app, lambda: window.side_job is not None and window.side_job.outcome is not None
                and window.identify_panel.answer.text() != "", 300, "identification")

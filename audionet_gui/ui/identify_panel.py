@@ -167,11 +167,16 @@ class IdentifyPanel(QWidget):
 
     def show_prediction(self, prediction: Any) -> None:
         """``prediction``: a core FilePrediction (file, label, p, top_k, timeline of segments, windows)."""
-        self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s); "
-                                "over the whole file:")
         label, p = prediction.label, float(prediction.p)
-        self.answer.setText(f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
-                            else f"unknown: no class is sure enough ({100 * p:.0f} %)")
+        speakers = list(dict.fromkeys(s.label for s in prediction.timeline if s.label != UNKNOWN))
+        if len(speakers) > 1:  # a conversation: one name for the whole file would mislead
+            self.answer.setText(f"{len(speakers)} speakers: {', '.join(speakers)}")
+            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} windows. Who speaks when "
+                                    "is below; the bars average the whole file.")
+        else:
+            self.answer.setText(f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
+                                else f"unknown: no class is sure enough ({100 * p:.0f} %)")
+            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s), over the whole file:")
         self.bars.set_items([(lab, float(q)) for lab, q in prediction.top_k], self.colors)
         segments = [(s.start_s, s.end_s, s.label, float(s.p)) for s in prediction.timeline]
         self.timeline.set_segments(segments, self._labels, self.colors)

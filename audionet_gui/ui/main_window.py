@@ -315,10 +315,10 @@ class MainWindow(QMainWindow, MainActions):
             event.ignore()
             return
         self.live_panel.shutdown()
-        for runner in (self.job, self.side_job):
+        for runner in (self.job, self.side_job, getattr(self, "warm_up_job", None)):
             if runner is not None and runner.is_running():
                 runner.cancel()
-                runner.wait(15000)
+                runner.wait(30000)  # an import cannot be interrupted; a job stops at its next check
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()

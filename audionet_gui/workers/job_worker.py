@@ -69,6 +69,10 @@ class _JobBody(QObject):
             self.failed.emit(JobFailure(exc, message, traceback.format_exc()))
         else:
             self.finished.emit(result)
+        finally:
+            # The thread stops by itself once the job is over, so ``wait()`` works even while the GUI thread is
+            # busy (e.g. closing the window); the outcome signal is already queued for the GUI thread.
+            self.thread().quit()
 
     def _report(self, p: Progress) -> None:
         self.progress.emit(p)

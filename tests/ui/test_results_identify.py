@@ -92,7 +92,7 @@ def test_identify_shows_top_k_bars_and_a_timeline(qtbot):
     panel.set_model("Model: m1", LABELS)
     panel.show_prediction(_prediction())
     assert panel.bars.items() == [("anna", "70.0 %"), ("ben", "20.0 %"), ("cleo", "10.0 %")]
-    assert panel.answer.text().startswith("anna")
+    assert panel.answer.text() == "2 speakers: anna, ben"  # a conversation is not given one name
     assert [s[2] for s in panel.timeline.segments] == ["anna", "ben", "unknown"]
     assert "3 segment(s) over 11.0 s" in panel.timeline_note.text()
 
@@ -103,8 +103,19 @@ def test_identify_says_unknown_in_words(qtbot):
     panel.set_model("Model: m1", LABELS)
     pred = _prediction()
     pred.label, pred.p = "unknown", 0.35
+    pred.timeline = [Segment(0, 11, "unknown", 0.35)]
     panel.show_prediction(pred)
     assert "no class is sure enough" in panel.answer.text()
+
+
+def test_identify_names_the_one_speaker_of_a_file(qtbot):
+    panel = IdentifyPanel()
+    qtbot.addWidget(panel)
+    panel.set_model("Model: m1", LABELS)
+    pred = _prediction()
+    pred.timeline = [Segment(0, 11, "anna", 0.7)]
+    panel.show_prediction(pred)
+    assert panel.answer.text().startswith("anna") and "70 %" in panel.answer.text()
 
 
 def test_dropping_a_file_on_identify_asks_to_identify_it(qtbot, tmp_path):

@@ -99,3 +99,13 @@ def test_a_function_without_progress_or_cancel_still_runs(qtbot):
         runner.start()
     assert blocker.args == [42]
     runner.wait(5000)
+
+
+def test_the_thread_stops_by_itself_so_wait_works_from_a_blocked_gui_thread(qtbot):
+    runner = JobRunner(counting_job, 3)
+    runner.start()
+    # no event processing here: the GUI thread is blocked in wait(), as in closeEvent
+    assert runner.wait(5000)
+    assert not runner.is_running()
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        pass  # the queued outcome still arrives once events flow
