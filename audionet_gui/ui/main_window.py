@@ -22,6 +22,7 @@ from .record_box import record_targets
 from .job_bar import JobBar
 from .log_panel import LogPanel
 from .main_actions import MainActions
+from .model_actions import ModelActions
 from .results_panel import ResultsPanel
 from .train_panel import TrainPanel
 
@@ -37,7 +38,7 @@ PAGE_TIPS = {
 MAX_RECENT = 8
 
 
-class MainWindow(QMainWindow, MainActions):
+class MainWindow(QMainWindow, MainActions, ModelActions):
     def __init__(self, settings: Optional[QSettings] = None, output_root: Optional[Path] = None):
         super().__init__()
         self.settings = settings or QSettings()
