@@ -35,7 +35,7 @@ class ModelActions:
         info = f"Model: {path} · {len(labels)} classes · backbone {backbone}"
         self.results_panel.show_metrics(metrics, path, info)
         history = metrics.get("history")
-        if isinstance(history, dict) and history:
+        if history:
             self.train_panel.curves.set_history(history)
         self.identify_panel.set_model(f"Model: {Path(path).name} ({', '.join(labels)})", labels)
         threshold = metrics.get("unknown_threshold")

@@ -60,9 +60,15 @@ class TrainingCurves(QWidget):
             ys = [v for v in values if v == v]
             curve.setData(xs, ys)
 
-    def set_history(self, history: dict) -> None:
-        """A finished run's history ({"loss": [...], ...}) for a model opened from disk."""
+    def set_history(self, history) -> None:
+        """A finished run's history for a model opened from disk: a list of per-epoch rows as training reports
+        them ({"epoch", "loss", ...}), or columns ({"loss": [...], ...})."""
         self.clear()
+        if isinstance(history, list):
+            for row in history:
+                if isinstance(row, dict):
+                    self.add_epoch(row)
+            return
         n = max((len(v) for v in history.values() if isinstance(v, list)), default=0)
         for i in range(n):
             self.add_epoch({"epoch": i + 1, **{k: v[i] for k, v in history.items()

@@ -161,3 +161,25 @@ def test_background_class_falls_back_to_the_output_folder_when_data_is_read_only
         assert Path(cls.folders[0]).is_dir()
     finally:
         os.chmod(a.parent, 0o755)
+
+
+def test_copy_model_folder_copies_whole_and_cancel_leaves_nothing(tmp_path):
+    from audionet_gui.core.jobs import CancelToken, Cancelled
+    from audionet_gui.core.project import copy_model_folder
+
+    src = tmp_path / "model"
+    (src / "sub").mkdir(parents=True)
+    for i in range(5):
+        (src / f"f{i}.json").write_text(str(i))
+    (src / "sub" / "x.bin").write_bytes(b"\0" * 100)
+    out = copy_model_folder(src, tmp_path / "copy" / "model")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
+        ["f0.json", "f1.json", "f2.json", "f3.json", "f4.json", "sub/x.bin"]
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        copy_model_folder(src, tmp_path / "other" / "model", cancel=token)
+    assert not (tmp_path / "other" / "model").exists()
+    assert [p.name for p in (tmp_path / "other").iterdir()] == []  # no half-copied folder left
+    with pytest.raises(ProjectError, match="does not exist"):
+        copy_model_folder(tmp_path / "nope", tmp_path / "x")

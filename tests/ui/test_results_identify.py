@@ -28,12 +28,14 @@ METRICS = {
         },
         "confusion": [[8, 2, 0], [0, 9, 1], [0, 0, 10]],
         "misclassified": [
-            {"source": "/data/anna/a3.wav", "start_s": 2.0, "end_s": 4.0, "true": "anna", "predicted": "ben", "p": 0.61},
-            {"source": "/data/ben/b7.wav", "start_s": 0.0, "end_s": 2.0, "true": "ben", "predicted": "cleo", "p": 0.55},
+            {"file": "/data/anna/a3.wav", "start": 2.0, "end": 4.0, "true": "anna", "predicted": "ben", "p": 0.61},
+            {"file": "/data/ben/b7.wav", "start": 0.0, "end": 2.0, "true": "ben", "predicted": "cleo", "p": 0.55},
         ],
     },
-    "history": {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.7, 0.5], "accuracy": [0.5, 0.8, 0.9],
-                "val_accuracy": [0.4, 0.7, 0.85]},
+    "history": [{"epoch": 1, "stage": "training", "loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4},
+                {"epoch": 2, "stage": "training", "loss": 0.6, "accuracy": 0.8, "val_loss": 0.7, "val_accuracy": 0.7},
+                {"epoch": 3, "stage": "training", "loss": 0.4, "accuracy": 0.9, "val_loss": 0.5,
+                 "val_accuracy": 0.85}],
 }
 
 
@@ -49,7 +51,7 @@ def test_results_show_accuracy_per_class_confusion_and_misclassified(qtbot):
     assert panel.heatmap.matrix.tolist() == METRICS["test"]["confusion"]
     assert len(panel.heatmap._texts) == 9
     assert panel.misclassified.rowCount() == 2
-    assert panel.misclassified.item(0, 0).text() == "a3.wav"
+    assert [panel.misclassified.item(0, c).text() for c in range(5)] == ["a3.wav", "2.0 s", "anna", "ben", "61.0 %"]
     assert panel.save_button.isEnabled()
     with qtbot.waitSignal(panel.window_activated) as blocker:
         panel.misclassified.cellDoubleClicked.emit(0, 1)
@@ -65,6 +67,15 @@ def test_results_without_a_model_or_without_test_data(qtbot):
     panel.show_metrics({"labels": LABELS, "test": None}, "/models/m2")
     assert "no test results" in panel.headline.text()
     assert panel.per_class.rowCount() == 0
+
+
+def test_an_opened_model_shows_its_training_curves(qtbot, window):
+    window.show_model_metrics("/models/m1", METRICS, LABELS)
+    curves = window.train_panel.curves
+    assert curves.epochs == [1.0, 2.0, 3.0]
+    assert curves.history["val_accuracy"] == [0.4, 0.7, 0.85]
+    assert window.identify_panel.choose.isEnabled()
+    assert window.live_panel.model_path == "/models/m1"
 
 
 def test_misclassified_window_opens_in_the_inspector(qtbot, window, monkeypatch):
