@@ -175,6 +175,7 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         else:
             self.results_panel.clear()
             self.identify_panel.set_model(None)
+            self.live_panel.set_model(None)
         if scan and project.classes:
             self.start_scan()
 
