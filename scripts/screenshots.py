@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -115,6 +116,7 @@ def main() -> int:
     window.log_dock.hide()
     window._dirty = False
     window.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -341,7 +341,7 @@ def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None) 
     return dst
 
 
-BACKGROUND_CLASS = "_background_noise_"  # the name Speech Commands and Teachable Machine use (see core/convert.py)
+from .dataset import BACKGROUND_CLASS  # noqa: E402 - "_background_noise_", as Speech Commands and Teachable Machine
 
 
 def add_background_class(project: Project, default_root: PathLike) -> ProjectClass:
