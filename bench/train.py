@@ -1,14 +1,27 @@
 """Transfer-learning benchmark on FSDD speakers (6 speakers, official split: takes 0-4 are test).
 
     .venv/bin/python bench/train.py [--data ../shared/data/fsdd_speakers] [--weights-dir /work/weights]
-        [--work /tmp/audionet-bench] [--backbones inception_v3,mobilenet_v2,small_cnn] [--layer-study]
+        [--work /tmp/audionet-bench] [--cache DIR] [--backbones inception_v3,mobilenet_v2,small_cnn]
+        [--variants plain,audio] [--audio-augment K] [--cnn-epochs N] [--layer-study] [--limit N]
 
 Prints, per backbone: test accuracy per window and per recording, test accuracy with pink noise mixed in at
 10 dB SNR (robustness), total wall time, feature-extraction images/s, head-training seconds and the seconds a
 retrain from cached features takes. ``--layer-study`` first compares InceptionV3 feature layers (one
 extraction of all candidate layers, heads trained on column slices). Validation: takes 5-9 of the training
 split. Images are the app's own spectrogram images (core/spectrogram.py, default settings, 2 s windows with
-short clips tiled), rendered once per image size into --work. Figures, not pass/fail.
+short clips tiled), rendered once per image size into --work. Variant "audio" adds K audio-augmented copies
+of each training clip (core/augment.augment_audio: noise at 0-30 dB SNR, level, shift), as convert's
+AugmentPlan does. Figures, not pass/fail.
+
+Measured 2026-11-24 on 2 shared cores (others' jobs running: load 5-8, so seconds are pessimistic), stand-in
+weights; inception_v3 default features mixed4+mixed5:
+| backbone | test window / recording acc | acc, pink noise 10 dB | extraction img/s | head s |
+| inception_v3 | 100.00 % / 100.00 % | 16.67 % | 6.7 loaded (26.7 quiet) | 2.3 |
+| inception_v3 + 1 audio-noise copy | 99.67 % / 99.67 % | 80.33 % | 15.6 | 3.4 |
+| mobilenet_v2 | 88.67 % / 88.67 % | 34.33 % | 28.4 loaded (127 quiet) | 4.3 |
+| mobilenet_v2 + 1 audio-noise copy | 87.33 % / 87.33 % | 65.67 % | 26.9 | 6.1 |
+| small_cnn (20 epochs end to end) | 100.00 % / 100.00 % | 21.00 % | - | 867 (training) |
+| small_cnn + 1 audio-noise copy (12 epochs) | 94.67 % / 94.67 % | 86.00 % | - | 682 (training) |
 """
 
 from __future__ import annotations
