@@ -65,7 +65,8 @@ def open_initial_project(window, args) -> None:
 
 
 def self_test(window, app) -> int:
-    """Quick check that the app starts and its demo is usable: pages, demo classes and a finished scan."""
+    """Check that the app starts and its demo is usable: pages, demo classes, a finished scan, the engine's
+    warm-up, then a tiny pipeline (convert, train small_cnn, save, load, identify) on the demo."""
     from PySide6.QtCore import QElapsedTimer
 
     from .ui.main_window import PAGES
@@ -83,6 +84,16 @@ def self_test(window, app) -> int:
         problems.append("the demo's files were not checked within 60 s")
     elif window.scan.report.total_files == 0:
         problems.append("the demo has no readable audio")
+    # the warm-up thread stops through the event loop: let it finish before the window closes
+    warm_up = getattr(window, "warm_up_job", None)
+    while warm_up is not None and warm_up.is_running() and timer.elapsed() < 120_000:
+        app.processEvents()
+    if warm_up is not None and warm_up.is_running():
+        problems.append("the engine warm-up did not finish within 120 s")
+    if not problems:
+        from .selftest import run_pipeline_check
+
+        problems += run_pipeline_check(log=lambda line: print(f"self-test: {line}", flush=True)).problems
     for p in problems:
         print(f"self-test: {p}", file=sys.stderr)
     print("self-test: " + ("ok" if not problems else "FAILED"))
@@ -103,10 +114,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     from .ui.theme import apply_theme
 
     if args.self_test:  # leave the user's own settings (recent projects, first run) alone
+        import atexit
+        import shutil
         import tempfile
 
-        settings = QSettings(str(Path(tempfile.mkdtemp(prefix="audionet-selftest-")) / "settings.ini"),
-                             QSettings.IniFormat)
+        settings_dir = tempfile.mkdtemp(prefix="audionet-selftest-")
+        atexit.register(shutil.rmtree, settings_dir, True)
+        settings = QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.IniFormat)
     else:
         settings = QSettings()
     if args.theme:

@@ -8,8 +8,7 @@ In a bundle the data files live in ``sys._MEIPASS`` (the ``_internal`` folder), 
 wherever it is unpacked; ``AUDIONET_RESOURCES`` is pointed there so ``audionet_gui.resources`` finds them.
 On Linux the bundle carries the build machine's PortAudio; sounddevice only looks for the system's, so when
 that is missing the bundled copy is offered instead (``use_bundled_portaudio_if_missing``).
-``--self-test`` also runs the tiny convert/train/identify pipeline of ``audionet_gui.selftest`` unless the
-app's own self-test already does.
+``--self-test`` is the app's own (window, demo, and the tiny convert/train/identify pipeline).
 """
 
 from __future__ import annotations
@@ -59,21 +58,10 @@ def wants_cli(argv0: str, args: list[str]) -> bool:
     return Path(argv0).name.lower() in CLI_NAMES or (bool(args) and args[0] == "--cli")
 
 
-def _app_self_test_runs_pipeline(gui_main) -> bool:
-    """True once ``audionet_gui.__main__.self_test`` calls ``run_pipeline_check`` itself (no double run)."""
-    code = getattr(getattr(gui_main, "self_test", None), "__code__", None)
-    return code is not None and "run_pipeline_check" in (code.co_names + code.co_varnames)
-
-
 def run_gui(args: list[str]) -> int:
     from audionet_gui import __main__ as gui_main
 
-    code = gui_main.main(args)
-    if "--self-test" in args and code == 0 and not _app_self_test_runs_pipeline(gui_main):
-        from audionet_gui import selftest
-
-        code = selftest.main()
-    return code
+    return gui_main.main(args)
 
 
 def run_cli(args: list[str]) -> int:

@@ -243,35 +243,13 @@ def test_cli_flag_reaches_the_cli(capsys):
     assert exc.value.code == 0 and capsys.readouterr().out.startswith("audionet ")
 
 
-def test_self_test_runs_the_pipeline_unless_the_app_already_does(monkeypatch):
+def test_the_bundle_runs_the_apps_own_main(monkeypatch):
     calls = []
     app_main = types.ModuleType("audionet_gui.__main__")
-
-    def self_test(window, app):
-        return 0
-
-    app_main.self_test = self_test
-    app_main.main = lambda args: calls.append(("app", args)) or 0
-    fake_selftest = types.SimpleNamespace(main=lambda: calls.append(("pipeline",)) or 0)
+    app_main.main = lambda args: calls.append(args) or 0
     import audionet_gui
 
     monkeypatch.setitem(sys.modules, "audionet_gui.__main__", app_main)
     monkeypatch.setattr(audionet_gui, "__main__", app_main, raising=False)
-    monkeypatch.setattr(audionet_gui, "selftest", fake_selftest, raising=False)
-    monkeypatch.setitem(sys.modules, "audionet_gui.selftest", fake_selftest)
-
     assert frozen.run_gui(["--self-test"]) == 0
-    assert calls == [("app", ["--self-test"]), ("pipeline",)]
-
-    calls.clear()
-    assert frozen.run_gui(["--demo"]) == 0
-    assert calls == [("app", ["--demo"])]
-
-    def self_test_with_pipeline(window, app):
-        from audionet_gui.selftest import run_pipeline_check
-        return len(run_pipeline_check().problems)
-
-    app_main.self_test = self_test_with_pipeline
-    calls.clear()
-    assert frozen.run_gui(["--self-test"]) == 0
-    assert calls == [("app", ["--self-test"])]
+    assert calls == [["--self-test"]]

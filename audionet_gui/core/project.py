@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
+from .dataset import BACKGROUND_CLASS
 from .errors import AudioNetError
 from .fsutil import atomic_write_json
 
@@ -341,7 +342,6 @@ def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None) 
     return dst
 
 
-from .dataset import BACKGROUND_CLASS  # noqa: E402 - "_background_noise_", as Speech Commands and Teachable Machine
 
 
 def add_background_class(project: Project, default_root: PathLike) -> ProjectClass:
