@@ -75,9 +75,12 @@ def main() -> int:
     panel.start_listening()
     wait_until(app, lambda: panel.listening, 60, "listening to start")
     player = subprocess.Popen(["paplay", "--device=vspeaker", args.clip])
-    t0, frames0 = time.monotonic(), panel.spectrogram.frames_drawn
+    started = time.monotonic()
     try:
-        end = time.monotonic() + args.listen_s
+        # the redraw rate once audio flows (PulseAudio takes about a second to deliver the first block)
+        wait_until(app, lambda: panel.spectrogram.columns_received > 0, 10, "the first audio")
+        t0, frames0 = time.monotonic(), panel.spectrogram.frames_drawn
+        end = started + args.listen_s
         wait_until(app, lambda: time.monotonic() > end, args.listen_s + 5, "the clip")
     finally:
         shot = Path(args.out) / ("live.png" if args.theme == "light" else "live-dark.png")

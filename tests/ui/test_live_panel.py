@@ -262,3 +262,24 @@ def test_main_window_gives_the_live_page_its_classes_and_rescans_after_a_recordi
     sf.write(folder / "b.wav", tone(LOW_HZ, 1.0), 16000)
     panel.sample_recorded.emit(folder / "b.wav")  # what a finished recording sends
     qtbot.waitUntil(lambda: window.scan is not None and len(window.scan.files.get("alice", [])) == 2, timeout=20000)
+
+
+def test_the_spectrogram_glides_between_bursts_then_holds_still(qtbot):
+    from audionet_gui.ui.scrolling_spectrogram import LAG_S, ScrollingSpectrogram
+
+    view = ScrollingSpectrogram(span_s=2.0)
+    qtbot.addWidget(view)
+    view.show()
+    view.configure(np.linspace(0, 8000, 16), 0.01)
+    view.append_columns(np.full((16, 300), -20.0, dtype=np.float32), 0.005)  # 3 s of columns in one burst
+    view.redraw()
+    x0 = view.plot.vb.viewRange()[0][1]
+    assert x0 == pytest.approx(3.0 - LAG_S, abs=0.02)  # trails the newest column
+    view.start()
+    qtbot.wait(int(LAG_S * 1000) + 150)
+    x1 = view.plot.vb.viewRange()[0][1]
+    assert x1 == pytest.approx(3.0, abs=0.02)  # caught up, never past the data
+    frames = view.frames_drawn
+    qtbot.wait(150)
+    assert view.frames_drawn == frames  # nothing new: no redraws
+    view.stop()
