@@ -14,9 +14,9 @@ of each training clip (core/augment.augment_audio: noise at 0-30 dB SNR, level, 
 AugmentPlan does. Figures, not pass/fail.
 
 Measured 2026-11-24 on 2 shared cores (others' jobs running: load 5-8, so seconds are pessimistic), stand-in
-weights; inception_v3 default features mixed4+mixed5:
+weights; inception_v3 default features mixed4+mixed5 (its whole run: 272 s, retrain from cache 3.2 s):
 | backbone | test window / recording acc | acc, pink noise 10 dB | extraction img/s | head s |
-| inception_v3 | 100.00 % / 100.00 % | 16.67 % | 6.7 loaded (26.7 quiet) | 2.3 |
+| inception_v3 | 100.00 % / 100.00 % | 16.67 % | 19.2 (load 3; 26.7 quiet; 6.7 at load 7) | 0.9 |
 | inception_v3 + 1 audio-noise copy | 99.67 % / 99.67 % | 80.33 % | 15.6 | 3.4 |
 | mobilenet_v2 | 88.67 % / 88.67 % | 34.33 % | 28.4 loaded (127 quiet) | 4.3 |
 | mobilenet_v2 + 1 audio-noise copy | 87.33 % / 87.33 % | 65.67 % | 26.9 | 6.1 |
