@@ -325,6 +325,8 @@ class LivePanel(QWidget):
         else:
             self.answer.setText(d.label)
             self.answer_note.setText(f"{100 * d.p:.0f} % sure")
+        if d.label in (UNKNOWN, SILENCE):
+            color = "#8a8a8a"  # readable grey on both themes: "nobody we know" is an answer too, not a class
         self.answer.setStyleSheet(f"color: {color};")
         self.bars.set_items([(lab, float(p)) for lab, p in d.top_k], self.colors)
         self._latencies = (self._latencies + [float(d.latency_ms)])[-20:]

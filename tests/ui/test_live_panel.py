@@ -283,3 +283,23 @@ def test_the_spectrogram_glides_between_bursts_then_holds_still(qtbot):
     qtbot.wait(150)
     assert view.frames_drawn == frames  # nothing new: no redraws
     view.stop()
+
+
+def test_level_meter_reads_dbfs_and_holds_the_clip_light(qtbot):
+    from audionet_gui.core.live import LevelReading
+    from audionet_gui.ui.level_meter import LevelMeter
+
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.show()
+    meter.set_level(LevelReading(t=1.0, rms_db=-23.4, peak_db=-10.0, clipped=False))
+    assert meter.text() == "-23 dBFS" and not meter.clipping
+    meter.set_level(LevelReading(t=1.02, rms_db=-2.0, peak_db=0.0, clipped=True))
+    meter.set_level(LevelReading(t=1.04, rms_db=-30.0, peak_db=-20.0, clipped=False))
+    assert meter.clipping and meter.text().endswith("CLIP")  # still lit after the clipped block
+    assert meter.rms_db == pytest.approx(-2.0 - 24.0 * 0.02)  # falls smoothly, not at once
+    meter.set_level(LevelReading(t=3.04, rms_db=-30.0, peak_db=-20.0, clipped=False))
+    assert meter.rms_db == pytest.approx(-30.0)  # once it has fallen that far it reads the signal again
+    meter.grab()  # paints without error
+    meter.reset()
+    assert meter.text() == "-inf dBFS" and not meter.clipping
