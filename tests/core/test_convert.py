@@ -89,20 +89,29 @@ def test_parallel_conversion_equals_serial(data, tmp_path):
     assert a.windows == b.windows
 
 
-def test_cancel_stops_and_keeps_a_consistent_workspace(data, tmp_path):
+def test_cancel_stops_and_keeps_a_consistent_workspace(data, tmp_path, monkeypatch):
+    from audionet_gui.core import convert
+
     spec = DatasetSpec.from_root(data)
     token = CancelToken()
+    real = convert._convert_or_error
+    calls = []
 
-    def progress(p):
-        if p.done >= 3:
-            token.cancel()
+    def convert_then_cancel(*args):
+        calls.append(args[0])
+        if len(calls) == 3:
+            token.cancel()  # the user presses Cancel while the third file converts
+        return real(*args)
 
+    monkeypatch.setattr(convert, "_convert_or_error", convert_then_cancel)
     with pytest.raises(Cancelled):
-        convert_dataset(spec, tmp_path / "ws", SMALL, progress=progress, cancel=token, workers=1)
+        convert_dataset(spec, tmp_path / "ws", SMALL, cancel=token, workers=1)
+    assert len(calls) == 3  # stopped promptly
     assert not (tmp_path / "ws" / "manifest.csv").exists()
     assert not list((tmp_path / "ws").rglob("*.partial"))
+    monkeypatch.setattr(convert, "_convert_or_error", real)
     resumed = convert_dataset(spec, tmp_path / "ws", SMALL, workers=1)
-    assert resumed.cached >= 3 and resumed.files == 12
+    assert resumed.cached == 3 and resumed.files == 12
 
 
 def test_progress_reports_every_file(data, tmp_path):
