@@ -178,7 +178,9 @@ def as_bundle(monkeypatch, tmp_path):
     (internal / "resources" / "demo" / resources.DEMO_PROJECT_FILE).write_text("{}")
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(internal), raising=False)
-    monkeypatch.delenv("AUDIONET_RESOURCES", raising=False)
+    # set, then delete: monkeypatch only restores variables it saw, and the code under test sets this one
+    monkeypatch.setenv("AUDIONET_RESOURCES", "")
+    monkeypatch.delenv("AUDIONET_RESOURCES")
     return internal
 
 
@@ -196,7 +198,8 @@ def test_a_resources_folder_the_user_chose_wins(as_bundle, monkeypatch, tmp_path
 
 
 def test_not_frozen_leaves_the_environment_alone(monkeypatch):
-    monkeypatch.delenv("AUDIONET_RESOURCES", raising=False)
+    monkeypatch.setenv("AUDIONET_RESOURCES", "")
+    monkeypatch.delenv("AUDIONET_RESOURCES")
     monkeypatch.delattr(sys, "_MEIPASS", raising=False)
     frozen.point_at_bundled_resources()
     assert "AUDIONET_RESOURCES" not in __import__("os").environ
