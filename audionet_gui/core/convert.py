@@ -29,11 +29,10 @@ import io
 import json
 import multiprocessing
 import os
-import shutil
-import tempfile
 import time
 from functools import lru_cache
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -135,21 +134,16 @@ class _HashCache:
         return digest
 
     def save(self) -> None:
-        atomic_write_json(self.path, self.entries)
+        atomic_write_json(self.path, self.entries, durable=False)
 
 
-def _write_dir(out: Path, fill) -> None:
-    """Fill a new folder under a temporary name, then rename it into place (readers never see half of it)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
-        fill(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def _write_images(out: Path, images, colormap: str) -> None:
+    """Write a source's window images into ``out``. No temporary names here: the folder counts only once its
+    record (written atomically after the images) exists, so a crash half way leaves nothing that is used."""
+    out.mkdir(parents=True, exist_ok=True)
+    for fname, idx in images:
+        with open(out / fname, "wb") as fh:
+            fh.write(encode_indexed_png(idx, colormap))
 
 
 @lru_cache(maxsize=4)
@@ -208,20 +202,18 @@ def convert_source(source: str, out_dir: Optional[str], spectrogram: dict, windo
                                aug_cfg.max_freq_mask, fill=np.zeros(1, np.uint8))[..., 0]
             copies.append((f"{name}_a{k}.png", idx))
 
-    def writer(images):
-        def fill(folder: Path) -> None:
-            for fname, idx in images:
-                (folder / fname).write_bytes(encode_indexed_png(idx, spec_cfg.colormap))
-        return fill
-
-    if out_dir is not None:
-        _write_dir(Path(out_dir), writer(originals))
+    # Each folder's record is written after its images, by the worker: it marks the folder complete.
     record = {"windows": windows, "duration_s": samples_read / sr}
+    if out_dir is not None:
+        _write_images(Path(out_dir), originals, spec_cfg.colormap)
+        atomic_write_json(f"{out_dir}.json", record, durable=False)
     if augment:
-        _write_dir(Path(augment["out_dir"]), writer(copies))
-        record["augmented"] = {"copies": augment["copies"],
-                               "images": [[f"{Path(w['image']).stem}_a{k}.png" for k in range(1, augment["copies"] + 1)]
-                                          for w in windows]}
+        aug_record = {"copies": augment["copies"],
+                      "images": [[f"{Path(w['image']).stem}_a{k}.png" for k in range(1, augment["copies"] + 1)]
+                                 for w in windows]}
+        _write_images(Path(augment["out_dir"]), copies, spec_cfg.colormap)
+        atomic_write_json(f"{augment['out_dir']}.json", aug_record, durable=False)
+        record = dict(record, augmented=aug_record)
     return record
 
 
@@ -321,20 +313,15 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
             summary.failed.append(payload)
             return
         base_dir, aug_dir = jobs[source]
-        digest = base_dir.name
         record = {"windows": payload["windows"], "duration_s": payload["duration_s"]}
-        if images_dir is not None:
-            atomic_write_json(base_dir.with_name(f"{digest}.json"), record)
         aug_record = None
-        if aug_dir is not None:
+        if aug_dir is not None:  # made just now, or cached from an earlier run
             aug_record = payload.get("augmented") or _record_complete(
                 aug_dir.with_name(aug_dir.name + ".json"), aug_dir, "augmented")
-            if aug_job is not None:
-                atomic_write_json(aug_dir.with_name(aug_dir.name + ".json"), aug_record)
         records[source] = (_rel(base_dir, workspace), record, _rel(aug_dir, workspace), aug_record)
 
-    args = lambda src, d, aug: (str(src), str(d) if d else None, spectrogram_cfg.to_dict(),  # noqa: E731
-                                window_cfg.to_dict(), aug)
+    spec_dict, win_dict = spectrogram_cfg.to_dict(), window_cfg.to_dict()
+    args = lambda src, d, aug: (str(src), str(d) if d else None, spec_dict, win_dict, aug)  # noqa: E731
     n_workers = min(workers or default_workers(), len(todo))
     if n_workers <= 1 or len(todo) < 4:
         for src, d, aug in todo:
@@ -430,23 +417,33 @@ def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -
     ctx = multiprocessing.get_context("spawn")
     pending: dict[Future, list[tuple]] = {}
     queue = list(reversed(_batches(todo, n_workers)))
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-        try:
-            while queue or pending:
-                while queue and len(pending) < n_workers * 2:
-                    batch = queue.pop()
-                    pending[pool.submit(_convert_batch, [args(*item) for item in batch])] = batch
-                done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    batch = pending.pop(fut)
-                    for item, result in zip(batch, fut.result()):
-                        finish(*item, *result)
+    try:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            try:
+                while queue or pending:
+                    while queue and len(pending) < n_workers * 2:
+                        batch = queue.pop()
+                        pending[pool.submit(_convert_batch, [args(*item) for item in batch])] = batch
+                    done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        batch = pending[fut]
+                        results = fut.result()  # BrokenProcessPool if a worker died: the batch stays pending
+                        del pending[fut]
+                        for item, result in zip(batch, results):
+                            finish(*item, *result)
+                    cancel.raise_if_cancelled()
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    except BrokenProcessPool:
+        # A worker process died (out of memory, killed, no way to start one): finish here, one file at a time,
+        # so the job still completes and a file that crashes a decoder is the only one reported.
+        for batch in list(pending.values()) + list(reversed(queue)):
+            for item in batch:
                 cancel.raise_if_cancelled()
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+                finish(*item, *_convert_or_error(*args(*item)))
 
 
 def write_manifest(workspace: Path, rows: list[ManifestRow]) -> None:

@@ -160,3 +160,33 @@ def test_augmentation_is_repeatable(data, tmp_path):
     rb = [r for r in load_manifest(tmp_path / "b") if r.augmented]
     assert [r.image for r in ra] == [r.image for r in rb]
     assert (tmp_path / "a" / ra[0].image).read_bytes() == (tmp_path / "b" / rb[0].image).read_bytes()
+
+
+def test_a_dead_worker_process_does_not_lose_the_job(data, tmp_path, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from audionet_gui.core import convert
+
+    class DyingPool:
+        def __init__(self, *a, **k):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, fn, *args):
+            from concurrent.futures import Future
+
+            fut = Future()
+            fut.set_exception(BrokenProcessPool("a worker was killed"))
+            return fut
+
+        def shutdown(self, *a, **k):
+            pass
+
+    monkeypatch.setattr(convert, "ProcessPoolExecutor", DyingPool)
+    summary = convert_dataset(DatasetSpec.from_root(data), tmp_path / "ws", SMALL, workers=2)
+    assert summary.files == 12 and summary.failed == [] and summary.windows == 24
