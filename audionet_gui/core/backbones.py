@@ -9,7 +9,6 @@ concatenated.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import warnings
@@ -181,11 +180,7 @@ def weights_identity(weights: Optional[str]) -> str:
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _hash_cache:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        _hash_cache[key] = "file:" + digest.hexdigest()[:16]
+        _hash_cache[key] = "file:" + file_sha256(path)[:16]
     return _hash_cache[key]
 
 

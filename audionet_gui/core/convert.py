@@ -41,7 +41,7 @@ import numpy as np
 
 from .dataset import BACKGROUND_CLASS, DatasetSpec, SplitConfig, dataset_sources, plan_splits, time_split
 from .errors import AudioFileError, DatasetError
-from .fsutil import atomic_write_json, atomic_write_text
+from .fsutil import atomic_write_json, atomic_write_text, file_sha256
 from .jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from .spectrogram import SpectrogramConfig, encode_indexed_png, spectrogram_indices
 from .audio import iter_audio_blocks
@@ -105,14 +105,6 @@ def config_key(spectrogram_cfg: SpectrogramConfig, window_cfg: WindowConfig) -> 
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class _HashCache:
     """path -> content hash, trusted while size and mtime are unchanged."""
 
@@ -129,7 +121,7 @@ class _HashCache:
         hit = self.entries.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return hit[2]
-        digest = file_digest(source)
+        digest = file_sha256(source)
         self.entries[key] = [st.st_size, st.st_mtime_ns, digest]
         return digest
 

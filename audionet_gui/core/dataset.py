@@ -19,6 +19,7 @@ from typing import Iterable, Optional, Sequence
 
 from .audio import audio_info, is_audio_file
 from .errors import AudioFileError, DatasetError
+from .fsutil import file_sha256
 from .jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 
 SPLITS = ("train", "val", "test")
@@ -253,14 +254,6 @@ class DatasetReport:
                 "duration_s": round(self.total_duration_s, 3)}
 
 
-def _content_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def find_duplicates(sources: Iterable[SourceFile]) -> list[tuple[str, list[SourceFile]]]:
     """Groups of identical files (by content) that sit in more than one class.
 
@@ -279,7 +272,7 @@ def find_duplicates(sources: Iterable[SourceFile]) -> list[tuple[str, list[Sourc
         by_digest: dict[str, list[SourceFile]] = defaultdict(list)
         for s in same_size:
             try:
-                by_digest[_content_digest(s.path)].append(s)
+                by_digest[file_sha256(s.path)].append(s)
             except OSError:
                 continue
         groups.extend((d, g) for d, g in by_digest.items() if len({s.label for s in g}) > 1)
