@@ -367,3 +367,21 @@ def add_background_class(project: Project, default_root: PathLike) -> ProjectCla
             project.classes.append(cls)
             return cls
     raise ProjectError("No writable place was found for a background-noise folder.")
+
+
+def writable_copy(project_file: PathLike, dest: PathLike) -> Path:
+    """The project file of a copy of ``project_file``'s folder under ``dest``, made once.
+
+    For the bundled demo: it sits inside the app (read-only when installed, and never the user's to change),
+    but recording a sample or saving writes into the project's folders; those go to the copy instead.
+    """
+    import shutil
+
+    from .fsutil import atomic_directory
+
+    project_file, dest = Path(project_file), Path(dest)
+    copied = dest / project_file.name
+    if not copied.is_file():
+        with atomic_directory(dest) as tmp:
+            shutil.copytree(project_file.parent, tmp, dirs_exist_ok=True)
+    return copied

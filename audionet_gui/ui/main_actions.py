@@ -138,15 +138,16 @@ class MainActions:
         return True
 
     def open_demo(self) -> bool:
+        from ..core.project import writable_copy
         from ..resources import demo_project_path
 
-        path = demo_project_path()
         try:
+            # a copy the user may change (recordings, saves), never the bundled files themselves
+            path = writable_copy(demo_project_path(), self.output_root / "demo")
             project = Project.load(path)
-        except ProjectError as exc:
+        except (ProjectError, OSError) as exc:
             show_fatal(self, "Opening the demo", exc)
             return False
-        project.path = None  # the demo folder may be read-only: "Save" asks where
         self.cancel_job()
         self.set_project(project)
         return True

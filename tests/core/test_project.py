@@ -183,3 +183,19 @@ def test_copy_model_folder_copies_whole_and_cancel_leaves_nothing(tmp_path):
     assert [p.name for p in (tmp_path / "other").iterdir()] == []  # no half-copied folder left
     with pytest.raises(ProjectError, match="does not exist"):
         copy_model_folder(tmp_path / "nope", tmp_path / "x")
+
+
+def test_writable_copy_of_a_read_only_project_is_made_once(tmp_path):
+    from audionet_gui.core.project import writable_copy
+
+    src = tmp_path / "bundled"
+    (src / "train" / "a").mkdir(parents=True)
+    (src / "train" / "a" / "x.wav").write_bytes(b"RIFF")
+    (src / "demo.audionet.json").write_text("{}")
+    copied = writable_copy(src / "demo.audionet.json", tmp_path / "user" / "demo")
+    assert copied == tmp_path / "user" / "demo" / "demo.audionet.json" and copied.is_file()
+    assert (copied.parent / "train" / "a" / "x.wav").read_bytes() == b"RIFF"
+    (copied.parent / "train" / "a" / "recorded.wav").write_bytes(b"new")  # the user's own change stays
+    assert writable_copy(src / "demo.audionet.json", tmp_path / "user" / "demo") == copied
+    assert (copied.parent / "train" / "a" / "recorded.wav").exists()
+    assert not (src / "train" / "a" / "recorded.wav").exists()

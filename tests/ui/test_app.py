@@ -106,7 +106,12 @@ def test_first_run_opens_the_demo_and_later_runs_the_last_project(qtbot, tmp_pat
         open_initial_project(w, build_parser().parse_args([]))  # not the first run any more
         assert w.project.name == "mine"
         w.open_demo()
-        assert w.project.path is None  # the demo folder may be read-only: Save asks where
+        # the demo opens from the user's own copy: recordings and saves never touch the bundled files
+        assert w.project.path == tmp_path / "p" / "demo" / "demo.audionet.json"
+        from audionet_gui.resources import resources_dir
+
+        assert all(str(tmp_path / "p" / "demo") in f for c in w.project.classes for f in c.folders)
+        assert not any(str(resources_dir()) in f for c in w.project.classes for f in c.folders)
     finally:
         w.cancel_job()
         if w.job:
