@@ -19,6 +19,7 @@ from typing import Callable, Optional, Sequence, Union
 import numpy as np
 
 from .errors import UnreadableFileError, WeightsUnavailableError
+from .fsutil import file_sha256
 
 PREPROCESSING_SCALES = {
     # name: (scale, offset) of keras.layers.Rescaling; "none" = the application scales by itself
