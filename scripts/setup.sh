@@ -30,10 +30,10 @@ done
 [ -x .venv/bin/python ] || "$py" -m venv .venv
 
 stamp=.venv/.audionet-installed
-want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d" " -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev,bundle]"  # bundle: PyInstaller, so the spec is tested
   echo "$want" > "$stamp"
 fi
 echo "setup: ready ($(.venv/bin/python --version), venv at $here/.venv)"
