@@ -40,6 +40,28 @@ def playhead_line() -> pg.InfiniteLine:
     return line
 
 
+class TimeOverlays:
+    """The selected window and the playhead, shared by the waveform and spectrogram views (which own
+    ``self.region`` from ``window_region()`` and ``self.playhead`` from ``playhead_line()``)."""
+
+    region: pg.LinearRegionItem
+    playhead: pg.InfiniteLine
+
+    def set_window(self, start_s: Optional[float], end_s: Optional[float]) -> None:
+        if start_s is None:
+            self.region.hide()
+            return
+        self.region.setRegion((start_s, end_s))
+        self.region.show()
+
+    def set_playhead(self, time_s: Optional[float]) -> None:
+        if time_s is None:
+            self.playhead.hide()
+            return
+        self.playhead.setValue(time_s)
+        self.playhead.show()
+
+
 class FrequencyAxis(pg.AxisItem):
     """Left axis of a spectrogram in bin rows, labelled in Hz (or pitch classes for chroma)."""
 
@@ -109,7 +131,7 @@ class TimeAxis(pg.AxisItem):
         return [clock_text(v, spacing) for v in values]
 
 
-class SpectrogramView(pg.PlotWidget):
+class SpectrogramView(TimeOverlays, pg.PlotWidget):
     hovered = Signal(object)   # Readout, or None when the cursor leaves the image
     clicked = Signal(float)    # time (s) of a left click
 
@@ -189,20 +211,6 @@ class SpectrogramView(pg.PlotWidget):
         self.image.setRect(QRectF(tile.t0, 0.0, tile.t1 - tile.t0, n_bins))
 
     # -- overlays ------------------------------------------------------------------------------------------------
-    def set_window(self, start_s: Optional[float], end_s: Optional[float]) -> None:
-        if start_s is None:
-            self.region.hide()
-            return
-        self.region.setRegion((start_s, end_s))
-        self.region.show()
-
-    def set_playhead(self, time_s: Optional[float]) -> None:
-        if time_s is None:
-            self.playhead.hide()
-            return
-        self.playhead.setValue(time_s)
-        self.playhead.show()
-
     def visible_time_range(self) -> tuple[float, float]:
         x0, x1 = self.plot.vb.viewRange()[0]
         return float(x0), float(x1)

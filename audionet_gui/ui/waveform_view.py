@@ -10,12 +10,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 
 from ..core.overview import WaveformEnvelope
-from .spectrogram_view import playhead_line, window_region
+from .spectrogram_view import TimeOverlays, playhead_line, window_region
 
 WAVE_PEN = pg.mkPen("#4aa3df", width=1)
 
 
-class WaveformView(pg.PlotWidget):
+class WaveformView(TimeOverlays, pg.PlotWidget):
     hovered = Signal(object)   # time (s) under the cursor, or None
     clicked = Signal(float)    # time (s) of a left click
 
@@ -77,20 +77,6 @@ class WaveformView(pg.PlotWidget):
             left_axis.setWidth(max(0, int(round(left_axis.width() + grow_left))))
         if abs(grow_right) >= 0.5:
             right_axis.setWidth(max(0, int(round(right_axis.width() + grow_right))))
-
-    def set_window(self, start_s: Optional[float], end_s: Optional[float]) -> None:
-        if start_s is None:
-            self.region.hide()
-            return
-        self.region.setRegion((start_s, end_s))
-        self.region.show()
-
-    def set_playhead(self, time_s: Optional[float]) -> None:
-        if time_s is None:
-            self.playhead.hide()
-            return
-        self.playhead.setValue(time_s)
-        self.playhead.show()
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if self.envelope is None or not self.plot.vb.sceneBoundingRect().contains(scene_pos):
