@@ -49,6 +49,10 @@ class ScrollingSpectrogram(pg.PlotWidget):
         self.timer.setTimerType(Qt.PreciseTimer)  # a coarse timer may fire up to 5 % late: fewer frames
         self.timer.setInterval(int(1000 / fps))
         self.timer.timeout.connect(self.redraw)
+        # before any stream: an empty span of the right length, no frequency numbers without frequencies
+        self.plot.setXRange(-span_s, 0, padding=0)
+        self.plot.setYRange(0, 1, padding=0)
+        self.freq_axis.setStyle(showValues=False)
 
     def configure(self, freqs_hz, column_s: float) -> None:
         """Start afresh for a stream whose columns are ``column_s`` apart with these row frequencies."""
@@ -62,6 +66,7 @@ class ScrollingSpectrogram(pg.PlotWidget):
         self._view_end = None
         self.columns_received = 0
         self.freq_axis.set_bins(freqs, "mel")
+        self.freq_axis.setStyle(showValues=True)
         self.plot.setYRange(0, len(freqs), padding=0)
         self._dirty = True
         self.redraw()
