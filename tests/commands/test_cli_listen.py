@@ -87,15 +87,16 @@ def test_listen_json_identifies_tones_and_falls_back_from_a_missing_device(pitch
     sf.write(tmp_path / "tones.wav", clip, 16000)
     started = time.monotonic()
     status, lines, err = _listen_while_playing(
-        ["listen", str(pitch_bundle), "--device", "No Such Mic", "--seconds", "7", "--json"],
+        # 10 s: room for the player's start-up delay before the 4 s of tones (seen above 1 s on a busy machine)
+        ["listen", str(pitch_bundle), "--device", "No Such Mic", "--seconds", "10", "--json"],
         tmp_path / "tones.wav", capsys)
     assert status == 0
     assert "'No Such Mic' not found" in err
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 25
     assert len(lines) >= 8  # a decision every 0.5 s once the first 1 s window was heard
     assert all({"t", "label", "p", "latency_ms"} <= set(d) for d in lines)
     ts = [d["t"] for d in lines]
-    assert ts == sorted(ts) and max(ts) <= 7.5
+    assert ts == sorted(ts) and max(ts) <= 10.5
     labels = [d["label"] for d in lines]
     assert labels[0] == "silence"
     assert labels.count("low") >= 2 and labels.count("high") >= 2
