@@ -41,6 +41,14 @@ def local_paths(mime) -> list[str]:
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
 
 
+def accept_local_paths(event) -> None:
+    """Accept a drag that carries local files or folders, ignore any other (enter and move events alike)."""
+    if local_paths(event.mimeData()):
+        event.acceptProposedAction()
+    else:
+        event.ignore()
+
+
 def format_duration(s: Optional[float]) -> str:
     if s is None:
         return "…"
@@ -72,16 +80,9 @@ class ClassTable(QTableWidget):
         self.setDragDropMode(QAbstractItemView.DropOnly)
 
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
-        if local_paths(e.mimeData()):
-            e.acceptProposedAction()
-        else:
-            e.ignore()
+        accept_local_paths(e)
 
-    def dragMoveEvent(self, e) -> None:
-        if local_paths(e.mimeData()):
-            e.acceptProposedAction()
-        else:
-            e.ignore()
+    dragMoveEvent = dragEnterEvent
 
     def dropEvent(self, e: QDropEvent) -> None:
         paths = local_paths(e.mimeData())
@@ -254,10 +255,7 @@ class DataPanel(QWidget):
 
     # -- drops on the page (outside the table) ------------------------------------------------------------------
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
-        if local_paths(e.mimeData()):
-            e.acceptProposedAction()
-        else:
-            e.ignore()
+        accept_local_paths(e)
 
     def dropEvent(self, e: QDropEvent) -> None:
         paths = local_paths(e.mimeData())

@@ -12,7 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
-from .data_panel import local_paths
+from .data_panel import accept_local_paths, local_paths
 from .theme import muted_text_style, plot_colors, series_color
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.opus *.aif *.aiff);;All files (*)"
@@ -191,10 +191,7 @@ class IdentifyPanel(QWidget):
         self.timeline_note.setText(message)
 
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
-        if local_paths(e.mimeData()):
-            e.acceptProposedAction()
-        else:
-            e.ignore()
+        accept_local_paths(e)
 
     def dropEvent(self, e: QDropEvent) -> None:
         paths = [p for p in local_paths(e.mimeData()) if Path(p).is_file()]

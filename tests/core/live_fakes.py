@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -177,3 +179,22 @@ class PrivatePulse:
 
         self.kill()
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+class Feeder:
+    """Pushes ``samples`` (may be swapped while running) into a PushSource in 20 ms blocks, about real time,
+    looping, until ``stop`` is set. Start it with ``feeder.thread.start()``."""
+
+    def __init__(self, source, samples):
+        self.source, self.samples = source, samples
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        pos = 0
+        while not self.stop.is_set():
+            s = self.samples
+            pos = pos % max(1, s.size - 320)
+            self.source.push(s[pos:pos + 320])
+            pos += 320
+            time.sleep(0.02)

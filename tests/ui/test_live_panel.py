@@ -4,8 +4,6 @@ the threshold, device choice and warnings, and recording into a class."""
 
 from __future__ import annotations
 
-import threading
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,28 +16,10 @@ from audionet_gui.core.live_devices import InputDevice
 from audionet_gui.core.recorder import BACKGROUND_CLASS
 from audionet_gui.ui.live_panel import LivePanel
 from audionet_gui.workers.live_worker import LiveWorker
-from tests.core.live_fakes import LABELS, LOW_HZ, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
+from tests.core.live_fakes import LABELS, LOW_HZ, Feeder, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
 
 DEVICES = [InputDevice(1, "Built-in Mic", "ALSA", 1, 48000.0, is_default=True),
            InputDevice(2, "USB Headset", "JACK Audio Connection Kit", 2, 44100.0)]
-
-
-class Feeder:
-    """Pushes ``samples`` (switchable) into a PushSource in 20 ms blocks, about real time."""
-
-    def __init__(self, source, samples):
-        self.source, self.samples = source, samples
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        pos = 0
-        while not self.stop.is_set():
-            s = self.samples
-            pos = pos % max(1, s.size - 320)
-            self.source.push(s[pos:pos + 320])
-            pos += 320
-            time.sleep(0.02)
 
 
 class PushWorker(LiveWorker):

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
 
 import soundfile as sf
 
 from audionet_gui.core.live import LiveConfig, LiveEngine, PushSource
 from audionet_gui.core.live_devices import NoInputDeviceError
 from audionet_gui.workers.live_worker import LiveWorker
-from tests.core.live_fakes import LABELS, LOW_HZ, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
-
-
-class _Feeder:
-    """Pushes a tone into a PushSource in 20 ms blocks, about real time, until stopped."""
-
-    def __init__(self, source, samples):
-        self.source, self.samples = source, samples
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        pos = 0
-        while not self.stop.is_set():
-            self.source.push(self.samples[pos:pos + 320])
-            pos = (pos + 320) % (self.samples.size - 320)
-            time.sleep(0.02)
+from tests.core.live_fakes import LABELS, LOW_HZ, Feeder, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
 
 
 def _engine(source=None):
@@ -40,7 +22,7 @@ def test_signals_reach_the_gui_thread(qtbot, tmp_path):
 
     worker = LiveWorker()
     engine = _engine()
-    feeder = _Feeder(engine.source, tone(LOW_HZ, 1.0))
+    feeder = Feeder(engine.source, tone(LOW_HZ, 1.0))
     got = {"decision": [], "level": [], "columns": [], "threads": set()}
     gui_thread = QThread.currentThread()
 
