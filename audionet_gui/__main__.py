@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
-from typing import Optional
 
-from . import __version__
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QSettings
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from audionet_gui import __version__
+from audionet_gui.qt.refcount_guard import protect_singletons
+from audionet_gui.resources import icon_path
+from audionet_gui.selftest import run_pipeline_check
+from audionet_gui.ui.theme import apply_theme, prepare_high_dpi
+from audionet_gui.ui.window.main_window import PAGES, MainWindow
 
 ORGANIZATION = "AudioNet"
 APP_NAME = "AudioNet Studio"
@@ -25,15 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def create_app(argv: Optional[list[str]] = None):
+def create_app(argv: list[str] | None = None):
     """The QApplication with names, high-DPI behaviour and theme set; the same for the app and the tests."""
-    from PySide6.QtCore import QCoreApplication
-    from PySide6.QtGui import QIcon
-    from PySide6.QtWidgets import QApplication
-
-    from .resources import icon_path
-    from .ui.theme import apply_theme, prepare_high_dpi
-    from .workers.refcount_guard import protect_singletons
 
     protect_singletons()  # before any signal flows (PySide6 6.12.0 reference-count bug, see the module)
 
@@ -67,9 +71,6 @@ def open_initial_project(window, args) -> None:
 def self_test(window, app) -> int:
     """Check that the app starts and its demo is usable: pages, demo classes, a finished scan, the engine's
     warm-up, then a tiny pipeline (convert, train small_cnn, save, load, identify) on the demo."""
-    from PySide6.QtCore import QElapsedTimer
-
-    from .ui.main_window import PAGES
 
     problems = []
     if window.nav.count() != len(PAGES):
@@ -91,7 +92,6 @@ def self_test(window, app) -> int:
     if warm_up is not None and warm_up.is_running():
         problems.append("the engine warm-up did not finish within 120 s")
     if not problems:
-        from .selftest import run_pipeline_check
 
         problems += run_pipeline_check(log=lambda line: print(f"self-test: {line}", flush=True)).problems
     for p in problems:
@@ -100,7 +100,7 @@ def self_test(window, app) -> int:
     return 1 if problems else 0
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.self_test:
@@ -108,15 +108,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         args.demo = True
     app = create_app(sys.argv[:1])
 
-    from PySide6.QtCore import QSettings
-
-    from .ui.main_window import MainWindow
-    from .ui.theme import apply_theme
-
     if args.self_test:  # leave the user's own settings (recent projects, first run) alone
-        import atexit
-        import shutil
-        import tempfile
 
         settings_dir = tempfile.mkdtemp(prefix="audionet-selftest-")
         atexit.register(shutil.rmtree, settings_dir, True)

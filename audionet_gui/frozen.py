@@ -1,7 +1,7 @@
 """Entry point of the PyInstaller bundle (build.spec): one executable, the app or the CLI.
 
     AudioNetStudio [--demo] [--self-test] ...    the desktop app (audionet_gui.__main__)
-    AudioNetStudio --cli COMMAND ...             the headless CLI (audionet_gui.cli); the bundle's ``audionet``
+    AudioNetStudio --cli COMMAND ...             the headless CLI (audionet_gui.cli.entry); the bundle's ``audionet``
                                                  wrapper runs this (an executable named audionet would too)
 
 In a bundle the data files live in ``sys._MEIPASS`` (the ``_internal`` folder), which moves with the bundle
@@ -13,16 +13,17 @@ that is missing the bundled copy is offered instead (``use_bundled_portaudio_if_
 
 from __future__ import annotations
 
+import ctypes.util
 import multiprocessing
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+
 
 CLI_NAMES = ("audionet", "audionet.exe")
 
 
-def bundle_dir() -> Optional[Path]:
+def bundle_dir() -> Path | None:
     """The folder holding the bundled files (``_internal``), or None when not running frozen."""
     base = getattr(sys, "_MEIPASS", None)
     return Path(base) if base and getattr(sys, "frozen", False) else None
@@ -43,11 +44,10 @@ def use_bundled_portaudio_if_missing() -> None:
     bundled = base / "libportaudio.so.2" if base is not None else None
     if bundled is None or not sys.platform.startswith("linux") or not bundled.is_file():
         return
-    import ctypes.util
 
     system_find_library = ctypes.util.find_library
 
-    def find_library(name: str) -> Optional[str]:
+    def find_library(name: str) -> str | None:
         found = system_find_library(name)
         return str(bundled) if found is None and name == "portaudio" else found
 
@@ -59,18 +59,19 @@ def wants_cli(argv0: str, args: list[str]) -> bool:
 
 
 def run_gui(args: list[str]) -> int:
-    from audionet_gui import __main__ as gui_main
+    # noqa reason: the bundle's library paths are fixed (main below) before Qt or TensorFlow load
+    from audionet_gui import __main__ as gui_main  # noqa: PLC0415
 
     return gui_main.main(args)
 
 
 def run_cli(args: list[str]) -> int:
-    from audionet_gui import cli
+    from audionet_gui.cli import main as cli_main  # noqa: PLC0415 - after the library paths are fixed
 
-    return cli.main(args)
+    return cli_main(args)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     point_at_bundled_resources()
     use_bundled_portaudio_if_missing()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DEMO_PROJECT_FILE = "demo.audionet.json"
@@ -10,7 +11,6 @@ DEMO_PROJECT_FILE = "demo.audionet.json"
 def resources_dir() -> Path:
     """``resources/`` next to the package (source tree and editable installs); a frozen app may set
     ``AUDIONET_RESOURCES`` to where it put them."""
-    import os
 
     env = os.environ.get("AUDIONET_RESOURCES")
     if env:

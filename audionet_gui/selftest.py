@@ -12,14 +12,22 @@ it writes goes to a temporary folder that is removed afterwards; the user's cach
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
+
+from audionet_gui.core.audio.files import is_audio_file
+from audionet_gui.core.data.project import Project
+from audionet_gui.core.model.bundle import load_bundle
+from audionet_gui.core.model.predict import predict_file
+from audionet_gui.core.pipeline import train_from_folders
+from audionet_gui.resources import demo_project_path
 
 # Small and quick, but a real pipeline: the demo's window/spectrogram settings at a reduced image size.
 SELF_TEST_IMAGE_SIZE = (64, 64)
@@ -42,9 +50,8 @@ class PipelineCheck:
         return not self.problems
 
 
-def _pick_file_to_identify(project) -> Optional[Path]:
+def _pick_file_to_identify(project) -> Path | None:
     """A clip of the demo's test folder (else any class file): a file of a class the model knows."""
-    from .core.audio import is_audio_file
 
     roots = [Path(project.test_folder)] if project.test_folder else []
     roots += [Path(f) for c in project.classes for f in c.folders]
@@ -56,15 +63,10 @@ def _pick_file_to_identify(project) -> Optional[Path]:
     return None
 
 
-def run_pipeline_check(project_file: Optional[Path] = None, epochs: int = SELF_TEST_EPOCHS,
+def run_pipeline_check(project_file: Path | None = None, epochs: int = SELF_TEST_EPOCHS,
                        image_size: tuple[int, int] = SELF_TEST_IMAGE_SIZE,
                        log: Callable[[str], None] = lambda line: None) -> PipelineCheck:
     """Convert, train small_cnn, save, load and identify on the demo project (or ``project_file``)."""
-    from .core.bundle import load_bundle
-    from .core.pipeline import train_from_folders
-    from .core.predict import predict_file
-    from .core.project import Project
-    from .resources import demo_project_path
 
     check = PipelineCheck()
     project_file = Path(project_file) if project_file else demo_project_path()
@@ -131,9 +133,7 @@ def run_pipeline_check(project_file: Optional[Path] = None, epochs: int = SELF_T
     return check
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    import os
-
+def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     check = run_pipeline_check(log=lambda line: print(f"self-test: {line}", flush=True))
     for p in check.problems:

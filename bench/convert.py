@@ -21,9 +21,9 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from audionet_gui.core.convert import convert_dataset  # noqa: E402
-from audionet_gui.core.dataset import ClassSpec, DatasetSpec  # noqa: E402
-from audionet_gui.core.windows import WindowConfig  # noqa: E402
+from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.data.convert import convert_dataset
+from audionet_gui.core.data.dataset import ClassSpec, DatasetSpec
 
 DEFAULT_WINDOWS = WindowConfig()
 CHUNKS_2018 = WindowConfig(window_s=20.0, hop_s=20.0)
@@ -42,10 +42,10 @@ def make_long_file(path: Path, seconds: float = 600.0, sr: int = 44100) -> None:
 
 def old_approach(files: list[Path], out: Path, chunk_s: float = 20.0) -> float:
     """The 2018 data_maker.py: 20 s chunks, matplotlib specgram, savefig per chunk. Returns seconds of audio."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - only this comparison needs matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - only this comparison needs matplotlib
 
     total = 0.0
     n = 0

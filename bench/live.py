@@ -35,8 +35,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from audionet_gui.core.live import LiveConfig, LiveEngine, MicrophoneSource, PushSource  # noqa: E402
-from audionet_gui.core.spectrogram import SpectrogramConfig  # noqa: E402
+import soundfile as sf
+
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig
+from audionet_gui.core.live.engine import LiveConfig, LiveEngine, MicrophoneSource, PushSource
+from audionet_gui.core.model.backbones import build_feature_extractor, configure_threads, get_spec, make_fast_predictor
 
 STANDIN = {"inception_v3": "/work/weights/inception_v3_notop.weights.h5",
            "mobilenet_v2": "/work/weights/mobilenet_v2_notop.weights.h5"}
@@ -54,9 +57,7 @@ def speech_like(seconds: float, sr: int, seed: int = 0) -> np.ndarray:
 
 
 def build_classifier(backbone: str, weights: str):
-    import keras
-
-    from audionet_gui.core.backbones import build_feature_extractor, get_spec, make_fast_predictor
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
 
     path = None if weights == "none" else STANDIN[backbone]
     if path is not None and not Path(path).is_file():
@@ -126,7 +127,6 @@ def run_backbone(backbone: str, args) -> dict:
         feeder = threading.Thread(target=feed_direct, args=(source, speech_like(30.0, 44100), 44100, stop), daemon=True)
         feeder.start()
     else:
-        import soundfile as sf
 
         wav = Path(tempfile.mkdtemp()) / "speech.wav"
         sf.write(wav, speech_like(seconds, 44100), 44100)
@@ -163,7 +163,6 @@ def main() -> None:
     ap.add_argument("--hop", type=float, default=0.5)
     ap.add_argument("--window", type=float, default=2.0)
     args = ap.parse_args()
-    from audionet_gui.core.backbones import configure_threads
 
     configure_threads()
     print(f"live latency, {args.source} input, hop {args.hop} s, window {args.window} s, weights {args.weights}, "

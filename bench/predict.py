@@ -24,6 +24,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig
+from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.model.backbones import build_feature_extractor, resolve_image_size
+from audionet_gui.core.model.bundle import load_bundle, make_config, save_bundle
+from audionet_gui.core.model.predict import predict_file
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -39,12 +45,7 @@ def make_file(path: Path, minutes: float, sr: int = 16000) -> None:
 
 
 def make_bundle(path: Path, backbone: str, image_size) -> None:
-    import keras
-
-    from audionet_gui.core.backbones import build_feature_extractor, resolve_image_size
-    from audionet_gui.core.bundle import make_config, save_bundle
-    from audionet_gui.core.spectrogram import SpectrogramConfig
-    from audionet_gui.core.windows import WindowConfig
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
 
     size = resolve_image_size(backbone, image_size)
     extractor = build_feature_extractor(backbone, "none", size)
@@ -58,8 +59,6 @@ def make_bundle(path: Path, backbone: str, image_size) -> None:
 
 def run_one(bundle_dir: str, audio: str) -> None:
     """Child process: load, predict once, print a JSON line with timings and peak RSS."""
-    from audionet_gui.core.bundle import load_bundle
-    from audionet_gui.core.predict import predict_file
 
     t0 = time.perf_counter()
     bundle = load_bundle(bundle_dir)

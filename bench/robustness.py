@@ -24,8 +24,10 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from audionet_gui.core.augment import add_noise  # noqa: E402
-from audionet_gui.core.convert import AugmentPlan  # noqa: E402
+from audionet_gui.core.audio.augment import add_noise
+from audionet_gui.core.data.convert import AugmentPlan
+from audionet_gui.core.model.training import TrainConfig
+from audionet_gui.core.pipeline import evaluate_folder, train_from_folders
 
 FSDD = Path(__file__).resolve().parents[2] / "shared/data/fsdd_speakers"
 SR = 8000  # FSDD's rate; noise is made at it
@@ -88,9 +90,6 @@ def noisy_copy(test: Path, out: Path, noise: str, snr_db: float, seed: int = 0) 
 
 
 def main() -> None:
-    from audionet_gui.core.pipeline import evaluate_folder, train_from_folders
-    from audionet_gui.core.training import TrainConfig
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fsdd", type=Path, default=FSDD)
     ap.add_argument("--backbone", default="small_cnn")

@@ -38,15 +38,25 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audionet_gui.core.audio import load_audio  # noqa: E402
-from audionet_gui.core.augment import add_noise, augment_audio, colored_noise  # noqa: E402
-from audionet_gui.core.backbones import (build_feature_extractor, make_fast_predictor,  # noqa: E402
-                                         model_image_size, prepare_image)
-from audionet_gui.core.features import extract_features, feature_key  # noqa: E402
-from audionet_gui.core.spectrogram import SpectrogramConfig, load_png, save_png, spectrogram_image  # noqa: E402
-from audionet_gui.core.training import (AugmentConfig, LabeledImages, TrainConfig, augmented_items,  # noqa: E402
-                                        train_classifier, train_head)
-from audionet_gui.core.windows import WindowConfig, cut_windows  # noqa: E402
+from audionet_gui.core.audio.augment import add_noise, augment_audio, colored_noise
+from audionet_gui.core.audio.files import load_audio
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig, load_png, save_png, spectrogram_image
+from audionet_gui.core.audio.windows import WindowConfig, cut_windows
+from audionet_gui.core.model.backbones import (
+    build_feature_extractor,
+    make_fast_predictor,
+    model_image_size,
+    prepare_image,
+)
+from audionet_gui.core.model.features import extract_features, feature_key
+from audionet_gui.core.model.training import (
+    AugmentConfig,
+    LabeledImages,
+    TrainConfig,
+    augmented_items,
+    train_classifier,
+    train_head,
+)
 
 STANDIN = {"inception_v3": "inception_v3_notop.weights.h5", "mobilenet_v2": "mobilenet_v2_notop.weights.h5"}
 STUDY_LAYERS = ["mixed4", "mixed5", "mixed6", "mixed7", "mixed8", "mixed9", "mixed10"]

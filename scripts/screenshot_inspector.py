@@ -16,6 +16,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from audionet_gui.core.audio.files import load_audio, write_wav
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig
+from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.ui.pages.inspector import InspectorPanel
+from audionet_gui.ui.theme import apply_theme
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -23,8 +32,6 @@ FSDD = ROOT.parent / "shared" / "data" / "fsdd_speakers" / "george"
 
 
 def demo_clip(path: Path, sr: int = 16000) -> None:
-    from audionet_gui.core.audio import load_audio, write_wav
-
     if FSDD.is_dir():
         gap = np.zeros(int(0.15 * sr), np.float32)
         parts = []
@@ -38,8 +45,6 @@ def demo_clip(path: Path, sr: int = 16000) -> None:
 
 
 def long_clip(path: Path, minutes: float, sr: int = 16000) -> None:
-    import soundfile as sf
-
     rng = np.random.default_rng(0)
     with sf.SoundFile(str(path), "w", sr, 1, "PCM_16") as fh:
         for minute in range(int(np.ceil(minutes))):
@@ -54,15 +59,6 @@ def main() -> int:
                         "with --long only when given)")
     parser.add_argument("--long", type=float, default=0.0, help="inspect a generated file this many minutes long")
     args = parser.parse_args()
-
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from audionet_gui.core.spectrogram import SpectrogramConfig
-    from audionet_gui.core.windows import WindowConfig
-    from audionet_gui.ui.inspector import InspectorPanel
-
-    from audionet_gui.ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app, "light")

@@ -19,6 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
+
+from audionet_gui.__main__ import create_app
+from audionet_gui.core.model.bundle import load_bundle
+from audionet_gui.ui.pages.live_panel import LivePanel, record_targets
+from audionet_gui.ui.theme import apply_theme
+from audionet_gui.ui.window.main_window import MainWindow
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -45,14 +53,6 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="audionet-live-shot-"))
     os.environ.setdefault("AUDIONET_CACHE_DIR", str(tmp / "cache"))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-    from PySide6.QtCore import QSettings
-
-    from audionet_gui.__main__ import create_app
-    from audionet_gui.core.bundle import load_bundle
-    from audionet_gui.ui.live_panel import LivePanel, record_targets
-    from audionet_gui.ui.main_window import MainWindow
-    from audionet_gui.ui.theme import apply_theme
 
     app = create_app()
     apply_theme(app, args.theme)

@@ -19,6 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
+
+from audionet_gui.__main__ import create_app
+from audionet_gui.resources import resources_dir
+from audionet_gui.ui.theme import apply_theme
+from audionet_gui.ui.window.main_window import MainWindow
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -50,13 +57,6 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="audionet-shots-"))
     os.environ.setdefault("AUDIONET_CACHE_DIR", str(tmp / "cache"))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-    from PySide6.QtCore import QSettings
-
-    from audionet_gui.__main__ import create_app
-    from audionet_gui.resources import resources_dir
-    from audionet_gui.ui.main_window import MainWindow
-    from audionet_gui.ui.theme import apply_theme
 
     app = create_app()
     apply_theme(app, args.theme)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import ctypes.util
 import shutil
 import subprocess
 import sys
@@ -14,8 +15,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+import audionet_gui
 from audionet_gui import frozen, resources
+from audionet_gui.cli.entry import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "build.spec"
@@ -82,12 +86,10 @@ def test_spec_ships_our_sources_for_autograph(spec):
 
 
 def test_spec_collects_every_command_the_cli_imports_by_name(spec):
-    from audionet_gui.cli import COMMANDS
-
     hidden = set(spec.made["Analysis"][0].kwargs["hiddenimports"])
-    available = {name for name in COMMANDS if (ROOT / "audionet_gui" / "commands" / f"{name}.py").is_file()}
-    assert available and {f"audionet_gui.commands.{name}" for name in available} <= hidden
-    assert {"audionet_gui.selftest", "audionet_gui.__main__", "audionet_gui.cli"} <= hidden
+    available = {name for name in COMMANDS if (ROOT / "audionet_gui" / "cli" / f"{name}.py").is_file()}
+    assert available and {f"audionet_gui.cli.{name}" for name in available} <= hidden
+    assert {"audionet_gui.selftest", "audionet_gui.__main__", "audionet_gui.cli.entry"} <= hidden
 
 
 def test_spec_excludes_unused_packages_but_keeps_what_the_app_needs(spec):
@@ -158,8 +160,6 @@ def test_desktop_entry_passes_desktop_file_validate():
 
 
 def test_icons_are_a_valid_svg_and_a_256_px_png():
-    from PIL import Image
-
     root = ET.parse(ICONS / "audionet.svg").getroot()
     assert root.tag.endswith("svg") and root.get("viewBox") == "0 0 256 256"
     with Image.open(ICONS / "audionet.png") as png:
@@ -207,8 +207,6 @@ def test_not_frozen_leaves_the_environment_alone(monkeypatch):
 
 
 def test_bundled_portaudio_is_offered_only_when_the_system_has_none(as_bundle, monkeypatch):
-    import ctypes.util
-
     (as_bundle / "libportaudio.so.2").write_bytes(b"")
     system = {"portaudio": None, "sndfile": "libsndfile.so.1"}
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: system.get(name))
@@ -223,8 +221,6 @@ def test_bundled_portaudio_is_offered_only_when_the_system_has_none(as_bundle, m
 
 
 def test_no_bundled_portaudio_changes_nothing(as_bundle, monkeypatch):
-    import ctypes.util
-
     def system_find(name):
         return None
 
@@ -250,7 +246,6 @@ def test_the_bundle_runs_the_apps_own_main(monkeypatch):
     calls = []
     app_main = types.ModuleType("audionet_gui.__main__")
     app_main.main = lambda args: calls.append(args) or 0
-    import audionet_gui
 
     monkeypatch.setitem(sys.modules, "audionet_gui.__main__", app_main)
     monkeypatch.setattr(audionet_gui, "__main__", app_main, raising=False)

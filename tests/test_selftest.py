@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from audionet_gui import selftest
-from audionet_gui.core.project import Project
+from audionet_gui.core.data.project import Project
 from tests.tone_dataset import make_tone_dataset
 
 PITCHES = {"low": 300.0, "high": 2000.0}
@@ -54,9 +57,6 @@ def test_pipeline_check_trains_saves_loads_and_identifies(tmp_path):
 @pytest.mark.slow
 def test_app_self_test_opens_the_window_and_runs_the_pipeline():
     """``audionet-gui --self-test``: what scripts/build_bundle.sh runs against a build, here from source."""
-    import os
-    import subprocess
-    import sys
 
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TF_CPP_MIN_LOG_LEVEL="2")

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from audionet_gui.core.bundle import make_config, save_bundle
-from audionet_gui.core.spectrogram import SpectrogramConfig
-from audionet_gui.core.windows import WindowConfig
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig
+from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.model.bundle import make_config, save_bundle
 
 WIDTH, HEIGHT = 40, 32
 
 
 def tiny_classifier(n_classes: int = 3, width: int = WIDTH, height: int = HEIGHT, seed: int = 0):
     """uint8 RGB (N, H, W, 3) -> softmax (N, C), the shape contract of a trained model, in a few weights."""
-    import keras
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
 
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((height, width, 3), name="image")
@@ -32,8 +32,8 @@ def pitch_classifier(labels_hz: dict, spec: SpectrogramConfig):
     Each class's score is the mean brightness of a band of image rows around its tone's mel bin, so a file of
     pure tones is classified by pitch without any training.
     """
-    import keras
-    import librosa
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
+    import librosa  # noqa: PLC0415 - the reference implementation, slow to import (1.3 s)
 
     width, height = spec.image_width, spec.image_height
     top = spec.top_hz
@@ -71,7 +71,7 @@ def write_bundle(path: Path, model=None, labels=("a", "b", "c"), spec: Spectrogr
 
 def constant_classifier(probabilities, width: int = WIDTH, height: int = HEIGHT):
     """A model that answers the same probabilities for every image (zero kernel, log-probability bias)."""
-    import keras
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
 
     probabilities = np.asarray(probabilities, np.float32)
     inputs = keras.Input((height, width, 3), name="image")

@@ -21,18 +21,44 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Union
 
 import numpy as np
 
-from .bundle import ModelBundle, check_bundle_target, load_bundle, make_config, save_bundle
-from .errors import AudioFileError, DatasetError
-from .evaluation import (calibrate_unknown_threshold, evaluate_predictions, misclassified_windows,
-                         render_confusion_png)
-from .jobs import CancelToken, Progress, ProgressCallback, ProgressTracker, ensure_token, no_progress
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig
+from audionet_gui.core.audio.windows import WindowConfig, iter_file_windows
+from audionet_gui.core.base.errors import AudioFileError, DatasetError
+from audionet_gui.core.base.jobs import (
+    CancelToken,
+    Progress,
+    ProgressCallback,
+    ProgressTracker,
+    ensure_token,
+    no_progress,
+)
+from audionet_gui.core.data.convert import AugmentPlan, convert_dataset, load_manifest
+from audionet_gui.core.data.dataset import DatasetSpec, class_sources
+from audionet_gui.core.model.backbones import (
+    get_spec,
+    prepare_image,
+    resolve_image_size,
+    resolve_weights,
+    weights_identity,
+)
+from audionet_gui.core.model.bundle import ModelBundle, check_bundle_target, load_bundle, make_config, save_bundle
+from audionet_gui.core.model.evaluation import (
+    calibrate_unknown_threshold,
+    evaluate_predictions,
+    misclassified_windows,
+    render_confusion_png,
+)
+from audionet_gui.core.model.features import extract_features, feature_key
+from audionet_gui.core.model.predict import predict_images, predict_stream
+from audionet_gui.core.model.training import LabeledImages, TrainConfig, train_classifier
 
 PathLike = Union[str, Path]
 
@@ -97,8 +123,6 @@ def _restage(progress: ProgressCallback, stage: str) -> ProgressCallback:
 
 
 def _load_images(paths: Sequence[Path], size: tuple[int, int]) -> np.ndarray:
-    from .backbones import prepare_image
-
     width, height = size
     if not paths:
         return np.zeros((0, height, width, 3), np.uint8)
@@ -108,7 +132,6 @@ def _load_images(paths: Sequence[Path], size: tuple[int, int]) -> np.ndarray:
 def _predict_paths(bundle: ModelBundle, paths: Sequence[Path], progress: ProgressCallback,
                    cancel: CancelToken) -> np.ndarray:
     """Probabilities for image files, loaded a batch at a time (memory stays bounded on big test sets)."""
-    from .predict import predict_images
 
     tracker = ProgressTracker(progress, "evaluating", len(paths))
     out = []
@@ -120,8 +143,8 @@ def _predict_paths(bundle: ModelBundle, paths: Sequence[Path], progress: Progres
     return np.concatenate(out) if out else np.zeros((0, len(bundle.labels)), np.float32)
 
 
-def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], feature_cache: Optional[Path],
-                                  progress: ProgressCallback, cancel: CancelToken) -> Optional[np.ndarray]:
+def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], feature_cache: Path | None,
+                                  progress: ProgressCallback, cancel: CancelToken) -> np.ndarray | None:
     """Test probabilities through the feature cache, when that is exactly the model's own computation.
 
     A head trained on frozen backbone features is stacked as image -> extractor -> head. The extractor is then
@@ -130,10 +153,7 @@ def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], featu
     caller runs the whole model) for fine-tuned or end-to-end models, whose backbone is no longer the cached one,
     and for any model of another shape.
     """
-    import keras
-
-    from .backbones import get_spec
-    from .features import extract_features, feature_key
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
 
     spec = get_spec(train_cfg.backbone)
     if train_cfg.fine_tune or not spec.pretrained or train_cfg.backbone == "small_cnn" or feature_cache is None:
@@ -162,12 +182,12 @@ def train_from_folders(
     spectrogram_cfg=None,
     window_cfg=None,
     train_cfg=None,
-    test_dir: Optional[PathLike] = None,
-    workspace: Optional[PathLike] = None,
-    feature_cache: Optional[PathLike] = None,
+    test_dir: PathLike | None = None,
+    workspace: PathLike | None = None,
+    feature_cache: PathLike | None = None,
     split_cfg=None,
-    progress: Optional[ProgressCallback] = None,
-    cancel: Optional[CancelToken] = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
     augment: Any = "default",
 ) -> TrainReport:
     """Train a model from a dataset and write its bundle to ``out_dir``.
@@ -183,12 +203,6 @@ def train_from_folders(
     Progress stages: "converting", "features", "training" (and "fine_tuning"), "evaluating", "saving".
     Cancel leaves the previous bundle (or none) and a consistent, re-usable workspace.
     """
-    from .backbones import get_spec, resolve_image_size, resolve_weights, weights_identity
-    from .convert import AugmentPlan, convert_dataset, load_manifest
-    from .dataset import DatasetSpec
-    from .spectrogram import SpectrogramConfig
-    from .training import LabeledImages, TrainConfig, train_classifier
-    from .windows import WindowConfig
 
     started = time.monotonic()
     progress = progress or no_progress
@@ -315,7 +329,7 @@ def train_from_folders(
         "history": result.history,
         "timings": timings,
         "warnings": warnings,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     cancel.raise_if_cancelled()
     t0 = time.monotonic()
@@ -345,19 +359,16 @@ def _summary_dict(summary: Any) -> Any:
 # ------------------------------------------------------------------------------------------ evaluate a folder
 
 def evaluate_folder(
-    bundle: Union[ModelBundle, PathLike],
+    bundle: ModelBundle | PathLike,
     data_dir: PathLike,
     batch_size: int = EVAL_BATCH,
-    progress: Optional[ProgressCallback] = None,
-    cancel: Optional[CancelToken] = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> dict:
     """Metrics of a bundle on EVERY file of a folder of class subfolders (no split), as a JSON-ready dict:
     the keys of ``evaluate_predictions`` plus ``files``, ``failed`` (``{path, reason}`` of unreadable files,
     which are skipped) and ``unknown_rate``. A class the model does not know is a ``DatasetError`` naming it.
     """
-    from .dataset import DatasetSpec, class_sources
-    from .predict import predict_stream
-    from .windows import iter_file_windows
 
     progress = progress or no_progress
     cancel = ensure_token(cancel)

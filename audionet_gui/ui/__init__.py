@@ -1,5 +1,5 @@
 """Windows and widgets: they show state and send requests; they compute nothing."""
 
-from ..workers.refcount_guard import protect_singletons
+from audionet_gui.qt.refcount_guard import protect_singletons
 
-protect_singletons()  # see audionet_gui/workers/__init__.py
+protect_singletons()  # see audionet_gui/qt/__init__.py

@@ -3,6 +3,7 @@ high-DPI behaviour, and pyqtgraph colours that match the palette."""
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
@@ -74,8 +75,6 @@ def is_dark(app: QApplication | None = None) -> bool:
 
 
 def _apply_plot_colors(dark: bool) -> None:
-    import pyqtgraph as pg
-
     pg.setConfigOptions(antialias=True, background="#1e1f22" if dark else "w", foreground="#dfe1e5" if dark else "#202124")
 
 

@@ -1,17 +1,27 @@
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from audionet_gui.core.bundle import load_bundle
-from audionet_gui.core.errors import DatasetError
-from audionet_gui.core.jobs import Cancelled, CancelToken
-from audionet_gui.core.pipeline import cache_root, default_workspace, evaluate_folder, train_from_folders
-from audionet_gui.core.spectrogram import SpectrogramConfig
-from audionet_gui.core.training import TrainConfig
-from audionet_gui.core.windows import WindowConfig
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig, load_png
+from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.base.errors import BundleError, DatasetError
+from audionet_gui.core.base.jobs import Cancelled, CancelToken
+from audionet_gui.core.data.convert import load_manifest
+from audionet_gui.core.data.dataset import DatasetSpec
+from audionet_gui.core.model.bundle import load_bundle
+from audionet_gui.core.model.predict import predict_images
+from audionet_gui.core.model.training import TrainConfig
+from audionet_gui.core.pipeline import (
+    _cached_feature_probabilities,
+    cache_root,
+    default_workspace,
+    evaluate_folder,
+    train_from_folders,
+)
 from tests.tiny_models import pitch_classifier, small_spec, write_bundle
 from tests.tone_dataset import PITCHES, make_tone_dataset
 
@@ -46,8 +56,6 @@ def test_evaluate_folder_measures_every_file(pitch_bundle, tones):
 
 
 def test_evaluate_folder_lists_misclassified_windows(tmp_path, tones):
-    import shutil
-
     spec = small_spec()
     swapped = {"low": PITCHES["high"], "mid": PITCHES["mid"], "high": PITCHES["low"]}  # low and high mixed up
     bundle = load_bundle(write_bundle(tmp_path / "swapped", model=pitch_classifier(swapped, spec),
@@ -61,8 +69,6 @@ def test_evaluate_folder_lists_misclassified_windows(tmp_path, tones):
 
 
 def test_evaluate_folder_skips_bad_files_and_names_them(pitch_bundle, tones, tmp_path):
-    import shutil
-
     data = tmp_path / "data"
     shutil.copytree(tones, data)
     (data / "low" / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
@@ -72,8 +78,6 @@ def test_evaluate_folder_skips_bad_files_and_names_them(pitch_bundle, tones, tmp
 
 
 def test_evaluate_folder_refuses_classes_the_model_does_not_know(pitch_bundle, tones, tmp_path):
-    import shutil
-
     data = tmp_path / "data"
     shutil.copytree(tones, data)
     shutil.copytree(data / "low", data / "whistle")
@@ -82,8 +86,6 @@ def test_evaluate_folder_refuses_classes_the_model_does_not_know(pitch_bundle, t
 
 
 def test_evaluate_folder_accepts_a_subset_of_classes(pitch_bundle, tones, tmp_path):
-    import shutil
-
     shutil.copytree(tones / "high", tmp_path / "data" / "high")
     m = evaluate_folder(pitch_bundle, tmp_path / "data")
     assert m["per_class"]["high"]["support"] == 24 and m["per_class"]["low"]["support"] == 0
@@ -92,8 +94,6 @@ def test_evaluate_folder_accepts_a_subset_of_classes(pitch_bundle, tones, tmp_pa
 # ------------------------------------------------------------------------------------------ train_from_folders
 
 def test_default_workspace_is_in_the_cache_and_stable(monkeypatch, tmp_path, tones):
-    from audionet_gui.core.dataset import DatasetSpec
-
     monkeypatch.setenv("AUDIONET_CACHE_DIR", str(tmp_path / "cache"))
     assert cache_root() == tmp_path / "cache"
     ws = default_workspace(DatasetSpec.from_root(tones))
@@ -158,8 +158,6 @@ def test_train_small_cnn_end_to_end(tones, tmp_path):
 
 
 def test_train_refuses_a_foreign_out_folder_before_any_work(tones, tmp_path):
-    from audionet_gui.core.errors import BundleError
-
     precious = tmp_path / "Documents"
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
@@ -172,11 +170,6 @@ def test_train_refuses_a_foreign_out_folder_before_any_work(tones, tmp_path):
 
 @pytest.mark.slow
 def test_test_features_come_from_the_cache_and_match_the_whole_model(tones, tmp_path):
-    from audionet_gui.core.convert import load_manifest
-    from audionet_gui.core.pipeline import _cached_feature_probabilities
-    from audionet_gui.core.predict import predict_images
-    from audionet_gui.core.spectrogram import load_png
-
     cfg = TrainConfig(backbone="mobilenet_v2", weights="none", image_size=(48, 48), epochs=20)
     report = train_from_folders(tones, tmp_path / "model", SPEC, WINDOW, cfg, workspace=tmp_path / "ws",
                                 feature_cache=tmp_path / "fc")

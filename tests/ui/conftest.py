@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from audionet_gui.ui.window.main_window import MainWindow
 from tests.tone_dataset import make_tone_dataset
 
 
@@ -33,8 +34,6 @@ def isolated(tmp_path, monkeypatch):
 
 @pytest.fixture
 def window(qtbot, isolated, tmp_path):
-    from audionet_gui.ui.main_window import MainWindow
-
     w = MainWindow(isolated, output_root=tmp_path / "projects")
     w.resize(1100, 700)
     w.show()

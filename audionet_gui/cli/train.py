@@ -1,0 +1,121 @@
+"""``audionet train DATA_DIR --out MODEL_DIR``: from folders of audio (one subfolder per class) to a checked model
+folder with ``metrics.json`` (``test.accuracy``, ``test.recording_accuracy``, ``test.per_class``,
+``test.confusion``, ``labels``) and ``confusion.png``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from audionet_gui.cli.flags import (
+    add_augment_flags,
+    add_spectrogram_flags,
+    add_window_flags,
+    augment_plan_from,
+    parse_image_size,
+    spectrogram_config_from,
+    window_config_from,
+)
+from audionet_gui.cli.term import TerminalProgress, fail, print_json
+from audionet_gui.core.base.errors import AudioNetError
+from audionet_gui.core.base.jobs import Cancelled
+from audionet_gui.core.data.dataset import SplitConfig
+from audionet_gui.core.model.backbones import BACKBONES, DEFAULT_BACKBONE
+from audionet_gui.core.model.training import TrainConfig
+from audionet_gui.core.pipeline import train_from_folders
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train", help="train a model from folders of audio (one subfolder per class)",
+        description="Convert DATA_DIR (one subfolder of audio per class) to spectrogram images, retrain a CNN, "
+                    "measure it on the test split and write the model folder MODEL_DIR.")
+    p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one subfolder of audio files per class")
+    p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model folder to write (replaced if it is one)")
+    p.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=list(BACKBONES),
+                   help="image network to retrain (default: inception_v3)")
+    p.add_argument("--weights", default="imagenet", metavar="PATH|imagenet|none",
+                   help="pretrained weights: a Keras weights file, 'imagenet' (downloaded once by Keras) or 'none' "
+                        "(random start; small_cnn needs none)")
+    p.add_argument("--feature-layer", default=None, metavar="NAME[+NAME]",
+                   help="backbone layer(s) to pool features from (default: the backbone's)")
+    p.add_argument("--epochs", type=positive_int, default=None, metavar="N", help="training epochs (default 60, early stop)")
+    p.add_argument("--batch-size", type=positive_int, default=None, metavar="N")
+    p.add_argument("--learning-rate", type=float, default=None, metavar="LR")
+    p.add_argument("--fine-tune", action="store_true", help="also fine-tune the top of the backbone (slower)")
+    p.add_argument("--fine-tune-epochs", type=positive_int, default=None, metavar="N")
+    p.add_argument("--no-augment", action="store_true", help="train without noise/shift/mask augmentation")
+    add_augment_flags(p, default_copies=1)
+    p.add_argument("--test-dir", default=None, metavar="DIR",
+                   help="folder of class subfolders to test on (instead of the hash test split of DATA_DIR)")
+    p.add_argument("--val-fraction", type=float, default=SplitConfig.val_fraction, metavar="F",
+                   help=f"share of each class's files for validation (default {SplitConfig.val_fraction})")
+    p.add_argument("--test-fraction", type=float, default=SplitConfig.test_fraction, metavar="F",
+                   help=f"share of each class's files for testing (default {SplitConfig.test_fraction}; "
+                        "ignored with --test-dir)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (same seed, same model)")
+    p.add_argument("--workspace", default=None, metavar="DIR",
+                   help="where window images are kept (default: a per-dataset folder in the user cache)")
+    p.add_argument("--cache-dir", default=None, metavar="DIR", help="feature cache (default: the user cache)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_window_flags(p)
+    add_spectrogram_flags(p)  # --image-size here is the network's input size (default: the backbone's)
+    p.set_defaults(run=run)
+
+
+def build_configs(args):
+    spectrogram = spectrogram_config_from(args)
+    window = window_config_from(args)
+    image_size = parse_image_size(args.image_size) if args.image_size else None
+    overrides = {"backbone": args.backbone, "weights": args.weights, "feature_layer": args.feature_layer,
+                 "image_size": image_size, "fine_tune": args.fine_tune, "seed": args.seed,
+                 "augment": not args.no_augment}
+    for name in ("epochs", "batch_size", "learning_rate", "fine_tune_epochs"):
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = value
+    return spectrogram, window, TrainConfig(**overrides)
+
+
+def run(args) -> int:
+    try:
+        spectrogram, window, train_cfg = build_configs(args)
+        augment = augment_plan_from(args)
+    except (ValueError, OSError, argparse.ArgumentTypeError) as exc:
+        return fail(str(exc))
+    progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
+    try:
+        report = train_from_folders(args.data_dir, args.out, spectrogram, window, train_cfg,
+                                    test_dir=args.test_dir, workspace=args.workspace,
+                                    feature_cache=args.cache_dir,
+                                    split_cfg=SplitConfig(args.val_fraction, args.test_fraction), progress=progress,
+                                    augment=augment)
+    except (AudioNetError, ValueError) as exc:
+        progress.close()
+        return fail(str(exc), status=1)
+    except Cancelled:
+        progress.close()
+        return fail("cancelled; no model was written", status=130)
+    progress.close()
+    if args.json:
+        m = report.metrics
+        print_json({"model": str(report.bundle_path), "labels": report.labels, "test": m.get("test"),
+                    "val": m.get("val"), "unknown_threshold": report.unknown_threshold,
+                    "data": m.get("data"), "wall_seconds": round(report.wall_seconds, 2),
+                    "warnings": report.warnings}, stream=sys.stdout)
+    else:
+        for line in report.summary_lines():
+            print(line)
+        sys.stdout.flush()
+    return 0

@@ -1,0 +1,184 @@
+"""Cutting audio into the fixed-length windows that become one image each.
+
+Rules (the same for training, files and live audio, so they can never disagree):
+- Windows of ``window_s`` start every ``hop_s`` seconds. When the signal does not end on a hop, one more
+  window is aligned to the end, so the last seconds are never dropped.
+- A whole signal shorter than one window gives exactly one window, filled by ``short_clip``:
+  ``"tile"`` repeats the clip end to end (a short word becomes continuous speech, as live windows are),
+  ``"pad"`` centres it in digital silence.
+- With ``skip_silent``, windows whose RMS level is under ``silence_db`` dBFS are skipped, but a signal
+  always keeps at least its loudest window, so no readable file disappears from a dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from audionet_gui.core.audio.files import DEFAULT_SAMPLE_RATE, SILENCE_PEAK, iter_audio_blocks
+from audionet_gui.core.base.errors import EmptyFileError, InvalidSamplesError, SilentAudioError
+
+SHORT_CLIP_RULES = ("tile", "pad")
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    window_s: float = 2.0
+    hop_s: float = 1.0
+    short_clip: str = "tile"
+    skip_silent: bool = True
+    silence_db: float = -50.0
+
+    def __post_init__(self) -> None:
+        if not self.window_s > 0:
+            raise ValueError(f"window length must be positive, got {self.window_s}")
+        if not self.hop_s > 0:
+            raise ValueError(f"hop must be positive, got {self.hop_s}")
+        if self.short_clip not in SHORT_CLIP_RULES:
+            raise ValueError(f"short_clip must be one of {SHORT_CLIP_RULES}, got {self.short_clip!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> WindowConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def window_samples(self, sample_rate: int) -> int:
+        return max(1, int(round(self.window_s * sample_rate)))
+
+    def hop_samples(self, sample_rate: int) -> int:
+        return max(1, int(round(self.hop_s * sample_rate)))
+
+
+@dataclass
+class Window:
+    start_s: float
+    end_s: float
+    samples: np.ndarray  # exactly window_samples long
+    index: int = 0
+    padded: bool = False  # filled by the short-clip rule
+
+
+def rms_db(samples: np.ndarray) -> float:
+    """RMS level in dBFS (full scale sine = -3 dB); -inf-safe."""
+    if samples.size == 0:
+        return -200.0
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    return 20.0 * np.log10(max(rms, 1e-10))
+
+
+def is_silent(samples: np.ndarray, silence_db: float) -> bool:
+    return rms_db(samples) < silence_db
+
+
+def fill_short(samples: np.ndarray, length: int, rule: str) -> np.ndarray:
+    """Stretch a clip shorter than ``length`` to exactly ``length`` samples by the short-clip rule."""
+    out = np.zeros(length, dtype=np.float32)
+    n = samples.size
+    if n == 0:
+        return out
+    if rule == "tile":
+        reps = -(-length // n)
+        return np.tile(samples.astype(np.float32, copy=False), reps)[:length].copy()
+    start = (length - n) // 2
+    out[start:start + n] = samples
+    return out
+
+
+def _window_starts(n: int, win: int, hop: int) -> list[int]:
+    starts = list(range(0, n - win + 1, hop))
+    if starts and starts[-1] + win < n:
+        starts.append(n - win)  # cover the tail
+    return starts
+
+
+def cut_windows(samples: np.ndarray, sample_rate: int, cfg: WindowConfig) -> list[Window]:
+    """Windows of one whole signal (views into ``samples`` where possible)."""
+    return list(iter_windows(iter([samples]), sample_rate, cfg))
+
+
+def iter_windows(blocks: Iterable[np.ndarray], sample_rate: int, cfg: WindowConfig,
+                 source: str | Path | None = None) -> Iterator[Window]:
+    """Windows from a stream of sample blocks, holding at most about one window plus one block in memory.
+
+    With ``source`` set, the stream is validated as a file: NaN/inf raises ``InvalidSamplesError``,
+    no samples ``EmptyFileError`` and silence only ``SilentAudioError``.
+    """
+    win = cfg.window_samples(sample_rate)
+    hop = cfg.hop_samples(sample_rate)
+    buf = np.zeros(0, dtype=np.float32)
+    buf_offset = 0          # absolute sample index of buf[0]
+    next_start = 0          # absolute start of the next regular window
+    last_end = 0
+    emitted = 0
+    total = 0
+    peak = 0.0
+    loudest: Window | None = None
+    loudest_db = -np.inf
+
+    def consider(start: int, data: np.ndarray) -> Window | None:
+        nonlocal loudest, loudest_db
+        w = Window(start / sample_rate, (start + win) / sample_rate, data)
+        if cfg.skip_silent:
+            level = rms_db(data)
+            if level < cfg.silence_db:
+                if level > loudest_db:
+                    loudest, loudest_db = Window(w.start_s, w.end_s, data.copy()), level
+                return None
+        return w
+
+    for block in blocks:
+        block = np.asarray(block, dtype=np.float32)
+        if source is not None and block.size:
+            if not np.isfinite(block).all():
+                raise InvalidSamplesError(source, "contains invalid samples (NaN or infinity)")
+            peak = max(peak, float(np.max(np.abs(block))))
+        total += block.size
+        buf = np.concatenate([buf, block]) if buf.size else block
+        while next_start + win <= buf_offset + buf.size:
+            local = next_start - buf_offset
+            w = consider(next_start, buf[local:local + win])
+            if w is not None:
+                w.index = emitted
+                emitted += 1
+                yield w
+            last_end = next_start + win
+            next_start += hop
+        # keep only what later windows can still need: the next regular window and the tail window
+        drop = min(next_start, max(total - win, 0)) - buf_offset
+        if drop > 0:
+            buf = buf[drop:]
+            buf_offset += drop
+
+    if source is not None:
+        if total == 0:
+            raise EmptyFileError(source, "contains no audio samples")
+        if peak < SILENCE_PEAK:
+            raise SilentAudioError(source, "contains only silence")
+
+    if total < win:
+        # the only window of a short clip is kept even when quiet: it is all the file has
+        yield Window(0.0, total / sample_rate, fill_short(buf[:total], win, cfg.short_clip), 0, padded=True)
+        return
+    if last_end < total:
+        start = total - win
+        tail = buf[start - buf_offset:]
+        if tail.size == win:
+            w = consider(start, tail)
+            if w is not None:
+                w.index = emitted
+                emitted += 1
+                yield w
+    if emitted == 0 and loudest is not None:
+        yield loudest
+
+
+def iter_file_windows(path: str | Path, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                      cfg: WindowConfig = WindowConfig(), block_s: float = 30.0) -> Iterator[Window]:
+    """Windows of an audio file, streamed: an hour-long file never sits in memory whole."""
+    return iter_windows(iter_audio_blocks(path, sample_rate, block_s), sample_rate, cfg, source=path)

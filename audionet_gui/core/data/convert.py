@@ -1,0 +1,475 @@
+"""Dataset -> workspace of window images (PNG) and a manifest, cached by content, on every core.
+
+Workspace layout::
+
+    WORKSPACE/workspace.json          configs, classes, split settings (what the manifest was made with)
+    WORKSPACE/manifest.csv            image,label,split,source,start_s,end_s  (image relative to WORKSPACE)
+    WORKSPACE/cache/<config>/<hh>/<sha256>/w0000.png ...   one folder of window images per source content
+    WORKSPACE/cache/<config>/<hh>/<sha256>.json            its record, written last: marks it complete
+    WORKSPACE/cache/<config>/<hh>/<sha256>.aug-<key>/...   augmented copies of its windows (and their record)
+    WORKSPACE/hashes.json             path, size, mtime -> content hash, so unchanged files are not re-read
+
+A source is keyed by its content and by the window + spectrogram configuration, so re-running skips unchanged
+sources, a renamed file is not converted twice, and a settings change converts again next to the old images.
+Source files are only ever read. A cancelled run keeps what it finished; the manifest is replaced only by a
+completed run.
+
+Augmentation (``AugmentPlan``) makes robust models: each window also gets ``copies`` variants with background
+noise mixed in at a random SNR (the user's noise recordings, the dataset's ``_background_noise_`` class, or
+coloured noise), a level change, a time shift and SpecAugment masks. It happens here, on audio, because noise
+cannot be added to a finished image; the copies are cached like any image and listed in the manifest for
+training windows only (``augmented`` > 0), so validation and test measure real recordings.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from audionet_gui.core.audio.augment import AugmentConfig, augment_audio, spec_augment
+from audionet_gui.core.audio.files import iter_audio_blocks, load_audio
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig, encode_indexed_png, spectrogram_indices
+from audionet_gui.core.audio.windows import WindowConfig, iter_windows
+from audionet_gui.core.base.errors import AudioFileError, DatasetError
+from audionet_gui.core.base.fsutil import atomic_write_json, atomic_write_text, file_sha256
+from audionet_gui.core.base.jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
+from audionet_gui.core.data.dataset import (
+    BACKGROUND_CLASS,
+    DatasetSpec,
+    SplitConfig,
+    dataset_sources,
+    plan_splits,
+    time_split,
+)
+
+WORKSPACE_FORMAT = 1
+MANIFEST_FIELDS = ("image", "label", "split", "source", "start_s", "end_s", "augmented")
+NOISE_BANK_SECONDS = 600.0  # of noise kept in each worker's memory (about 40 MB at 16 kHz)
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    image: str      # relative to the workspace
+    label: str
+    split: str
+    source: str     # absolute path of the source audio
+    start_s: float
+    end_s: float
+    augmented: int = 0  # 0 = the recording itself, k = its k-th augmented copy (training only)
+
+
+@dataclass(frozen=True)
+class AugmentPlan:
+    copies: int = 1
+    seed: int = 0
+    noise_files: tuple[str, ...] = ()   # background recordings to mix in (fan, traffic, rain, an empty room...)
+    use_background_class: bool = True   # the dataset's _background_noise_ files are noise sources too
+
+    def to_dict(self) -> dict:
+        return {"copies": self.copies, "seed": self.seed, "noise_files": list(self.noise_files),
+                "use_background_class": self.use_background_class}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> AugmentPlan:
+        return cls(int(d.get("copies", 1)), int(d.get("seed", 0)), tuple(d.get("noise_files", ())),
+                   bool(d.get("use_background_class", True)))
+
+
+@dataclass
+class ConvertSummary:
+    files: int = 0
+    windows: int = 0
+    seconds_of_audio: float = 0.0
+    wall_seconds: float = 0.0
+    failed: list[dict] = field(default_factory=list)  # {path, reason}
+    cached: int = 0
+    workspace: str = ""
+    splits: dict = field(default_factory=dict)        # split -> windows
+    classes: dict = field(default_factory=dict)       # label -> {files, windows}
+    augmented_windows: int = 0                        # extra training images from augmentation
+
+    def to_dict(self) -> dict:
+        return {"files": self.files, "windows": self.windows, "seconds_of_audio": round(self.seconds_of_audio, 3),
+                "wall_seconds": round(self.wall_seconds, 3), "failed": self.failed, "cached": self.cached,
+                "workspace": self.workspace, "splits": self.splits, "classes": self.classes,
+                "augmented_windows": self.augmented_windows}
+
+
+def config_key(spectrogram_cfg: SpectrogramConfig, window_cfg: WindowConfig) -> str:
+    text = json.dumps({"spectrogram": spectrogram_cfg.to_dict(), "window": window_cfg.to_dict()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class _HashCache:
+    """path -> content hash, trusted while size and mtime are unchanged."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.entries = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def digest(self, source: Path) -> str:
+        st = source.stat()
+        key = str(source)
+        hit = self.entries.get(key)
+        if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+            return hit[2]
+        digest = file_sha256(source)
+        self.entries[key] = [st.st_size, st.st_mtime_ns, digest]
+        return digest
+
+    def save(self) -> None:
+        atomic_write_json(self.path, self.entries, durable=False)
+
+
+def _write_images(out: Path, images, colormap: str) -> None:
+    """Write a source's window images into ``out``. No temporary names here: the folder counts only once its
+    record (written atomically after the images) exists, so a crash half way leaves nothing that is used."""
+    out.mkdir(parents=True, exist_ok=True)
+    for fname, idx in images:
+        with open(out / fname, "wb") as fh:
+            fh.write(encode_indexed_png(idx, colormap))
+
+
+@lru_cache(maxsize=4)
+def _noise_bank(files: tuple[str, ...], sample_rate: int) -> tuple:
+    bank, left = [], NOISE_BANK_SECONDS
+    for f in files:
+        if left <= 1.0:
+            break
+        try:
+            noise = load_audio(f, sample_rate, max_seconds=left)
+        except AudioFileError:
+            continue  # a bad noise file only means less variety
+        bank.append(noise)
+        left -= noise.size / sample_rate
+    return tuple(bank)
+
+
+def convert_source(source: str, out_dir: str | None, spectrogram: dict, window: dict,
+                   augment: dict | None = None) -> dict:
+    """Convert one audio file: window PNGs into ``out_dir`` (None: originals are cached already) and, with
+    ``augment`` ({copies, seed, noise_files, key, out_dir}), augmented copies into ``augment["out_dir"]``.
+    Runs in worker processes: plain arguments only. Returns the record(s)."""
+
+    spec_cfg = SpectrogramConfig.from_dict(spectrogram)
+    win_cfg = WindowConfig.from_dict(window)
+    sr = spec_cfg.sample_rate
+    originals: list[tuple[str, np.ndarray]] = []
+    copies: list[tuple[str, np.ndarray]] = []
+    windows = []
+    samples_read = 0
+
+    def counted(blocks):
+        nonlocal samples_read
+        for block in blocks:
+            samples_read += block.size
+            yield block
+
+    if augment:
+        aug_cfg = AugmentConfig()
+        bank = _noise_bank(tuple(augment["noise_files"]), sr)
+        source_seed = int(augment["digest"][:12], 16)
+    for i, w in enumerate(iter_windows(counted(iter_audio_blocks(source, sr)), sr, win_cfg, source=source)):
+        name = f"w{i:05d}"
+        windows.append({"image": f"{name}.png", "start_s": round(w.start_s, 4), "end_s": round(w.end_s, 4)})
+        if out_dir is not None:
+            originals.append((f"{name}.png", spectrogram_indices(w.samples, spec_cfg)))
+        for k in range(1, augment["copies"] + 1 if augment else 1):
+            rng = np.random.default_rng([augment["seed"], source_seed, i, k])
+            noisy = augment_audio(w.samples, sr, rng, aug_cfg, bank)
+            idx = spectrogram_indices(noisy, spec_cfg)
+            # masks painted with index 0: the colour of silence at the bottom of the dB range
+            idx = spec_augment(idx[..., None], rng, aug_cfg.time_masks, aug_cfg.freq_masks, aug_cfg.max_time_mask,
+                               aug_cfg.max_freq_mask, fill=np.zeros(1, np.uint8))[..., 0]
+            copies.append((f"{name}_a{k}.png", idx))
+
+    # Each folder's record is written after its images, by the worker: it marks the folder complete.
+    record = {"windows": windows, "duration_s": samples_read / sr}
+    if out_dir is not None:
+        _write_images(Path(out_dir), originals, spec_cfg.colormap)
+        atomic_write_json(f"{out_dir}.json", record, durable=False)
+    if augment:
+        aug_record = {"copies": augment["copies"],
+                      "images": [[f"{Path(w['image']).stem}_a{k}.png" for k in range(1, augment["copies"] + 1)]
+                                 for w in windows]}
+        _write_images(Path(augment["out_dir"]), copies, spec_cfg.colormap)
+        atomic_write_json(f"{augment['out_dir']}.json", aug_record, durable=False)
+        record = dict(record, augmented=aug_record)
+    return record
+
+
+def _convert_or_error(source: str, out_dir: str | None, spectrogram: dict, window: dict,
+                      augment: dict | None = None) -> tuple[str, dict]:
+    try:
+        return "ok", convert_source(source, out_dir, spectrogram, window, augment)
+    except AudioFileError as exc:
+        return "error", {"path": exc.path, "reason": exc.reason}
+    except Exception as exc:
+        return "error", {"path": source, "reason": f"could not be converted ({type(exc).__name__}: {exc})"}
+
+
+def _record_complete(record_path: Path, images_dir: Path, kind: str) -> dict | None:
+    """The record of a cached conversion when it and all its images exist, else None (convert again)."""
+    try:
+        record = json.loads(record_path.read_text())
+        if kind == "windows":
+            names = [w["image"] for w in record["windows"]]
+        else:
+            names = [n for per_window in record["images"] for n in per_window]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return record if all((images_dir / n).exists() for n in names) else None
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: SpectrogramConfig = SpectrogramConfig(),
+                    window_cfg: WindowConfig = WindowConfig(), progress: ProgressCallback | None = None,
+                    cancel: CancelToken | None = None, workers: int | None = None,
+                    split_cfg: SplitConfig = SplitConfig(), augment: AugmentPlan | None = None) -> ConvertSummary:
+    """Convert every source of ``spec`` into ``workspace``; bad files are listed in ``failed`` and skipped."""
+    cancel = ensure_token(cancel)
+    started = time.monotonic()
+    workspace = Path(workspace).absolute()
+    workspace.mkdir(parents=True, exist_ok=True)
+    sources = dataset_sources(spec)
+    if not sources:
+        raise DatasetError("no audio files found in the dataset's folders")
+    if augment is not None and augment.copies < 1:
+        augment = None
+    key = config_key(spectrogram_cfg, window_cfg)
+    cache_root = workspace / "cache" / key
+    hashes = _HashCache(workspace / "hashes.json")
+    summary = ConvertSummary(workspace=str(workspace))
+    tracker = ProgressTracker(progress, "converting", len(sources))
+
+    digests: dict[Path, str] = {}
+    for s in sources:
+        cancel.raise_if_cancelled()
+        try:
+            digests[s.path] = hashes.digest(s.path)
+        except OSError as exc:
+            summary.failed.append({"path": str(s.path), "reason": f"cannot read file ({exc.strerror or exc})"})
+            tracker.advance(message=s.path.name)
+    aug_key, noise_files = None, ()
+    if augment is not None:
+        noise_files = tuple(str(Path(f).absolute()) for f in augment.noise_files)
+        if augment.use_background_class:
+            noise_files += tuple(str(s.path) for s in sources if s.label == BACKGROUND_CLASS and s.path in digests)
+        noise_ids = sorted(hashes.digest(Path(f)) if Path(f).is_file() else f for f in noise_files)
+        aug_key = hashlib.sha256(json.dumps([augment.copies, augment.seed, noise_ids, _augment_params()],
+                                            sort_keys=True).encode()).hexdigest()[:12]
+    hashes.save()
+
+    # source -> (originals dir, original record, augmented dir, augmented record), dirs relative to workspace
+    records: dict[Path, tuple[str, dict, str | None, dict | None]] = {}
+    todo: list[tuple[Path, Path | None, dict | None]] = []
+    jobs: dict[Path, tuple[Path, Path | None]] = {}
+    for s in sources:
+        if s.path not in digests:
+            continue
+        digest = digests[s.path]
+        images_dir = cache_root / digest[:2] / digest
+        aug_dir = images_dir.with_name(f"{digest}.aug-{aug_key}") if aug_key else None
+        record = _record_complete(images_dir.with_name(f"{digest}.json"), images_dir, "windows")
+        aug_record = _record_complete(aug_dir.with_name(aug_dir.name + ".json"), aug_dir, "augmented") \
+            if aug_dir else None
+        jobs[s.path] = (images_dir, aug_dir)
+        if record is not None and (aug_dir is None or aug_record is not None):
+            records[s.path] = (_rel(images_dir, workspace), record, _rel(aug_dir, workspace), aug_record)
+            summary.cached += 1
+            tracker.advance(message=s.path.name)
+            continue
+        aug_job = None
+        if aug_dir is not None and aug_record is None:
+            aug_job = {"copies": augment.copies, "seed": augment.seed, "noise_files": list(noise_files),
+                       "digest": digest, "out_dir": str(aug_dir)}
+        todo.append((s.path, images_dir if record is None else None, aug_job))
+
+    def finish(source: Path, images_dir: Path | None, aug_job: dict | None, status: str, payload: dict) -> None:
+        tracker.advance(message=source.name)
+        if status != "ok":
+            summary.failed.append(payload)
+            return
+        base_dir, aug_dir = jobs[source]
+        record = {"windows": payload["windows"], "duration_s": payload["duration_s"]}
+        aug_record = None
+        if aug_dir is not None:  # made just now, or cached from an earlier run
+            aug_record = payload.get("augmented") or _record_complete(
+                aug_dir.with_name(aug_dir.name + ".json"), aug_dir, "augmented")
+        records[source] = (_rel(base_dir, workspace), record, _rel(aug_dir, workspace), aug_record)
+
+    spec_dict, win_dict = spectrogram_cfg.to_dict(), window_cfg.to_dict()
+    args = lambda src, d, aug: (str(src), str(d) if d else None, spec_dict, win_dict, aug)  # noqa: E731
+    n_workers = min(workers or default_workers(), len(todo))
+    if n_workers <= 1 or len(todo) < 4:
+        for src, d, aug in todo:
+            cancel.raise_if_cancelled()
+            finish(src, d, aug, *_convert_or_error(*args(src, d, aug)))
+    else:
+        _convert_parallel(todo, args, finish, n_workers, cancel)
+
+    rows = _manifest_rows(sources, records, plan_splits(
+        sources, {src: r[1]["duration_s"] for src, r in records.items()}, window_cfg.window_s, split_cfg,
+        spec.test_dir is not None), split_cfg, spec.test_dir is not None, summary)
+    write_manifest(workspace, rows)
+    atomic_write_json(workspace / "workspace.json", {
+        "format_version": WORKSPACE_FORMAT, "labels": spec.labels, "spectrogram": spectrogram_cfg.to_dict(),
+        "window": window_cfg.to_dict(), "split": split_cfg.to_dict(), "dataset": spec.to_dict(),
+        "augment": augment.to_dict() if augment else None, "config_key": key, "failed": summary.failed})
+    summary.wall_seconds = time.monotonic() - started
+    tracker.emit(force=True, message="done")
+    return summary
+
+
+def _augment_params() -> dict:
+    return AugmentConfig().to_dict()
+
+
+def _rel(path: Path | None, workspace: Path) -> str | None:
+    return path.relative_to(workspace).as_posix() if path is not None else None
+
+
+def _manifest_rows(sources, records, plan, split_cfg: SplitConfig, has_test_dir: bool,
+                   summary: ConvertSummary) -> list[ManifestRow]:
+    """Splits are decided here, not cached with the images, so split settings cost no reconversion."""
+    rows: list[ManifestRow] = []
+    for s in sources:
+        if s.path not in records:
+            continue
+        rel_dir, record, aug_dir, aug_record = records[s.path]
+        file_split = plan[s.path]
+        label_stats = summary.classes.setdefault(s.label, {"files": 0, "windows": 0})
+        label_stats["files"] += 1
+        summary.files += 1
+        summary.seconds_of_audio += record["duration_s"]
+        for i, w in enumerate(record["windows"]):
+            split = file_split if file_split != "time" else time_split(
+                w["start_s"], w["end_s"], record["duration_s"], split_cfg, has_test_dir)
+            if split is None:
+                continue
+            rows.append(ManifestRow(f"{rel_dir}/{w['image']}", s.label, split, str(s.path), w["start_s"], w["end_s"]))
+            label_stats["windows"] += 1
+            summary.windows += 1
+            summary.splits[split] = summary.splits.get(split, 0) + 1
+            if split == "train" and aug_record:
+                for k, name in enumerate(aug_record["images"][i], start=1):
+                    rows.append(ManifestRow(f"{aug_dir}/{name}", s.label, split, str(s.path), w["start_s"],
+                                            w["end_s"], k))
+                    summary.augmented_windows += 1
+    return rows
+
+
+def _convert_batch(jobs: list[tuple]) -> list[tuple[str, dict]]:
+    return [_convert_or_error(*job) for job in jobs]
+
+
+BATCH_BYTES = 4 << 20  # short clips travel to the workers in batches: one round trip per few MB of audio
+
+
+def _batches(todo: list[tuple], n_workers: int) -> list[list[tuple]]:
+    # small enough that every worker gets several batches (even load, prompt progress and cancel)
+    limit = min(BATCH_BYTES, max(1, sum(_size(item[0]) for item in todo) // (n_workers * 8)))
+    batches, current, size = [], [], 0
+    for item in todo:
+        current.append(item)
+        size += _size(item[0])
+        if size >= limit or len(current) >= 64:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -> None:
+    # spawn, not fork: the GUI calls this from a thread of a Qt process, where fork is unsafe.
+    ctx = multiprocessing.get_context("spawn")
+    pending: dict[Future, list[tuple]] = {}
+    queue = list(reversed(_batches(todo, n_workers)))
+    try:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            try:
+                while queue or pending:
+                    while queue and len(pending) < n_workers * 2:
+                        batch = queue.pop()
+                        pending[pool.submit(_convert_batch, [args(*item) for item in batch])] = batch
+                    done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        batch = pending[fut]
+                        results = fut.result()  # BrokenProcessPool if a worker died: the batch stays pending
+                        del pending[fut]
+                        for item, result in zip(batch, results):
+                            finish(*item, *result)
+                    cancel.raise_if_cancelled()
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    except BrokenProcessPool:
+        # A worker process died (out of memory, killed, no way to start one): finish here, one file at a time,
+        # so the job still completes and a file that crashes a decoder is the only one reported.
+        for batch in list(pending.values()) + list(reversed(queue)):
+            for item in batch:
+                cancel.raise_if_cancelled()
+                finish(*item, *_convert_or_error(*args(*item)))
+
+
+def write_manifest(workspace: Path, rows: list[ManifestRow]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(MANIFEST_FIELDS)
+    for r in rows:
+        writer.writerow([r.image, r.label, r.split, r.source, f"{r.start_s:.4f}", f"{r.end_s:.4f}", r.augmented])
+    atomic_write_text(Path(workspace) / "manifest.csv", buf.getvalue())
+
+
+def load_manifest(workspace: Path | str) -> list[ManifestRow]:
+    path = Path(workspace) / "manifest.csv"
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return [ManifestRow(r["image"], r["label"], r["split"], r["source"], float(r["start_s"]), float(r["end_s"]),
+                                int(r.get("augmented") or 0)) for r in csv.DictReader(fh)]
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path}: no manifest; convert the dataset first") from exc
+    except (KeyError, ValueError) as exc:
+        raise DatasetError(f"{path}: damaged manifest ({exc})") from exc
+
+
+def load_workspace_info(workspace: Path | str) -> dict:
+    path = Path(workspace) / "workspace.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path}: not a workspace; convert the dataset first") from exc
+    except ValueError as exc:
+        raise DatasetError(f"{path}: damaged workspace file ({exc})") from exc
+
+
+__all__ = ["AugmentPlan", "ConvertSummary", "ManifestRow", "convert_dataset", "convert_source", "load_manifest",
+           "load_workspace_info", "write_manifest", "config_key", "Cancelled"]

@@ -1,0 +1,377 @@
+"""A project: the classes a user assembled (folders and loose files), an optional test folder, the
+audio-to-image settings, the training settings and the trained model's path. Saved as one JSON file.
+
+Qt-free, so the app, the tests and any script can build, edit, save and load projects alike. Paths inside the
+project file's folder are stored relative to it, so a project folder can be moved or shared as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig
+from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.base.errors import AudioNetError
+from audionet_gui.core.base.fsutil import atomic_directory, atomic_write_json
+from audionet_gui.core.base.jobs import ProgressTracker, ensure_token
+from audionet_gui.core.data.convert import convert_dataset
+from audionet_gui.core.data.dataset import BACKGROUND_CLASS, ClassSpec, DatasetSpec, class_sources, scan_dataset
+from audionet_gui.core.model.backbones import resolve_image_size
+from audionet_gui.core.model.training import TrainConfig
+from audionet_gui.core.pipeline import default_workspace, train_from_folders
+
+PathLike = Union[str, Path]
+
+PROJECT_FORMAT = 1
+PROJECT_SUFFIX = ".audionet.json"
+
+# What a new project trains with, unless the user changes it. ``weights``: "imagenet", "none" or a file path.
+DEFAULT_TRAINING: dict[str, Any] = {
+    "backbone": "inception_v3",
+    "weights": "imagenet",
+    "epochs": 60,
+    "fine_tune": False,
+    "seed": 0,
+}
+
+
+class ProjectError(AudioNetError):
+    """A project file cannot be read or a project edit makes no sense (the message says which and why)."""
+
+
+@dataclass
+class ProjectClass:
+    """One class: a name and where its audio is (whole folders and/or single files)."""
+
+    name: str
+    folders: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def sources(self) -> list[str]:
+        return [*self.folders, *self.files]
+
+
+@dataclass
+class Project:
+    name: str = "Untitled"
+    classes: list[ProjectClass] = field(default_factory=list)
+    test_folder: str | None = None
+    spectrogram: dict[str, Any] = field(default_factory=dict)  # SpectrogramConfig.to_dict(); {} = defaults
+    window: dict[str, Any] = field(default_factory=dict)  # WindowConfig.to_dict(); {} = defaults
+    training: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_TRAINING))
+    model_path: str | None = None
+    workspace: str | None = None  # where converted images and caches go; None = the app's default
+    path: Path | None = None  # the file this project was loaded from / saved to (not serialised)
+
+    # -- classes -------------------------------------------------------------------------------------------
+    @property
+    def class_names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    def get_class(self, name: str) -> ProjectClass:
+        for c in self.classes:
+            if c.name == name:
+                return c
+        raise ProjectError(f"There is no class named '{name}'.")
+
+    def unique_name(self, wanted: str) -> str:
+        """``wanted``, or ``wanted (2)``, ``wanted (3)``... whichever is free."""
+        wanted = wanted.strip() or "class"
+        names = set(self.class_names)
+        if wanted not in names:
+            return wanted
+        n = 2
+        while f"{wanted} ({n})" in names:
+            n += 1
+        return f"{wanted} ({n})"
+
+    def add_class(self, name: str, folders: Iterable[PathLike] = (), files: Iterable[PathLike] = ()) -> ProjectClass:
+        cls = ProjectClass(self.unique_name(name), [str(Path(f)) for f in folders], [str(Path(f)) for f in files])
+        self.classes.append(cls)
+        return cls
+
+    def add_paths(self, paths: Iterable[PathLike], into: str | None = None) -> list[str]:
+        """Add dropped folders and files. Without ``into``, each folder becomes a class named after it and a
+        loose file joins the class named after its parent folder (created if needed). With ``into``, everything
+        joins that class. A source already in the project is not added twice. Returns the classes touched."""
+        touched: list[str] = []
+        present = {os.path.normpath(s) for c in self.classes for s in c.sources()}
+        for raw in paths:
+            p = Path(raw)
+            if os.path.normpath(str(p)) in present:
+                continue
+            present.add(os.path.normpath(str(p)))
+            if into is not None:
+                cls = self.get_class(into)
+            elif p.is_dir():
+                cls = self.add_class(p.name or str(p))
+            else:
+                parent = p.parent.name or "files"
+                cls = next((c for c in self.classes if c.name == parent), None) or self.add_class(parent)
+            (cls.folders if p.is_dir() else cls.files).append(str(p))
+            if cls.name not in touched:
+                touched.append(cls.name)
+        return touched
+
+    def rename_class(self, old: str, new: str) -> None:
+        new = new.strip()
+        if not new:
+            raise ProjectError("A class needs a name.")
+        if new != old and new in self.class_names:
+            raise ProjectError(f"There is already a class named '{new}'.")
+        self.get_class(old).name = new
+
+    def remove_class(self, name: str) -> None:
+        self.classes.remove(self.get_class(name))
+
+    def merge_classes(self, names: Iterable[str], into: str) -> ProjectClass:
+        """Join the folders and files of ``names`` into the class ``into`` (one of them or a new name)."""
+        names = list(dict.fromkeys(names))
+        if len(names) < 2:
+            raise ProjectError("Choose at least two classes to merge.")
+        members = [self.get_class(n) for n in names]
+        target = next((c for c in members if c.name == into), None)
+        if target is None:
+            if into in self.class_names:
+                raise ProjectError(f"There is already a class named '{into}'.")
+            target = members[0]
+            target.name = into
+        for c in members:
+            if c is target:
+                continue
+            target.folders += [f for f in c.folders if f not in target.folders]
+            target.files += [f for f in c.files if f not in target.files]
+            self.classes.remove(c)
+        return target
+
+    # -- what the core jobs take -----------------------------------------------------------------------------
+    def dataset_spec(self):
+        """The project's classes as the ``DatasetSpec`` that scanning, conversion and training read."""
+
+        return DatasetSpec(
+            classes=[ClassSpec(c.name, [Path(f) for f in c.folders], [Path(f) for f in c.files]) for c in self.classes],
+            test_dir=Path(self.test_folder) if self.test_folder else None,
+        )
+
+    def spectrogram_config(self):
+        return SpectrogramConfig.from_dict(self.spectrogram)
+
+    def window_config(self):
+        return WindowConfig.from_dict(self.window)
+
+    def train_config(self):
+        return TrainConfig.from_dict(self.training)
+
+    def image_spectrogram_config(self):
+        """The spectrogram config at the image size of the chosen backbone (what training makes)."""
+
+        cfg = self.train_config()
+        return self.spectrogram_config().with_image_size(*resolve_image_size(cfg.backbone, cfg.image_size))
+
+    def default_model_dir(self, default_root: PathLike) -> Path:
+        """Where a newly trained model goes: ``<default_root>/<project file or name>/model``."""
+        stem = self.path.name[: -len(PROJECT_SUFFIX)] if self.path and self.path.name.endswith(PROJECT_SUFFIX) \
+            else (self.path.stem if self.path else self.name)
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem).strip("._") or "project"
+        return Path(default_root) / safe / "model"
+
+    # -- files ------------------------------------------------------------------------------------------------
+    def save(self, path: PathLike | None = None) -> Path:
+        """Write the project atomically (to ``path``, else to where it came from)."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ProjectError("The project has no file yet: choose where to save it.")
+        target = target.absolute()
+        atomic_write_json(target, self.to_dict(base=target.parent))
+        self.path = target
+        return target
+
+    @classmethod
+    def load(cls, path: PathLike) -> Project:
+        path = Path(path).absolute()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ProjectError(f"{path}: the project file does not exist.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProjectError(f"{path}: cannot read the project file ({exc}).") from None
+        except json.JSONDecodeError as exc:
+            raise ProjectError(f"{path}: not a project file (broken JSON at line {exc.lineno}).") from None
+        project = cls.from_dict(data, base=path.parent, source=path)
+        project.path = path
+        return project
+
+    def to_dict(self, base: Path | None = None) -> dict[str, Any]:
+        rel = (lambda p: _relative(p, base)) if base is not None else (lambda p: p)
+        return {
+            "format": PROJECT_FORMAT,
+            "kind": "audionet-project",
+            "name": self.name,
+            "classes": [
+                {"name": c.name, "folders": [rel(f) for f in c.folders], "files": [rel(f) for f in c.files]}
+                for c in self.classes
+            ],
+            "test_folder": rel(self.test_folder) if self.test_folder else None,
+            "spectrogram": dict(self.spectrogram),
+            "window": dict(self.window),
+            "training": _training_paths(self.training, rel),
+            "model_path": rel(self.model_path) if self.model_path else None,
+            "workspace": rel(self.workspace) if self.workspace else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, base: Path | None = None, source: PathLike = "project") -> Project:
+        if not isinstance(data, dict) or data.get("kind") != "audionet-project":
+            raise ProjectError(f"{source}: not an AudioNet Studio project file.")
+        fmt = data.get("format")
+        if not isinstance(fmt, int) or fmt > PROJECT_FORMAT:
+            raise ProjectError(
+                f"{source}: written by a newer AudioNet Studio (project format {fmt}); update the app to open it."
+            )
+        ab = (lambda p: _absolute(p, base)) if base is not None else (lambda p: p)
+        try:
+            classes = [
+                ProjectClass(str(c["name"]), [ab(f) for f in c.get("folders", [])], [ab(f) for f in c.get("files", [])])
+                for c in data.get("classes", [])
+            ]
+        except (KeyError, TypeError):
+            raise ProjectError(f"{source}: the list of classes is damaged.") from None
+        training = dict(DEFAULT_TRAINING)
+        training.update(data.get("training") or {})
+        training = _training_paths(training, ab)
+        return cls(
+            name=str(data.get("name") or "Untitled"),
+            classes=classes,
+            test_folder=ab(data["test_folder"]) if data.get("test_folder") else None,
+            spectrogram=dict(data.get("spectrogram") or {}),
+            window=dict(data.get("window") or {}),
+            training=training,
+            model_path=ab(data["model_path"]) if data.get("model_path") else None,
+            workspace=ab(data["workspace"]) if data.get("workspace") else None,
+        )
+
+
+def _training_paths(training: dict[str, Any], convert) -> dict[str, Any]:
+    """The weights setting is a keyword or a file path; only a path is made relative/absolute."""
+    out = dict(training)
+    weights = out.get("weights")
+    if isinstance(weights, str) and weights not in ("imagenet", "none", ""):
+        out["weights"] = convert(weights)
+    return out
+
+
+def _relative(p: str, base: Path) -> str:
+    """``p`` relative to ``base`` (POSIX separators) when it lies inside it, else absolute."""
+    absolute = Path(p) if Path(p).is_absolute() else (Path.cwd() / p)
+    try:
+        return absolute.resolve().relative_to(base.resolve()).as_posix() or "."
+    except ValueError:
+        return str(absolute)
+
+
+def _absolute(p: str, base: Path) -> str:
+    path = Path(p)
+    return str(path if path.is_absolute() else (base / path))
+
+
+@dataclass
+class ProjectScan:
+    """A scan of a project's data: the core's report plus the files of each class (for the clip list)."""
+
+    report: Any  # core.dataset.DatasetReport
+    files: dict[str, list[str]]
+
+
+def scan_project(project: Project, progress=None, cancel=None) -> ProjectScan:
+    """Scan the project's classes (a long job: ``progress`` and ``cancel`` as every core job)."""
+
+    spec = project.dataset_spec()
+    report = scan_dataset(spec, progress=progress, cancel=cancel)
+    files = {c.name: [str(s.path) for s in class_sources(c)] for c in spec.classes}
+    return ProjectScan(report, files)
+
+
+def convert_project(project: Project, progress=None, cancel=None):
+    """Make the window images training will use (same workspace as ``train_project``), nothing more."""
+
+    spec = project.dataset_spec()
+    spectrogram_cfg, window_cfg = project.image_spectrogram_config(), project.window_config()
+    workspace = Path(project.workspace) if project.workspace else default_workspace(spec)
+    return convert_dataset(spec, workspace, spectrogram_cfg, window_cfg, progress=progress, cancel=cancel)
+
+
+def train_project(project: Project, out_dir: PathLike, progress=None, cancel=None):
+    """Convert, train, test and save the model bundle in ``out_dir`` (core.pipeline.train_from_folders)."""
+
+    return train_from_folders(project.dataset_spec(), out_dir, spectrogram_cfg=project.spectrogram_config(),
+                              window_cfg=project.window_config(), train_cfg=project.train_config(),
+                              workspace=project.workspace or None, progress=progress, cancel=cancel)
+
+
+def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None) -> Path:
+    """Copy a model folder to ``dst`` atomically: ``dst`` is the old folder or the complete new one, never half."""
+
+    src, dst = Path(src), Path(dst)
+    if not src.is_dir():
+        raise ProjectError(f"{src}: the model folder does not exist.")
+    if dst.resolve() == src.resolve():
+        return dst
+    cancel = ensure_token(cancel)
+    files = [p for p in src.rglob("*") if p.is_file()]
+    tracker = ProgressTracker(progress, "saving", len(files))
+    with atomic_directory(dst) as tmp:
+        for f in files:
+            cancel.raise_if_cancelled()
+            target = tmp / f.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+            tracker.advance(message=f.name)
+    return dst
+
+
+
+
+def add_background_class(project: Project, default_root: PathLike) -> ProjectClass:
+    """Give the project a background-noise class with a folder to record into (returns it if it exists):
+    beside the first class folder when that place is writable, else next to where the project's model goes."""
+    for c in project.classes:
+        if c.name == BACKGROUND_CLASS and c.folders:
+            return c
+    candidates = [Path(c.folders[0]).parent for c in project.classes if c.folders]
+    candidates.append(project.default_model_dir(default_root).parent)
+    for base in candidates:
+        folder = base / BACKGROUND_CLASS
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            existing = next((c for c in project.classes if c.name == BACKGROUND_CLASS), None)
+            if existing is not None:
+                existing.folders.append(str(folder))
+                return existing
+            cls = ProjectClass(BACKGROUND_CLASS, [str(folder)], [])
+            project.classes.append(cls)
+            return cls
+    raise ProjectError("No writable place was found for a background-noise folder.")
+
+
+def writable_copy(project_file: PathLike, dest: PathLike) -> Path:
+    """The project file of a copy of ``project_file``'s folder under ``dest``, made once.
+
+    For the bundled demo: it sits inside the app (read-only when installed, and never the user's to change),
+    but recording a sample or saving writes into the project's folders; those go to the copy instead.
+    """
+
+    project_file, dest = Path(project_file), Path(dest)
+    copied = dest / project_file.name
+    if not copied.is_file():
+        with atomic_directory(dest) as tmp:
+            shutil.copytree(project_file.parent, tmp, dirs_exist_ok=True)
+    return copied

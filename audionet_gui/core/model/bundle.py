@@ -1,0 +1,355 @@
+"""A trained model is a FOLDER (a "bundle"), written in one atomic step and checked when it is loaded.
+
+    MODEL_DIR/
+      format_version   "1": the layout of this folder
+      model.keras      ONE Keras model: uint8 RGB spectrogram images (N, H, W, 3) -> softmax probabilities (N, C)
+      labels.json      ["alice", "bob", ...]: column i of the output is labels[i]
+      config.json      everything needed to turn audio into the exact input the model saw in training:
+                       spectrogram and window settings, backbone name, weights identity, preprocessing,
+                       image size, the calibrated "unknown" threshold and the training settings
+      metrics.json     test/validation metrics (core/evaluation.py)
+      confusion.png    optional picture of the test confusion matrix
+
+The model is loaded with ``safe_mode=True``: a bundle from someone else cannot run arbitrary Python code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from audionet_gui.core.audio.spectrogram import SpectrogramConfig
+from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.base.errors import BundleError
+from audionet_gui.core.base.fsutil import atomic_directory, atomic_path, atomic_write_json, atomic_write_text
+from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
+
+FORMAT_VERSION = 1
+
+MODEL_FILE = "model.keras"
+LABELS_FILE = "labels.json"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+VERSION_FILE = "format_version"
+CONFUSION_FILE = "confusion.png"
+REQUIRED_FILES = (VERSION_FILE, MODEL_FILE, LABELS_FILE, CONFIG_FILE, METRICS_FILE)
+REQUIRED_CONFIG_KEYS = ("spectrogram", "window", "backbone", "image_size", "unknown_threshold")
+
+PathLike = Union[str, Path]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, tuples, Paths and numpy values to plain JSON types (for configs and metrics); NaN -> null."""
+    if hasattr(value, "to_dict") and callable(value.to_dict) and not isinstance(value, type):
+        return to_jsonable(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN/inf (e.g. a validation loss without validation data) is not valid JSON
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy array
+        return to_jsonable(value.tolist())
+    return value
+
+
+def make_config(
+    *,
+    spectrogram: Any,
+    window: Any,
+    backbone: str,
+    image_size: tuple[int, int],
+    unknown_threshold: float,
+    weights: str | None = None,
+    preprocessing: str | None = None,
+    train: Any = None,
+    **extra: Any,
+) -> dict:
+    """The ``config.json`` of a bundle. ``image_size`` is (width, height). ``spectrogram`` / ``window`` /
+    ``train`` may be config objects or dicts; ``weights`` is the identity of the pretrained weights (``imagenet``, a file's name + hash, or ``none``)."""
+    config = {
+        "spectrogram": to_jsonable(spectrogram),
+        "window": to_jsonable(window),
+        "backbone": {"name": backbone, "weights": weights, "preprocessing": preprocessing},
+        "image_size": [int(image_size[0]), int(image_size[1])],
+        "unknown_threshold": float(unknown_threshold),
+        "train": to_jsonable(train) if train is not None else None,
+    }
+    config.update(to_jsonable(extra))
+    return config
+
+
+@dataclass
+class ModelBundle:
+    """A loaded (and checked) bundle. ``model`` is None when loaded with ``load_model=False``."""
+
+    path: Path
+    labels: list[str]
+    config: dict
+    metrics: dict
+    model: Any = None
+    _predictor: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(width, height), the convention of SpectrogramConfig and backbones."""
+        w, h = self.config["image_size"]
+        return int(w), int(h)
+
+    @property
+    def unknown_threshold(self) -> float:
+        return float(self.config["unknown_threshold"])
+
+    @property
+    def backbone(self) -> str:
+        return str(self.config["backbone"]["name"])
+
+    @property
+    def spectrogram_config(self):
+        return SpectrogramConfig.from_dict(self.config["spectrogram"])
+
+    @property
+    def window_config(self):
+        return window_config_from_dict(self.config["window"])
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.spectrogram_config.sample_rate)
+
+
+def window_config_from_dict(data: dict):
+    if hasattr(WindowConfig, "from_dict"):
+        return WindowConfig.from_dict(data)
+    known = {f.name for f in dataclasses.fields(WindowConfig)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown window settings {sorted(unknown)}")
+    return WindowConfig(**data)
+
+
+# ------------------------------------------------------------------------------------------------------ saving
+
+def save_bundle(
+    out_dir: PathLike,
+    model: Any,
+    labels: list[str],
+    config: dict,
+    metrics: dict | None = None,
+    confusion_png: PathLike | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Write a bundle folder atomically: it is built under a temporary name beside ``out_dir`` and swapped in
+    at the end, so a cancel or a crash leaves either the previous bundle or none, never half of one."""
+    cancel = ensure_token(cancel)
+    out_dir = Path(out_dir)
+    labels = [str(l) for l in labels]
+    if len(set(labels)) != len(labels) or not all(labels):
+        raise BundleError(f"{out_dir}: labels must be unique and non-empty, got {labels}")
+    missing = [k for k in REQUIRED_CONFIG_KEYS if k not in config]
+    if missing:
+        raise BundleError(f"{out_dir}: config lacks {missing}")
+    n_out = _output_size(model)
+    if n_out is not None and n_out != len(labels):
+        raise BundleError(f"{out_dir}: the model has {n_out} outputs but there are {len(labels)} labels")
+
+    check_bundle_target(out_dir)
+
+    tracker = ProgressTracker(progress, "saving", total=5)
+    cancel.raise_if_cancelled()
+    with atomic_directory(out_dir) as tmp:
+        model.save(tmp / MODEL_FILE)
+        tracker.advance(message=MODEL_FILE, force=True)
+        cancel.raise_if_cancelled()
+        atomic_write_json(tmp / LABELS_FILE, labels)
+        atomic_write_json(tmp / CONFIG_FILE, to_jsonable(config))
+        tracker.advance(message=CONFIG_FILE, force=True)
+        cancel.raise_if_cancelled()
+        atomic_write_json(tmp / METRICS_FILE, to_jsonable(metrics or {}))
+        tracker.advance(message=METRICS_FILE, force=True)
+        cancel.raise_if_cancelled()
+        if confusion_png is not None:
+            (tmp / CONFUSION_FILE).write_bytes(Path(confusion_png).read_bytes())
+        tracker.advance(force=True)
+        # Written last: a folder with a format_version is a finished bundle.
+        atomic_write_text(tmp / VERSION_FILE, f"{FORMAT_VERSION}\n")
+        cancel.raise_if_cancelled()
+        tracker.advance(message="done", force=True)
+    return out_dir
+
+
+def check_bundle_target(out_dir: PathLike) -> None:
+    """Refuse a destination that exists and is not a model folder: saving replaces the folder whole, and a typo
+    like ``--out ~/Documents`` must never delete it. Call it before a long job that ends in ``save_bundle``."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not (out_dir / VERSION_FILE).is_file() and (
+            not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise BundleError(f"{out_dir}: exists and is not a model folder; choose a new or empty folder")
+
+
+def _output_size(model: Any) -> int | None:
+    try:
+        return int(model.output_shape[-1])
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+# ----------------------------------------------------------------------------------------------------- loading
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BundleError(f"{path}: missing ({what})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _register_custom_objects() -> None:
+    """Import the modules that register our serialisable Keras layers, so safe-mode loading finds them."""
+    for name in ("backbones", "training"):
+        with contextlib.suppress(ImportError):
+            __import__(f"{__package__}.{name}")
+
+
+def read_bundle(path: PathLike, load_model: bool = True) -> ModelBundle:
+    """Alias of ``load_bundle``."""
+    return load_bundle(path, load_model=load_model)
+
+
+def load_bundle(path: PathLike, load_model: bool = True) -> ModelBundle:
+    """Load a bundle and check it, refusing with a ``BundleError`` that names the file and the problem:
+    not a folder, a missing file, another format version, bad labels or config, a model that cannot be loaded
+    (corrupt file or code that safe mode refuses), output size != number of labels, input size != image size.
+    ``load_model=False`` reads only the JSON files (fast, no TensorFlow)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"{path}: not a model folder" + ("" if path.exists() else " (it does not exist)"))
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if missing:
+        raise BundleError(f"{path / missing[0]}: missing; {path} is not a complete model folder"
+                          + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""))
+
+    version_text = (path / VERSION_FILE).read_text(encoding="utf-8", errors="replace").strip()
+    try:
+        version = int(version_text)
+    except ValueError:
+        raise BundleError(f"{path / VERSION_FILE}: not a format version number ({version_text[:40]!r})") from None
+    if version != FORMAT_VERSION:
+        newer = "a newer" if version > FORMAT_VERSION else "an older"
+        raise BundleError(f"{path / VERSION_FILE}: format version {version}, made by {newer} AudioNet; "
+                          f"this version reads format {FORMAT_VERSION}")
+
+    labels = _read_json(path / LABELS_FILE, "class labels")
+    if (not isinstance(labels, list) or not labels or not all(isinstance(l, str) and l for l in labels)
+            or len(set(labels)) != len(labels)):
+        raise BundleError(f"{path / LABELS_FILE}: must be a list of unique, non-empty class names")
+
+    config = _read_json(path / CONFIG_FILE, "model settings")
+    if not isinstance(config, dict):
+        raise BundleError(f"{path / CONFIG_FILE}: must be a JSON object")
+    missing_keys = [k for k in REQUIRED_CONFIG_KEYS if k not in config]
+    if missing_keys:
+        raise BundleError(f"{path / CONFIG_FILE}: missing settings {missing_keys}")
+    try:
+        w, h = (int(v) for v in config["image_size"])
+        threshold = float(config["unknown_threshold"])
+        backbone = config["backbone"]
+        if not (isinstance(backbone, dict) and isinstance(backbone.get("name"), str)):
+            raise ValueError("backbone must be an object with a name")
+        if h <= 0 or w <= 0 or not 0.0 <= threshold <= 1.0:
+            raise ValueError("image size must be positive and the unknown threshold within 0..1")
+    except (TypeError, ValueError) as exc:
+        raise BundleError(f"{path / CONFIG_FILE}: bad settings ({exc})") from None
+
+    metrics = _read_json(path / METRICS_FILE, "metrics")
+    if not isinstance(metrics, dict):
+        raise BundleError(f"{path / METRICS_FILE}: must be a JSON object")
+
+    bundle = ModelBundle(path=path, labels=labels, config=config, metrics=metrics)
+    _check_audio_settings(bundle)
+    if load_model:
+        bundle.model = _load_model(path / MODEL_FILE)
+        _check_model_matches(bundle)
+    return bundle
+
+
+def _check_audio_settings(bundle: ModelBundle) -> None:
+    """The spectrogram and window settings must parse, and the spectrogram must make images of the size the
+    model takes; otherwise every prediction would be made on a different picture than training used."""
+    config_path = bundle.path / CONFIG_FILE
+    try:
+        spec = bundle.spectrogram_config
+        bundle.window_config
+    except ImportError:  # pragma: no cover - the audio modules are part of core
+        return
+    except Exception as exc:  # from_dict raises whatever a bad value gives (TypeError, ValueError, KeyError)
+        raise BundleError(f"{config_path}: bad spectrogram or window settings ({exc})") from None
+    spec_size = (int(spec.image_width), int(spec.image_height))
+    if spec_size != bundle.image_size:
+        raise BundleError(f"{config_path}: the spectrogram makes {spec_size[0]}x{spec_size[1]} images but the "
+                          f"model settings say {bundle.image_size[0]}x{bundle.image_size[1]} (width x height)")
+
+
+def _load_model(model_path: Path):
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
+
+    _register_custom_objects()
+    try:
+        return keras.models.load_model(model_path, safe_mode=True, compile=False)
+    except Exception as exc:  # keras raises ValueError, OSError, zipfile errors, TypeError... for bad files
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "safe_mode" in str(exc) or "lambda" in str(exc).lower():
+            reason = f"it contains code that safe mode refuses to run ({reason[:200]})"
+        raise BundleError(f"{model_path}: the model cannot be loaded: {reason[:300]}") from None
+
+
+def _check_model_matches(bundle: ModelBundle) -> None:
+    model_path = bundle.path / MODEL_FILE
+    model = bundle.model
+    n_out = _output_size(model)
+    if n_out != len(bundle.labels):
+        raise BundleError(f"{model_path}: the model has {n_out} outputs but {bundle.path / LABELS_FILE} "
+                          f"lists {len(bundle.labels)} classes")
+    shape = tuple(model.input_shape)
+    if len(shape) != 4 or (shape[3] not in (None, 3)):
+        raise BundleError(f"{model_path}: the model takes input of shape {shape[1:]}, not RGB images")
+    h, w = shape[1], shape[2]
+    width, height = bundle.image_size
+    if (h is not None and h != height) or (w is not None and w != width):
+        raise BundleError(f"{model_path}: the model takes {w}x{h} images but {bundle.path / CONFIG_FILE} "
+                          f"says {width}x{height} (width x height)")
+
+
+# ----------------------------------------------------------------------------------------------------- export
+
+def export_tflite(bundle: ModelBundle, out_path: PathLike) -> Path:
+    """Convert the bundle's model to a TFLite flatbuffer (image batch with values 0..255 in, probabilities out).
+    Written atomically; the labels and audio settings stay in the bundle (the .tflite holds only the network)."""
+    import tensorflow as tf  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
+
+    if bundle.model is None:
+        bundle = load_bundle(bundle.path)
+    out_path = Path(out_path)
+    try:
+        # The converter prints a page of "Saved artifact ..." on stdout: keep it off the terminal and --json output.
+        with contextlib.redirect_stdout(io.StringIO()):
+            converter = tf.lite.TFLiteConverter.from_keras_model(bundle.model)
+            flatbuffer = converter.convert()
+    except Exception as exc:
+        raise BundleError(f"{bundle.path / MODEL_FILE}: TFLite conversion failed: {str(exc)[:300]}") from None
+    with atomic_path(out_path, suffix=".tflite") as tmp:
+        tmp.write_bytes(flatbuffer)
+    return out_path

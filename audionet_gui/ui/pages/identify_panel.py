@@ -1,0 +1,215 @@
+"""The Identify page: drop an audio file, see who it is (top-k bars) and, for a long file, who speaks when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audionet_gui.ui.pages.data_panel import accept_local_paths, local_paths
+from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
+
+AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.opus *.aif *.aiff);;All files (*)"
+UNKNOWN = "unknown"
+
+
+class TopKBars(QWidget):
+    """One row per candidate: name, a bar, the probability."""
+
+    def __init__(self, rows: int = 5, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.grid = QGridLayout(self)
+        self.names: list[QLabel] = []
+        self.bars: list[QProgressBar] = []
+        self.values: list[QLabel] = []
+        for i in range(rows):
+            name, bar, value = QLabel(""), QProgressBar(), QLabel("")
+            bar.setRange(0, 1000)
+            bar.setTextVisible(False)
+            bar.setMinimumWidth(200)
+            value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            value.setMinimumWidth(60)
+            self.grid.addWidget(name, i, 0)
+            self.grid.addWidget(bar, i, 1)
+            self.grid.addWidget(value, i, 2)
+            self.names.append(name)
+            self.bars.append(bar)
+            self.values.append(value)
+        self.grid.setColumnStretch(1, 1)
+        self.set_items([])
+
+    def set_items(self, items: list[tuple[str, float]], colors: dict[str, str] | None = None) -> None:
+        for i, (name, bar, value) in enumerate(zip(self.names, self.bars, self.values)):
+            visible = i < len(items)
+            for w in (name, bar, value):
+                w.setVisible(visible)
+            if not visible:
+                continue
+            label, p = items[i]
+            name.setText(f"<b>{label}</b>" if i == 0 else label)
+            bar.setValue(int(round(1000 * float(p))))
+            color = (colors or {}).get(label)
+            bar.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; }}" if color else "")
+            value.setText(f"{100 * float(p):.1f} %")
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(n.text().replace("<b>", "").replace("</b>", ""), v.text())
+                for n, v in zip(self.names, self.values) if not n.isHidden()]
+
+
+class SpeakerTimeline(pg.PlotWidget):
+    """Coloured segments along time, one lane per label."""
+
+    def __init__(self, parent: QWidget | None = None):
+        bg, fg = plot_colors()
+        super().__init__(parent, background=bg)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=True, y=False)
+        self.setLabel("bottom", "time", units="s")
+        self.showGrid(x=True, y=False, alpha=0.25)
+        self.segments: list[tuple[float, float, str, float]] = []
+
+    def set_segments(self, segments: list[tuple[float, float, str, float]], labels: list[str],
+                     colors: dict[str, str]) -> None:
+        self.clear()
+        self.segments = list(segments)
+        lanes = [lab for lab in labels if any(s[2] == lab for s in segments)]
+        if any(s[2] == UNKNOWN for s in segments) and UNKNOWN not in lanes:
+            lanes.append(UNKNOWN)
+        for start, end, label, p in segments:
+            y = lanes.index(label) if label in lanes else 0
+            color = colors.get(label, "#888888")
+            rect = pg.QtWidgets.QGraphicsRectItem(start, y + 0.1, max(end - start, 1e-3), 0.8)
+            rect.setBrush(pg.mkBrush(color))
+            rect.setPen(pg.mkPen(None))
+            rect.setToolTip(f"{label}: {start:.1f}–{end:.1f} s ({100 * p:.0f} %)")
+            self.addItem(rect)
+        self.getAxis("left").setTicks([[(i + 0.5, lab) for i, lab in enumerate(lanes)]])
+        if segments:
+            self.setXRange(0, max(s[1] for s in segments), padding=0.01)
+        self.setYRange(0, max(len(lanes), 1), padding=0.05)
+
+
+class IdentifyPanel(QWidget):
+    file_requested = Signal(str)  # identify this file
+    open_model_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.model_label = QLabel("No model loaded: train one or open a saved model.")
+        self.model_label.setWordWrap(True)
+        self.drop_zone = QLabel("Drop an audio file here\nor")
+        self.drop_zone.setAlignment(Qt.AlignCenter)
+        self.drop_zone.setFrameShape(QFrame.StyledPanel)
+        self.drop_zone.setMinimumHeight(90)
+        self.drop_zone.setStyleSheet(muted_text_style() + "font-size: 12pt; border: 2px dashed #888; border-radius: 8px;")
+        self.choose = QPushButton("Choose a file…")
+        self.choose.setToolTip("Identify who speaks in an audio file (Ctrl+I)")
+        self.choose.clicked.connect(self._choose)
+        self.open_model = QPushButton("Open model…")
+        self.open_model.clicked.connect(self.open_model_requested)
+        self.file_label = QLabel("")
+        self.file_label.setWordWrap(True)
+        self.answer = QLabel("")
+        af = self.answer.font()
+        af.setPointSizeF(af.pointSizeF() * 1.6)
+        af.setBold(True)
+        self.answer.setFont(af)
+        self.bars = TopKBars()
+        self.timeline = SpeakerTimeline()
+        self.timeline.setMinimumHeight(160)
+        self.timeline_note = QLabel("")
+        self.timeline_note.setStyleSheet(muted_text_style())
+        top = QHBoxLayout()
+        top.addWidget(self.model_label, 1)
+        top.addWidget(self.open_model)
+        drop = QHBoxLayout()
+        drop.addWidget(self.drop_zone, 1)
+        drop.addWidget(self.choose)
+        result = QGroupBox("Who is it?")
+        r_layout = QVBoxLayout(result)
+        r_layout.addWidget(self.file_label)
+        r_layout.addWidget(self.answer)
+        r_layout.addWidget(self.bars)
+        when = QGroupBox("Who speaks when")
+        w_layout = QVBoxLayout(when)
+        w_layout.addWidget(self.timeline)
+        w_layout.addWidget(self.timeline_note)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(drop)
+        layout.addWidget(result)
+        layout.addWidget(when, 1)
+        self.set_model(None)
+
+    def set_model(self, description: str | None, labels: list[str] | None = None) -> None:
+        self._labels = list(labels or [])
+        self.colors = {lab: series_color(i) for i, lab in enumerate(self._labels)}
+        self.colors[UNKNOWN] = "#9e9e9e"
+        if description:
+            self.model_label.setText(description)
+        else:
+            self.model_label.setText("No model loaded: train one on the Train page or open a saved model.")
+        self.choose.setEnabled(bool(description))
+        self.drop_zone.setText("Drop an audio file here" if description else "Drop an audio file here (after a model is loaded)")
+
+    def set_busy(self, path: str) -> None:
+        self.file_label.setText(f"Identifying {Path(path).name}…")
+        self.answer.setText("")
+        self.bars.set_items([])
+
+    def show_prediction(self, prediction: Any) -> None:
+        """``prediction``: a core FilePrediction (file, label, p, top_k, timeline of segments, windows)."""
+        label, p = prediction.label, float(prediction.p)
+        speakers = list(dict.fromkeys(s.label for s in prediction.timeline if s.label != UNKNOWN))
+        if len(speakers) > 1:  # a conversation: one name for the whole file would mislead
+            self.answer.setText(f"{len(speakers)} speakers: {', '.join(speakers)}")
+            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} windows. Who speaks when "
+                                    "is below; the bars average the whole file.")
+        else:
+            self.answer.setText(f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
+                                else f"unknown: no class is sure enough ({100 * p:.0f} %)")
+            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s), over the whole file:")
+        self.bars.set_items([(lab, float(q)) for lab, q in prediction.top_k], self.colors)
+        segments = [(s.start_s, s.end_s, s.label, float(s.p)) for s in prediction.timeline]
+        self.timeline.set_segments(segments, self._labels, self.colors)
+        ends = np.asarray(prediction.window_ends) if len(prediction.window_ends) else np.zeros(1)
+        self.timeline_note.setText(f"{len(segments)} segment(s) over {float(ends.max()):.1f} s. "
+                                   "Drag sideways to scroll, wheel to zoom.")
+
+    def show_error(self, path: str, message: str) -> None:
+        self.file_label.setText(f"{Path(path).name}: could not identify")
+        self.answer.setText("")
+        self.bars.set_items([])
+        self.timeline_note.setText(message)
+
+    def dragEnterEvent(self, e: QDragEnterEvent) -> None:
+        accept_local_paths(e)
+
+    def dropEvent(self, e: QDropEvent) -> None:
+        paths = [p for p in local_paths(e.mimeData()) if Path(p).is_file()]
+        if paths:
+            e.acceptProposedAction()
+            self.file_requested.emit(paths[0])
+
+    def _choose(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an audio file to identify", "", AUDIO_FILTER)
+        if path:
+            self.file_requested.emit(path)

@@ -1,0 +1,250 @@
+"""The Results page: how well the model does on audio it never saw. Test accuracy, per-class precision/recall/F1,
+a confusion-matrix heatmap, and the misclassified windows (double-click one to inspect it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audionet_gui.ui.theme import muted_text_style, plot_colors
+
+
+def test_metrics(metrics: dict) -> dict:
+    """The test-set block of a metrics.json (``{"test": {...}}``) or the metrics themselves if flat."""
+    block = metrics.get("test") if isinstance(metrics.get("test"), dict) else metrics
+    return block or {}
+
+
+def misclassified_windows(metrics: dict) -> list[dict]:
+    """Misclassified test windows as dicts with at least a file; wherever the metrics keep them."""
+    test = test_metrics(metrics)
+    items = test.get("misclassified") or metrics.get("misclassified") or []
+    return [m for m in items if isinstance(m, dict)]
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None else f"{100 * float(v):.1f} %"
+
+
+class ConfusionHeatmap(pg.GraphicsLayoutWidget):
+    """Rows = true class, columns = predicted class; each cell shows its count, coloured by row share."""
+
+    def __init__(self, parent: QWidget | None = None):
+        bg, fg = plot_colors()
+        super().__init__(parent)
+        self.setBackground(bg)
+        self._fg = fg
+        self.plot = self.addPlot()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.plot.setLabel("left", "true class")
+        self.plot.setLabel("bottom", "predicted class")
+        self.image = pg.ImageItem()
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.plot.addItem(self.image)
+        self._texts: list[pg.TextItem] = []
+        self.matrix = np.zeros((0, 0))
+        self.labels: list[str] = []
+
+    def set_matrix(self, matrix, labels: list[str]) -> None:
+        m = np.asarray(matrix, dtype=float)
+        self.matrix, self.labels = m, list(labels)
+        for t in self._texts:
+            self.plot.removeItem(t)
+        self._texts = []
+        if m.size == 0:
+            self.image.clear()
+            return
+        share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+        self.image.setImage(share.T, levels=(0, 1))  # ImageItem's first axis is x (columns)
+        font = QFont()
+        font.setPointSize(9 if len(labels) <= 8 else 7)
+        for r in range(m.shape[0]):
+            for c in range(m.shape[1]):
+                color = "#000000" if share[r, c] > 0.6 else "#ffffff"
+                t = pg.TextItem(str(int(m[r, c])), color=color, anchor=(0.5, 0.5))
+                t.setFont(font)
+                t.setPos(c + 0.5, r + 0.5)
+                self.plot.addItem(t)
+                self._texts.append(t)
+        ticks = [(i + 0.5, name) for i, name in enumerate(labels)]
+        self.plot.getAxis("bottom").setTicks([ticks])
+        self.plot.getAxis("left").setTicks([ticks])
+        self.plot.setRange(xRange=(0, m.shape[1]), yRange=(0, m.shape[0]), padding=0.02)
+
+
+class ResultsPanel(QWidget):
+    save_model_requested = Signal()
+    open_model_requested = Signal()
+    window_activated = Signal(str, float)  # file, window start (s)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.headline = QLabel("No model yet. Train one on the Train page, or open a saved model.")
+        self.headline.setWordWrap(True)
+        f = self.headline.font()
+        f.setPointSizeF(f.pointSizeF() * 1.3)
+        self.headline.setFont(f)
+        self.figures: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        for i, (key, title, tip) in enumerate((
+            ("accuracy", "Window accuracy", "Share of test windows whose top guess is right"),
+            ("recording_accuracy", "Recording accuracy", "Share of test recordings right when the window "
+                                                         "probabilities of a recording are averaged"),
+            ("macro_f1", "Mean F1", "F1 averaged over classes: low when some class is often missed"),
+            ("windows", "Test windows", "How many windows the test used"),
+        )):
+            value = QLabel("–")
+            vf = value.font()
+            vf.setPointSizeF(vf.pointSizeF() * 1.8)
+            vf.setBold(True)
+            value.setFont(vf)
+            value.setToolTip(tip)
+            caption = QLabel(title)
+            caption.setStyleSheet(muted_text_style())
+            caption.setToolTip(tip)
+            grid.addWidget(value, 0, i)
+            grid.addWidget(caption, 1, i)
+            self.figures[key] = value
+        self.model_info = QLabel("")
+        self.model_info.setStyleSheet(muted_text_style())
+        self.model_info.setWordWrap(True)
+        self.model_info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+        self.save_button = QPushButton("Save model as…")
+        self.save_button.setToolTip("Copy the trained model folder somewhere else (Ctrl+Shift+S on this page)")
+        self.save_button.clicked.connect(self.save_model_requested)
+        self.open_button = QPushButton("Open model…")
+        self.open_button.setToolTip("Open a saved model folder to see its results and identify files")
+        self.open_button.clicked.connect(self.open_model_requested)
+
+        self.per_class = QTableWidget(0, 5)
+        self.per_class.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Test windows"])
+        self.per_class.verticalHeader().setVisible(False)
+        self.per_class.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.per_class.setToolTip("Precision: of the windows given this name, how many were right. "
+                                  "Recall: of this class's windows, how many were found.")
+        self.heatmap = ConfusionHeatmap()
+        self.heatmap.setMinimumSize(220, 200)
+        self.misclassified = QTableWidget(0, 5)
+        self.misclassified.setHorizontalHeaderLabels(["File", "At", "True", "Predicted", "Confidence"])
+        self.misclassified.verticalHeader().setVisible(False)
+        self.misclassified.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.misclassified.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.misclassified.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.misclassified.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.misclassified.setToolTip("Double-click a window to see it on the Inspect page")
+        self.misclassified.cellActivated.connect(self._on_activated)
+        self.misclassified.cellDoubleClicked.connect(self._on_activated)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.headline, 1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.save_button)
+        left = QGroupBox("Per class")
+        QVBoxLayout(left).addWidget(self.per_class)
+        mid = QGroupBox("Confusion matrix (test windows)")
+        QVBoxLayout(mid).addWidget(self.heatmap)
+        bottom = QGroupBox("Misclassified test windows")
+        self.misclassified_note = QLabel("")
+        self.misclassified_note.setStyleSheet(muted_text_style())
+        b_layout = QVBoxLayout(bottom)
+        b_layout.addWidget(self.misclassified_note)
+        b_layout.addWidget(self.misclassified)
+        upper = QSplitter(Qt.Horizontal)
+        upper.addWidget(left)
+        upper.addWidget(mid)
+        upper.setSizes([500, 450])
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(upper)
+        split.addWidget(bottom)
+        split.setSizes([420, 200])
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addLayout(grid)
+        layout.addWidget(self.model_info)
+        layout.addWidget(split, 1)
+        self._misclassified: list[dict] = []
+        self.save_button.setEnabled(False)
+
+    def clear(self) -> None:
+        self.show_metrics({}, model_path=None)
+
+    def show_metrics(self, metrics: dict, model_path: str | None = None, model_info: str = "") -> None:
+        test = test_metrics(metrics)
+        labels = list(test.get("labels") or metrics.get("labels") or [])
+        if not test or "accuracy" not in test:
+            self.headline.setText("No model yet. Train one on the Train page, or open a saved model."
+                                  if not model_path else "This model has no test results.")
+            for v in self.figures.values():
+                v.setText("–")
+        else:
+            self.headline.setText(f"On audio it never saw, the model names {_pct(test.get('accuracy'))} of "
+                                  f"windows and {_pct(test.get('recording_accuracy'))} of recordings right.")
+            self.figures["accuracy"].setText(_pct(test.get("accuracy")))
+            self.figures["recording_accuracy"].setText(_pct(test.get("recording_accuracy")))
+            self.figures["macro_f1"].setText(_pct(test.get("macro_f1")))
+            self.figures["windows"].setText(str(test.get("windows", "–")))
+        self.model_info.setText(model_info or (f"Model: {model_path}" if model_path else ""))
+        self.save_button.setEnabled(bool(model_path))
+        per_class = test.get("per_class") or {}
+        self.per_class.setRowCount(len(per_class))
+        for r, (name, s) in enumerate(per_class.items()):
+            cells = [name, _pct(s.get("precision")), _pct(s.get("recall")), _pct(s.get("f1")), str(s.get("support", ""))]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.per_class.setItem(r, c, item)
+        self.heatmap.set_matrix(test.get("confusion") or [], labels)
+        self._misclassified = misclassified_windows(metrics)
+        if self._misclassified:
+            self.misclassified_note.setText("Double-click a window to see it on the Inspect page.")
+        elif test.get("accuracy") == 1.0:
+            self.misclassified_note.setText("No test window was misclassified.")
+        elif test:
+            self.misclassified_note.setText("This model's results do not list its misclassified windows.")
+        else:
+            self.misclassified_note.setText("")
+        self.misclassified.setRowCount(len(self._misclassified))
+        for r, m in enumerate(self._misclassified):
+            path = str(m.get("source") or m.get("file") or m.get("path") or "")
+            start = m.get("start_s", m.get("start", 0.0)) or 0.0
+            p = m.get("p", m.get("confidence"))
+            cells = [Path(path).name, f"{float(start):.1f} s", str(m.get("true", m.get("label", ""))),
+                     str(m.get("predicted", "")), _pct(p) if p is not None else ""]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 0:
+                    item.setToolTip(path)
+                self.misclassified.setItem(r, c, item)
+
+    def _on_activated(self, row: int, _col: int) -> None:
+        if 0 <= row < len(self._misclassified):
+            m = self._misclassified[row]
+            path = str(m.get("source") or m.get("file") or m.get("path") or "")
+            if path:
+                self.window_activated.emit(path, float(m.get("start_s", m.get("start", 0.0)) or 0.0))

@@ -1,0 +1,172 @@
+"""The Train page: settings on the left (audio to images, network), Start on the right with live
+loss/accuracy curves and the stages of the run."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
+from audionet_gui.ui.widgets.settings_panel import AudioSettingsPanel, ModelSettingsPanel
+
+
+class TrainingCurves(QWidget):
+    """Two plots (loss, accuracy), each with a training and a validation line, growing epoch by epoch."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        bg, fg = plot_colors()
+        self.loss_plot = pg.PlotWidget(background=bg)
+        self.acc_plot = pg.PlotWidget(background=bg)
+        self.curves = {}
+        for plot, title, key in ((self.loss_plot, "Loss", "loss"), (self.acc_plot, "Accuracy", "accuracy")):
+            plot.setTitle(title, color=fg)
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.addLegend(offset=(-10, 10))
+            plot.setMenuEnabled(False)
+            self.curves[key] = plot.plot([], [], pen=pg.mkPen(series_color(0), width=2), symbol="o", symbolSize=5,
+                                         symbolBrush=series_color(0), name="training")
+            self.curves[f"val_{key}"] = plot.plot([], [], pen=pg.mkPen(series_color(1), width=2), symbol="s",
+                                                  symbolSize=5, symbolBrush=series_color(1), name="validation")
+        self.acc_plot.setYRange(0, 1.0, padding=0.02)
+        self.history: dict[str, list[float]] = {}
+        self.epochs: list[float] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.loss_plot)
+        layout.addWidget(self.acc_plot)
+
+    def clear(self) -> None:
+        self.history = {k: [] for k in self.curves}
+        self.epochs = []
+        for c in self.curves.values():
+            c.setData([], [])
+
+    def add_epoch(self, extra: dict) -> None:
+        """``extra`` as the training reports it: epoch, loss, accuracy, val_loss, val_accuracy."""
+        if "epoch" not in extra:
+            return
+        self.epochs.append(float(extra["epoch"]))
+        for key, curve in self.curves.items():
+            values = self.history.setdefault(key, [])
+            value = extra.get(key)
+            values.append(float(value) if value is not None else float("nan"))
+            xs = [e for e, v in zip(self.epochs, values) if v == v]
+            ys = [v for v in values if v == v]
+            curve.setData(xs, ys)
+
+    def set_history(self, history) -> None:
+        """A finished run's history for a model opened from disk: a list of per-epoch rows as training reports
+        them ({"epoch", "loss", ...}), or columns ({"loss": [...], ...})."""
+        self.clear()
+        if isinstance(history, list):
+            for row in history:
+                if isinstance(row, dict):
+                    self.add_epoch(row)
+            return
+        n = max((len(v) for v in history.values() if isinstance(v, list)), default=0)
+        for i in range(n):
+            self.add_epoch({"epoch": i + 1, **{k: v[i] for k, v in history.items()
+                                              if isinstance(v, list) and i < len(v)}})
+
+
+class TrainPanel(QWidget):
+    train_requested = Signal()
+    convert_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.audio_settings = AudioSettingsPanel()
+        self.model_settings = ModelSettingsPanel()
+        settings = QWidget()
+        s_layout = QVBoxLayout(settings)
+        s_layout.addWidget(self.model_settings)
+        s_layout.addWidget(self.audio_settings)
+        s_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(settings)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setMinimumWidth(300)
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Make images, extract features, train and test the model (Ctrl+T)")
+        self.train_button.setMinimumHeight(34)
+        self.train_button.setDefault(True)
+        self.train_button.clicked.connect(self.train_requested)
+        self.convert_button = QPushButton("Make images only")
+        self.convert_button.setToolTip("Only cut the audio into windows and make their spectrogram images "
+                                       "(useful to check the data before training)")
+        self.convert_button.clicked.connect(self.convert_requested)
+        self.status = QLabel("Add classes on the Data page, then press Train.")
+        self.status.setWordWrap(True)
+        self.stage_labels: dict[str, QLabel] = {}
+        stages = QGridLayout()
+        for i, (key, title) in enumerate((("convert", "Images"), ("features", "Features"),
+                                          ("train", "Training"), ("evaluate", "Test"), ("bundle", "Save"))):
+            label = QLabel(f"{title}: waiting")
+            label.setStyleSheet(muted_text_style())
+            self.stage_labels[key] = label
+            stages.addWidget(label, i // 3, i % 3)  # two rows: the page fits a small screen
+        self.curves = TrainingCurves()
+        self.status.setMinimumWidth(200)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.convert_button)
+        buttons.addStretch(1)
+        right = QWidget()
+        r_layout = QVBoxLayout(right)
+        r_layout.addLayout(buttons)
+        r_layout.addWidget(self.status)
+        r_layout.addLayout(stages)
+        r_layout.addWidget(self.curves, 1)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([420, 800])
+        layout = QHBoxLayout(self)
+        layout.addWidget(split)
+
+    def set_running(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        self.convert_button.setEnabled(not running)
+        self.audio_settings.setEnabled(not running)
+        self.model_settings.setEnabled(not running)
+
+    def reset_stages(self) -> None:
+        for key, label in self.stage_labels.items():
+            label.setText(f"{label.text().split(':')[0]}: waiting")
+            label.setStyleSheet(muted_text_style())
+
+    def mark_stage(self, stage: str, text: str) -> None:
+        """Show ``text`` for ``stage``; earlier stages are marked done."""
+        keys = list(self.stage_labels)
+        if stage not in self.stage_labels:
+            return
+        for key in keys[: keys.index(stage)]:
+            label = self.stage_labels[key]
+            if not label.text().endswith("done"):
+                label.setText(f"{label.text().split(':')[0]}: done")
+                label.setStyleSheet("")
+        label = self.stage_labels[stage]
+        label.setText(f"{label.text().split(':')[0]}: {text}")
+        label.setStyleSheet("font-weight: bold;")
+
+    def mark_all_done(self) -> None:
+        for label in self.stage_labels.values():
+            label.setText(f"{label.text().split(':')[0]}: done")
+            label.setStyleSheet("")

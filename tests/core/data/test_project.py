@@ -1,0 +1,200 @@
+"""The project model: class edits, drops, and a save/load round trip that keeps paths portable."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from audionet_gui.core.base.jobs import Cancelled, CancelToken
+from audionet_gui.core.data.project import (
+    BACKGROUND_CLASS,
+    PROJECT_FORMAT,
+    Project,
+    ProjectError,
+    add_background_class,
+    copy_model_folder,
+    writable_copy,
+)
+
+
+def _folders(tmp_path: Path, *names: str) -> list[Path]:
+    out = []
+    for n in names:
+        d = tmp_path / "data" / n
+        d.mkdir(parents=True)
+        (d / "a.wav").write_bytes(b"")
+        out.append(d)
+    return out
+
+
+def test_dropped_folders_become_classes_named_after_them(tmp_path):
+    alice, bob = _folders(tmp_path, "alice", "bob")
+    p = Project()
+    assert p.add_paths([alice, bob]) == ["alice", "bob"]
+    assert p.class_names == ["alice", "bob"]
+    assert p.get_class("alice").folders == [str(alice)]
+    # the same folder dropped again is not added twice
+    assert p.add_paths([alice]) == []
+    assert len(p.classes) == 2
+
+
+def test_loose_files_join_the_class_of_their_parent_folder_or_the_target(tmp_path):
+    alice, bob = _folders(tmp_path, "alice", "bob")
+    p = Project()
+    p.add_paths([alice])
+    p.add_paths([bob / "a.wav"])
+    assert p.class_names == ["alice", "bob"]
+    assert p.get_class("bob").files == [str(bob / "a.wav")]
+    extra = tmp_path / "x.wav"
+    extra.write_bytes(b"")
+    p.add_paths([extra], into="alice")
+    assert p.get_class("alice").files == [str(extra)]
+
+
+def test_same_folder_name_twice_gets_a_unique_class_name(tmp_path):
+    (tmp_path / "one" / "voice").mkdir(parents=True)
+    (tmp_path / "two" / "voice").mkdir(parents=True)
+    p = Project()
+    p.add_paths([tmp_path / "one" / "voice", tmp_path / "two" / "voice"])
+    assert p.class_names == ["voice", "voice (2)"]
+
+
+def test_rename_remove_merge(tmp_path):
+    a, b, c = _folders(tmp_path, "a", "b", "c")
+    p = Project()
+    p.add_paths([a, b, c])
+    p.rename_class("a", "anna")
+    with pytest.raises(ProjectError, match="already"):
+        p.rename_class("b", "anna")
+    with pytest.raises(ProjectError):
+        p.rename_class("b", "  ")
+    merged = p.merge_classes(["anna", "b"], into="people")
+    assert merged.name == "people" and merged.folders == [str(a), str(b)]
+    assert p.class_names == ["people", "c"]
+    with pytest.raises(ProjectError):
+        p.merge_classes(["c"], into="c")
+    p.remove_class("c")
+    assert p.class_names == ["people"]
+
+
+def test_round_trip_keeps_everything_and_stores_inner_paths_relative(tmp_path):
+    a, b = _folders(tmp_path, "a", "b")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.wav"
+    p = Project(name="Voices")
+    p.add_paths([a, b])
+    p.get_class("b").files.append(str(outside))
+    p.test_folder = str(tmp_path / "data")
+    p.spectrogram = {"kind": "mel", "n_mels": 64}
+    p.window = {"window_s": 1.0, "hop_s": 0.5}
+    p.training.update(backbone="small_cnn", epochs=3, weights=str(tmp_path / "w.h5"))
+    p.model_path = str(tmp_path / "model")
+    saved = p.save(tmp_path / "voices.audionet.json")
+    raw = json.loads(saved.read_text())
+    assert raw["format"] == PROJECT_FORMAT
+    assert raw["classes"][0]["folders"] == ["data/a"]  # relative inside the project folder
+    assert raw["classes"][1]["files"] == [str(outside)]  # absolute outside it
+    assert raw["training"]["weights"] == "w.h5"
+
+    q = Project.load(saved)
+    assert q.to_dict(base=tmp_path) == p.to_dict(base=tmp_path)
+    assert Path(q.get_class("a").folders[0]).resolve() == a.resolve()
+    assert Path(q.training["weights"]).resolve() == (tmp_path / "w.h5").resolve()
+    assert q.path == saved
+
+    # moved as a whole folder, the project still finds its data
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"
+    tmp_path.rename(moved)
+    r = Project.load(moved / "voices.audionet.json")
+    assert Path(r.get_class("a").folders[0]).resolve() == (moved / "data" / "a").resolve()
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
+    p = Project(name="x")
+    target = tmp_path / "x.audionet.json"
+    p.save(target)
+    p.name = "y"
+    p.save()
+    assert [f.name for f in tmp_path.iterdir()] == ["x.audionet.json"]
+    assert Project.load(target).name == "y"
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("{not json", "broken JSON"),
+        ('{"kind": "something-else"}', "not an AudioNet Studio project"),
+        ('{"kind": "audionet-project", "format": 99}', "newer"),
+        ('{"kind": "audionet-project", "format": 1, "classes": [{"folders": []}]}', "damaged"),
+    ],
+)
+def test_bad_project_files_are_refused_with_a_reason(tmp_path, content, words):
+    f = tmp_path / "bad.audionet.json"
+    f.write_text(content)
+    with pytest.raises(ProjectError, match=words):
+        Project.load(f)
+
+
+def test_missing_file_and_unsaved_project(tmp_path):
+    with pytest.raises(ProjectError, match="does not exist"):
+        Project.load(tmp_path / "nope.json")
+    with pytest.raises(ProjectError, match="choose where"):
+        Project().save()
+
+
+def test_background_class_gets_a_writable_folder_beside_the_classes(tmp_path):
+    a, b = _folders(tmp_path, "a", "b")
+    p = Project()
+    p.add_paths([a, b])
+    cls = add_background_class(p, tmp_path / "out")
+    assert cls.name == BACKGROUND_CLASS and p.class_names[-1] == BACKGROUND_CLASS
+    assert Path(cls.folders[0]) == tmp_path / "data" / BACKGROUND_CLASS and Path(cls.folders[0]).is_dir()
+    assert add_background_class(p, tmp_path / "out") is cls  # asked twice: the same class
+    assert len(p.classes) == 3
+
+
+def test_background_class_falls_back_to_the_output_folder_when_data_is_read_only(tmp_path):
+    (a,) = _folders(tmp_path, "a")
+    os.chmod(a.parent, 0o555)
+    try:
+        p = Project(name="ro")
+        p.add_paths([a])
+        cls = add_background_class(p, tmp_path / "out")
+        if os.geteuid() != 0:  # root may write anywhere
+            assert Path(cls.folders[0]) == tmp_path / "out" / "ro" / BACKGROUND_CLASS
+        assert Path(cls.folders[0]).is_dir()
+    finally:
+        os.chmod(a.parent, 0o755)
+
+
+def test_copy_model_folder_copies_whole_and_cancel_leaves_nothing(tmp_path):
+    src = tmp_path / "model"
+    (src / "sub").mkdir(parents=True)
+    for i in range(5):
+        (src / f"f{i}.json").write_text(str(i))
+    (src / "sub" / "x.bin").write_bytes(b"\0" * 100)
+    out = copy_model_folder(src, tmp_path / "copy" / "model")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
+        ["f0.json", "f1.json", "f2.json", "f3.json", "f4.json", "sub/x.bin"]
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        copy_model_folder(src, tmp_path / "other" / "model", cancel=token)
+    assert not (tmp_path / "other" / "model").exists()
+    assert [p.name for p in (tmp_path / "other").iterdir()] == []  # no half-copied folder left
+    with pytest.raises(ProjectError, match="does not exist"):
+        copy_model_folder(tmp_path / "nope", tmp_path / "x")
+
+
+def test_writable_copy_of_a_read_only_project_is_made_once(tmp_path):
+    src = tmp_path / "bundled"
+    (src / "train" / "a").mkdir(parents=True)
+    (src / "train" / "a" / "x.wav").write_bytes(b"RIFF")
+    (src / "demo.audionet.json").write_text("{}")
+    copied = writable_copy(src / "demo.audionet.json", tmp_path / "user" / "demo")
+    assert copied == tmp_path / "user" / "demo" / "demo.audionet.json" and copied.is_file()
+    assert (copied.parent / "train" / "a" / "x.wav").read_bytes() == b"RIFF"
+    (copied.parent / "train" / "a" / "recorded.wav").write_bytes(b"new")  # the user's own change stays
+    assert writable_copy(src / "demo.audionet.json", tmp_path / "user" / "demo") == copied
+    assert (copied.parent / "train" / "a" / "recorded.wav").exists()
+    assert not (src / "train" / "a" / "recorded.wav").exists()
