@@ -297,7 +297,8 @@ class LivePanel(QWidget):
         freqs = self.worker.freqs_hz
         cfg = self.bundle.spectrogram_config
         if freqs is not None:
-            self.spectrogram.configure(freqs, cfg.hop_length / cfg.sample_rate)
+            self.spectrogram.configure(freqs, cfg.hop_length / cfg.sample_rate, cfg,  # drawn as the model sees it
+                                       self.bundle.window_config.window_s)
         self.spectrogram.start()
         self.worker.set_threshold(self.threshold.value() / 100.0)
         name = device.label if device is not None and hasattr(device, "label") else "the default input"
