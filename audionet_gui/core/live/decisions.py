@@ -81,4 +81,4 @@ def decide(probs: np.ndarray, labels: Sequence[str], threshold: float, t: float,
 
 
 def silence_decision(t: float, level_db: float, latency_ms: float = 0.0) -> LiveDecision:
-    return LiveDecision(t, SILENCE, 1.0, [], None, latency_ms, level_db, gate="silence")
+    return LiveDecision(t, SILENCE, 1.0, [], None, latency_ms, level_db, gate=SILENCE)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audionet_gui.core.answers import UNKNOWN
+from audionet_gui.core.answers import NOT_A_CLASS, UNKNOWN
 from audionet_gui.ui.pages.data_panel import accept_local_paths, local_paths
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
 
@@ -90,8 +90,7 @@ class SpeakerTimeline(pg.PlotWidget):
         self.clear()
         self.segments = list(segments)
         lanes = [lab for lab in labels if any(s[2] == lab for s in segments)]
-        if any(s[2] == UNKNOWN for s in segments) and UNKNOWN not in lanes:
-            lanes.append(UNKNOWN)
+        lanes += [lab for lab in NOT_A_CLASS if lab not in lanes and any(s[2] == lab for s in segments)]
         for start, end, label, p in segments:
             y = lanes.index(label) if label in lanes else 0
             color = colors.get(label, "#888888")

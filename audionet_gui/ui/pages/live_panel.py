@@ -125,7 +125,7 @@ class LivePanel(QWidget):
         self.latency.setToolTip("From the last sample of a window arriving to its decision (median of the last 20)")
         self.threshold = QSlider(Qt.Horizontal)
         self.threshold.setRange(0, 100)
-        self.threshold.setToolTip("Under this confidence the answer is 'unknown' (the model's calibrated value "
+        self.threshold.setToolTip(f"Under this confidence the answer is '{UNKNOWN}' (the model's calibrated value "
                                   "by default)")
         self.threshold.valueChanged.connect(self._threshold_moved)
         self.threshold_value = QLabel("")
