@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audionet_gui.core.answers import UNKNOWN
 from audionet_gui.core.audio.files import is_audio_file
 from audionet_gui.core.data.project import Project
 from audionet_gui.core.model.bundle import load_bundle
@@ -126,7 +127,7 @@ def run_pipeline_check(project_file: Path | None = None, epochs: int = SELF_TEST
         if result.windows == 0 or not np.isfinite(total) or abs(total - 1.0) > 1e-3:
             check.problems.append(f"identifying {target.name} gave {result.windows} windows with probabilities "
                                   f"summing to {total:.4f}")
-        known = set(bundle.labels) | {"unknown"}
+        known = set(bundle.labels) | {UNKNOWN}
         if result.label not in known:
             check.problems.append(f"identifying {target.name} gave the label {result.label!r}, not one the model knows")
         log(f"identified {target.name} as {result.label} (p = {result.p:.2f}, {result.windows} windows)")

@@ -16,7 +16,8 @@ Audio source (``--source``):
 Usage:  .venv/bin/python bench/live.py [--backbones inception_v3,mobilenet_v2] [--decisions 100]
             [--weights standin|none] [--source direct|mic] [--hop 0.5] [--window 2.0]
 Prints p50/p95/max of latency, of the model call alone, and the spectrogram display's update rate (spec fps:
-callbacks with new columns per second; cols/s: columns per second); no pass/fail (target: p95 < 250 ms for inception_v3 on 2 cores).
+callbacks with new columns per second; cols/s: columns per second); no pass/fail (target: p95 < 250 ms for
+inception_v3 on 2 cores).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import soundfile as sf
 
+from audionet_gui.core.answers import SILENCE
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.live.engine import LiveConfig, LiveEngine, MicrophoneSource, PushSource
 from audionet_gui.core.model.backbones import build_feature_extractor, configure_threads, get_spec, make_fast_predictor
@@ -61,7 +63,8 @@ def build_classifier(backbone: str, weights: str):
 
     path = None if weights == "none" else STANDIN[backbone]
     if path is not None and not Path(path).is_file():
-        sys.exit(f"bench: {path} not found; build it with ../shared/tools/imagenet-standin/build.sh or use --weights none")
+        sys.exit(f"bench: {path} not found; build it with ../shared/tools/imagenet-standin/build.sh "
+                 "or use --weights none")
     extractor = build_feature_extractor(backbone, weights=path or "none")
     head = keras.layers.Dense(len(LABELS), activation="softmax")
     model = keras.Model(extractor.input, head(extractor.output))
@@ -149,7 +152,7 @@ def run_backbone(backbone: str, args) -> dict:
             "p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95), "max": lat.max(),
             "inf_p50": np.percentile(inf, 50), "inf_p95": np.percentile(inf, 95),
             "skipped": engine.windows_skipped, "updates_s": (len(updates) - 1) / span,
-            "columns_s": sum(c for _, c in updates[1:]) / span, "silent": sum(d.label == "silence" for d in used),
+            "columns_s": sum(c for _, c in updates[1:]) / span, "silent": sum(d.label == SILENCE for d in used),
             "errors": [m for k, m in events if k == "error"]}
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 
 from audionet_gui.cli.term import fail, print_json
+from audionet_gui.core.answers import SILENCE, UNKNOWN
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.live.devices import NoInputDeviceError
 from audionet_gui.core.live.engine import engine_for_bundle, live_config_from_bundle, resolve_input_device
@@ -25,18 +26,18 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "listen", help="identify the speaker or sound heard by the microphone, live",
         description="Listen to an input device and say, every half second, which class of MODEL_DIR is heard "
-                    "('unknown' when the model is unsure, 'silence' when it is too quiet to tell).")
+                    f"('{UNKNOWN}' when the model is unsure, '{SILENCE}' when it is too quiet to tell).")
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--device", metavar="ID", help="input device id or name (see `audionet devices`); default: "
                                                   "the system's default input")
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (default: until Ctrl-C)")
     p.add_argument("--json", action="store_true", help="one JSON object per decision (JSON lines)")
     p.add_argument("--threshold", type=float, metavar="P",
-                   help="under this probability the answer is 'unknown' (default: the model's calibrated value)")
+                   help=f"under this probability the answer is '{UNKNOWN}' (default: the model's calibrated value)")
     p.add_argument("--hop", type=float, metavar="S", help="seconds between decisions, at most 0.5 (default 0.5)")
     p.add_argument("--smooth", type=int, metavar="N", help="average the last N decisions (default 3; 1 = off)")
     p.add_argument("--silence-db", type=float, metavar="DB",
-                   help="windows under this level (dBFS) are 'silence' (default: the model's setting)")
+                   help=f"windows under this level (dBFS) are '{SILENCE}' (default: the model's setting)")
     p.add_argument("--top-k", type=int, default=3, metavar="K", help="how many classes to rank (3)")
     p.set_defaults(run=run)
 
@@ -103,5 +104,5 @@ def run(args) -> int:
         if segments:
             print("timeline:", file=sys.stderr)
             for s in segments:
-                print(f"  {s.start_s:8.1f}-{s.end_s:8.1f} s  {s.label} ({s.mean_p:.2f})", file=sys.stderr)
+                print(f"  {s.start_s:8.1f}-{s.end_s:8.1f} s  {s.label} ({s.p:.2f})", file=sys.stderr)
     return 0

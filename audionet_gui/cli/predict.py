@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 from audionet_gui.cli.term import fail, print_json
+from audionet_gui.core.answers import UNKNOWN
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.predict import predict_file
@@ -15,7 +16,7 @@ from audionet_gui.core.model.predict import predict_file
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "predict", help="identify the speaker or sound in audio files",
-        description="Identify each FILE with MODEL_DIR: the most likely class (or 'unknown' when the model is "
+        description=f"Identify each FILE with MODEL_DIR: the most likely class (or '{UNKNOWN}' when the model is "
                     "unsure), the top classes, and for long files a timeline of who speaks when.")
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -26,7 +27,7 @@ def register(subparsers) -> None:
 
 
 def _print_text(result) -> None:
-    ranked = ", ".join(f"{l} {p:.2f}" for l, p in result.top_k)
+    ranked = ", ".join(f"{label} {p:.2f}" for label, p in result.top_k)
     print(f"{result.file}: {result.label} (p={result.p:.2f}; {ranked})")
     if len(result.timeline) > 1:
         for seg in result.timeline:

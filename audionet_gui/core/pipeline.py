@@ -25,10 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
+from audionet_gui.core.answers import unsure
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig, iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
@@ -60,7 +61,7 @@ from audionet_gui.core.model.features import extract_features, feature_key
 from audionet_gui.core.model.predict import predict_images, predict_stream
 from audionet_gui.core.model.training import LabeledImages, TrainConfig, train_classifier
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 EVAL_BATCH = 32
 
@@ -173,7 +174,7 @@ def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], featu
 def _unknown_rate(probabilities: np.ndarray, threshold: float) -> float:
     if not len(probabilities):
         return 0.0
-    return float((probabilities.max(axis=1) < threshold).mean())
+    return float(unsure(probabilities.max(axis=1), threshold).mean())
 
 
 def train_from_folders(
@@ -262,7 +263,7 @@ def train_from_folders(
     train_set, val_set = images_of("train"), images_of("val")
     if len(train_set) == 0:
         raise DatasetError(f"{workspace}: no training windows after conversion; are the audio files readable?")
-    missing_train = [l for l in labels if index[l] not in set(train_set.labels.tolist())]
+    missing_train = [lab for lab in labels if index[lab] not in set(train_set.labels.tolist())]
     if missing_train:
         raise DatasetError(f"no training audio for class(es) {', '.join(missing_train)}")
     if len(val_set) == 0:
@@ -277,7 +278,8 @@ def train_from_folders(
     timings.update({f"train.{k}": v for k, v in (result.timings or {}).items()})
     cancel.raise_if_cancelled()
 
-    threshold = calibrate_unknown_threshold(result.val_probabilities, val_set.labels) if len(val_set) else 1.0 / len(labels)
+    threshold = (calibrate_unknown_threshold(result.val_probabilities, val_set.labels) if len(val_set)
+                 else 1.0 / len(labels))
     config = make_config(
         spectrogram=spectrogram_cfg, window=window_cfg, backbone=train_cfg.backbone, image_size=size,
         unknown_threshold=threshold,

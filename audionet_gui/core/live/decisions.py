@@ -1,19 +1,19 @@
-"""Turning per-window probabilities into live decisions: smoothing, silence and confidence gates, a timeline.
+"""Turning per-window probabilities into live decisions: smoothing, and the silence and confidence gates.
 
-Pure functions and small stateful helpers with no threads and no audio, so every rule is unit-testable.
+The answers themselves (``UNKNOWN``, ``SILENCE``), the ranking, the unknown gate and the timeline are
+``core/answers.py``'s, shared with files. Pure functions and small stateful helpers with no threads and no audio,
+so every rule is unit-testable.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-SILENCE = "silence"
-UNKNOWN = "unknown"
+from audionet_gui.core.answers import SILENCE, UNKNOWN, gate, top_k
 
 
 @dataclass
@@ -70,74 +70,15 @@ class ProbabilitySmoother:
         return len(self._history)
 
 
-def top_k(probs: np.ndarray, labels: Sequence[str], k: int = 3) -> list[tuple[str, float]]:
-    order = np.argsort(-np.asarray(probs))[: max(1, k)]
-    return [(labels[i], float(probs[i])) for i in order]
-
-
 def decide(probs: np.ndarray, labels: Sequence[str], threshold: float, t: float, k: int = 3,
            level_db: float = -200.0, latency_ms: float = 0.0) -> LiveDecision:
     """The gated decision for (already smoothed) probabilities: under ``threshold`` the answer is "unknown"."""
+    label, p, index = gate(probs, labels, threshold)
     ranked = top_k(probs, labels, k)
-    best, p = ranked[0]
-    if p < threshold:
-        return LiveDecision(t, UNKNOWN, p, ranked, best, latency_ms, level_db, gate="low_confidence")
-    return LiveDecision(t, best, p, ranked, best, latency_ms, level_db)
+    low = label == UNKNOWN
+    return LiveDecision(t, label, p, ranked, labels[index], latency_ms, level_db,
+                        gate="low_confidence" if low else None)
 
 
 def silence_decision(t: float, level_db: float, latency_ms: float = 0.0) -> LiveDecision:
-    return LiveDecision(t, SILENCE, 1.0, [], None, latency_ms, level_db, gate="silence")
-
-
-@dataclass
-class Segment:
-    label: str
-    start_s: float
-    end_s: float
-    decisions: int = 1
-    p_sum: float = 0.0
-
-    @property
-    def mean_p(self) -> float:
-        return self.p_sum / self.decisions if self.decisions else 0.0
-
-    def to_json(self) -> dict:
-        return {"label": self.label, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
-                "decisions": self.decisions, "mean_p": round(self.mean_p, 4)}
-
-
-class Timeline:
-    """Who spoke when: consecutive decisions with the same label merge into one segment.
-
-    Each decision covers the audio since the previous decision (the first one covers one ``hop_s`` back), so
-    segments tile time without gaps while the stream runs. Thread-safe: one writer, any number of readers.
-    """
-
-    def __init__(self, hop_s: float, max_segments: int = 10000):
-        self.hop_s = hop_s
-        self.max_segments = max_segments
-        self._segments: list[Segment] = []
-        self._last_t: float | None = None
-        self._lock = threading.Lock()
-
-    def add(self, decision: LiveDecision) -> None:
-        with self._lock:
-            start = self._last_t if self._last_t is not None else max(0.0, decision.t - self.hop_s)
-            start = min(start, decision.t)
-            self._last_t = decision.t
-            last = self._segments[-1] if self._segments else None
-            if last is not None and last.label == decision.label:
-                last.end_s = decision.t
-                last.decisions += 1
-                last.p_sum += decision.p
-                return
-            self._segments.append(Segment(decision.label, start, decision.t, 1, decision.p))
-            if len(self._segments) > self.max_segments:
-                del self._segments[0]
-
-    def segments(self) -> list[Segment]:
-        with self._lock:
-            return [Segment(**asdict(s)) for s in self._segments]
-
-    def to_json(self) -> list[dict]:
-        return [s.to_json() for s in self.segments()]
+    return LiveDecision(t, SILENCE, 1.0, [], None, latency_ms, level_db, gate=SILENCE)

@@ -15,7 +15,8 @@ own; ``classifier_from_bundle`` makes one from a trained model folder.
 
 Everything else in the live package is re-exported here: devices (``live_devices``), input and ring buffer
 (``live_input``), decision rules (``live_decisions``), spectrogram columns (``live_spectrogram``) and recording
-(``recorder``).
+(``recorder``). The answers (``UNKNOWN``, ``SILENCE``), ranking, unknown gate and timeline are ``core/answers.py``'s,
+the same as for files.
 """
 
 from __future__ import annotations
@@ -27,19 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audionet_gui.core.answers import Timeline
 from audionet_gui.core.audio.spectrogram import spectrogram_image
 from audionet_gui.core.audio.windows import rms_db
-from audionet_gui.core.live.decisions import (
-    SILENCE,
-    UNKNOWN,
-    LiveDecision,
-    ProbabilitySmoother,
-    Segment,
-    Timeline,
-    decide,
-    silence_decision,
-    top_k,
-)
+from audionet_gui.core.live.decisions import LiveDecision, ProbabilitySmoother, decide, silence_decision
 from audionet_gui.core.live.devices import (
     DeviceChoice,
     InputDevice,
@@ -59,9 +51,9 @@ Classifier = Callable[[np.ndarray], np.ndarray]
 __all__ = [
     "AudioChunk", "Classifier", "InputDevice", "InputStreamError", "LevelReading", "LiveConfig", "LiveDecision",
     "LiveEngine", "MicrophoneSource", "NoInputDeviceError", "ProbabilitySmoother", "PushSource", "RingBuffer",
-    "SILENCE", "Segment", "StreamResampler", "Timeline", "UNKNOWN", "classifier_from_bundle", "decide",
+    "StreamResampler", "classifier_from_bundle", "decide",
     "default_input_device", "engine_for_bundle", "find_input_device", "list_input_devices", "live_config_from_bundle",
-    "resolve_input_device", "silence_decision", "top_k",
+    "resolve_input_device", "silence_decision",
 ]
 
 

@@ -15,8 +15,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from audionet_gui.core.base.fsutil import atomic_path
 
-UNKNOWN_LABEL = "unknown"
-
 # The share of correct validation windows that must stay above the "unknown" threshold.
 DEFAULT_KEEP_FRACTION = 0.95
 # A threshold above this rejects correct answers at the slightest change of room or microphone, and a very high
@@ -155,7 +153,7 @@ def calibrate_unknown_threshold(
     keep_fraction: float = DEFAULT_KEEP_FRACTION,
     max_threshold: float = MAX_UNKNOWN_THRESHOLD,
 ) -> float:
-    """The top-probability value below which an answer is reported as "unknown".
+    """The top-probability value below which an answer is reported as "unknown" (by ``core/answers.gate``).
 
     Rule: take the top probability of every validation window the model got RIGHT and choose the largest value
     that still keeps ``keep_fraction`` (95 %) of them above it, i.e. the lower 5 % quantile, rounded DOWN to an
@@ -184,14 +182,6 @@ def calibrate_unknown_threshold(
     return float(min(max(value, floor), max(max_threshold, floor)))
 
 
-def decide(probabilities: np.ndarray, labels: Sequence[str], threshold: float) -> tuple[str, float, int]:
-    """(label or "unknown", top probability, top index) for one probability vector."""
-    probabilities = np.asarray(probabilities)
-    index = int(probabilities.argmax())
-    p = float(probabilities[index])
-    return (labels[index] if p >= threshold else UNKNOWN_LABEL), p, index
-
-
 # --------------------------------------------------------------------------------------------- confusion picture
 
 def _font(size: int):
@@ -218,7 +208,7 @@ def render_confusion_png(
     so mistakes stand out."""
 
     matrix = np.asarray(matrix, dtype=np.int64)
-    labels = [str(l) for l in labels]
+    labels = [str(label) for label in labels]
     n = len(labels)
     if matrix.shape != (n, n):
         raise ValueError(f"confusion matrix shape {matrix.shape} does not match {n} labels")
@@ -226,8 +216,8 @@ def render_confusion_png(
     font = _font(max(11, min(16, cell // 3)))
     title_font = _font(16)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    label_w = max([_text_size(probe, l, font)[0] for l in labels] + [20]) + 12
-    label_h = max([_text_size(probe, l, font)[1] for l in labels] + [10])
+    label_w = max([_text_size(probe, label, font)[0] for label in labels] + [20]) + 12
+    label_h = max([_text_size(probe, label, font)[1] for label in labels] + [10])
     title_h = _text_size(probe, title, title_font)[1] + 16
     axis_h = label_h + 14
 

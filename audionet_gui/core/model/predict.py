@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from audionet_gui.core.answers import Segment, build_timeline, gate, top_k
 from audionet_gui.core.audio.files import audio_info
 from audionet_gui.core.audio.spectrogram import spectrogram_image
 from audionet_gui.core.audio.windows import cut_windows, iter_file_windows
@@ -23,24 +24,8 @@ from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.model.backbones import make_fast_predictor
 from audionet_gui.core.model.bundle import ModelBundle
-from audionet_gui.core.model.evaluation import UNKNOWN_LABEL
 
 DEFAULT_BATCH_SIZE = 32
-
-
-@dataclass
-class Segment:
-    """A stretch of time with one decision; ``p`` is the mean probability of that label over its windows
-    (for "unknown": the mean top probability, the confidence that was too low)."""
-
-    start_s: float
-    end_s: float
-    label: str
-    p: float
-
-    def to_dict(self) -> dict:
-        return {"start": round(self.start_s, 3), "end": round(self.end_s, 3), "label": self.label,
-                "p": round(self.p, 4)}
 
 
 @dataclass
@@ -69,8 +54,8 @@ class FilePrediction:
             "file": self.file,
             "label": self.label,
             "p": round(self.p, 4),
-            "probabilities": {l: round(float(v), 4) for l, v in zip(self.labels, self.probabilities)},
-            "top_k": [{"label": l, "p": round(v, 4)} for l, v in self.top_k],
+            "probabilities": {label: round(float(v), 4) for label, v in zip(self.labels, self.probabilities)},
+            "top_k": [{"label": label, "p": round(v, 4)} for label, v in self.top_k],
             "timeline": [s.to_dict() for s in self.timeline],
             "windows": self.windows,
             "unknown_threshold": self.threshold,
@@ -177,61 +162,17 @@ def predict_windows(bundle: ModelBundle, windows: Iterable, batch_size: int = DE
 
 # ------------------------------------------------------------------------------------------------- decisions
 
-def top_k(probabilities: np.ndarray, labels: list[str], k: int) -> list[tuple[str, float]]:
-    order = np.argsort(-np.asarray(probabilities), kind="stable")[: max(1, k)]
-    return [(labels[i], float(probabilities[i])) for i in order]
-
-
-def build_timeline(starts: np.ndarray, ends: np.ndarray, probabilities: np.ndarray, labels: list[str],
-                   threshold: float, hop_s: float) -> list[Segment]:
-    """Merge consecutive windows with the same decision into segments.
-
-    Overlapping windows share time, so inside a run of contiguous windows the boundary between two decisions
-    is put half way between the two windows' centres; a run starts at its first window's start and ends at
-    its last window's end. Windows further apart than one hop (silence skipped between them) never merge.
-    """
-    n = len(starts)
-    if n == 0:
-        return []
-    tops = probabilities.argmax(axis=1)
-    top_p = probabilities[np.arange(n), tops]
-    decisions = [labels[t] if p >= threshold else UNKNOWN_LABEL for t, p in zip(tops, top_p)]
-    centres = (np.asarray(starts) + np.asarray(ends)) / 2
-    label_index = {l: i for i, l in enumerate(labels)}
-
-    segments: list[Segment] = []
-    seg_first = 0
-    seg_start = float(starts[0])
-    for i in range(1, n + 1):
-        contiguous = i < n and starts[i] - starts[i - 1] <= hop_s * 1.001 + 1e-9
-        if contiguous and decisions[i] == decisions[seg_first]:
-            continue
-        # close the segment of windows seg_first .. i-1
-        label = decisions[seg_first]
-        rows = probabilities[seg_first:i]
-        p = float(rows[:, label_index[label]].mean()) if label in label_index else float(top_p[seg_first:i].mean())
-        if contiguous:  # the decision changes inside a run of windows: meet half way between centres
-            end = next_start = float((centres[i - 1] + centres[i]) / 2)
-        else:  # end of the file or a gap: the run ends where its last window ends
-            end = float(ends[i - 1])
-            next_start = float(starts[i]) if i < n else end
-        segments.append(Segment(seg_start, end, label, p))
-        seg_first, seg_start = i, next_start
-    return segments
-
-
 def prediction_from_windows(bundle: ModelBundle, file: str, starts: np.ndarray, ends: np.ndarray,
                             probabilities: np.ndarray, k: int = 3) -> FilePrediction:
     labels = bundle.labels
     threshold = bundle.unknown_threshold
     mean = probabilities.mean(axis=0)
-    best = int(mean.argmax())
-    p = float(mean[best])
+    label, p, _ = gate(mean, labels, threshold)
     hop_s = bundle.window_config.hop_s
     return FilePrediction(
         file=file, labels=list(labels), window_starts=starts, window_ends=ends,
         window_probabilities=probabilities, probabilities=mean,
-        label=labels[best] if p >= threshold else UNKNOWN_LABEL, p=p, top_k=top_k(mean, labels, k),
+        label=label, p=p, top_k=top_k(mean, labels, k),
         timeline=build_timeline(starts, ends, probabilities, labels, threshold, hop_s), threshold=threshold)
 
 

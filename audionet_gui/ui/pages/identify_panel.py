@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audionet_gui.core.answers import NOT_A_CLASS, UNKNOWN
 from audionet_gui.ui.pages.data_panel import accept_local_paths, local_paths
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.opus *.aif *.aiff);;All files (*)"
-UNKNOWN = "unknown"
 
 
 class TopKBars(QWidget):
@@ -90,8 +90,7 @@ class SpeakerTimeline(pg.PlotWidget):
         self.clear()
         self.segments = list(segments)
         lanes = [lab for lab in labels if any(s[2] == lab for s in segments)]
-        if any(s[2] == UNKNOWN for s in segments) and UNKNOWN not in lanes:
-            lanes.append(UNKNOWN)
+        lanes += [lab for lab in NOT_A_CLASS if lab not in lanes and any(s[2] == lab for s in segments)]
         for start, end, label, p in segments:
             y = lanes.index(label) if label in lanes else 0
             color = colors.get(label, "#888888")
@@ -119,7 +118,8 @@ class IdentifyPanel(QWidget):
         self.drop_zone.setAlignment(Qt.AlignCenter)
         self.drop_zone.setFrameShape(QFrame.StyledPanel)
         self.drop_zone.setMinimumHeight(90)
-        self.drop_zone.setStyleSheet(muted_text_style() + "font-size: 12pt; border: 2px dashed #888; border-radius: 8px;")
+        self.drop_zone.setStyleSheet(muted_text_style()
+                                     + "font-size: 12pt; border: 2px dashed #888; border-radius: 8px;")
         self.choose = QPushButton("Choose a file…")
         self.choose.setToolTip("Identify who speaks in an audio file (Ctrl+I)")
         self.choose.clicked.connect(self._choose)
@@ -168,7 +168,8 @@ class IdentifyPanel(QWidget):
         else:
             self.model_label.setText("No model loaded: train one on the Train page or open a saved model.")
         self.choose.setEnabled(bool(description))
-        self.drop_zone.setText("Drop an audio file here" if description else "Drop an audio file here (after a model is loaded)")
+        self.drop_zone.setText("Drop an audio file here" if description
+                               else "Drop an audio file here (after a model is loaded)")
 
     def set_busy(self, path: str) -> None:
         self.file_label.setText(f"Identifying {Path(path).name}…")
@@ -185,8 +186,9 @@ class IdentifyPanel(QWidget):
                                     "is below; the bars average the whole file.")
         else:
             self.answer.setText(f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
-                                else f"unknown: no class is sure enough ({100 * p:.0f} %)")
-            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s), over the whole file:")
+                                else f"{UNKNOWN}: no class is sure enough ({100 * p:.0f} %)")
+            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s), "
+                                    "over the whole file:")
         self.bars.set_items([(lab, float(q)) for lab, q in prediction.top_k], self.colors)
         segments = [(s.start_s, s.end_s, s.label, float(s.p)) for s in prediction.timeline]
         self.timeline.set_segments(segments, self._labels, self.colors)

@@ -26,16 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audionet_gui.core.answers import NOT_A_CLASS, SILENCE, UNKNOWN
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.qt.job_runner import JobRunner
 from audionet_gui.qt.live_worker import LiveWorker
-from audionet_gui.ui.pages.identify_panel import UNKNOWN, SpeakerTimeline, TopKBars
+from audionet_gui.ui.pages.identify_panel import SpeakerTimeline, TopKBars
 from audionet_gui.ui.theme import error_text_style, muted_text_style, series_color, warning_text_style
 from audionet_gui.ui.widgets.level_meter import LevelMeter
 from audionet_gui.ui.widgets.record_box import RecordBox, record_targets  # noqa: F401 - record_targets for the window
 from audionet_gui.ui.widgets.scrolling_spectrogram import ScrollingSpectrogram
 
-SILENCE = "silence"
 DEVICE_KEY = "live/device"
 DEFAULT_DEVICE = ""  # the combo's data for "the system's default input"
 TIMELINE_SPAN_S = 60.0
@@ -125,7 +125,7 @@ class LivePanel(QWidget):
         self.latency.setToolTip("From the last sample of a window arriving to its decision (median of the last 20)")
         self.threshold = QSlider(Qt.Horizontal)
         self.threshold.setRange(0, 100)
-        self.threshold.setToolTip("Under this confidence the answer is 'unknown' (the model's calibrated value "
+        self.threshold.setToolTip(f"Under this confidence the answer is '{UNKNOWN}' (the model's calibrated value "
                                   "by default)")
         self.threshold.valueChanged.connect(self._threshold_moved)
         self.threshold_value = QLabel("")
@@ -297,7 +297,8 @@ class LivePanel(QWidget):
         freqs = self.worker.freqs_hz
         cfg = self.bundle.spectrogram_config
         if freqs is not None:
-            self.spectrogram.configure(freqs, cfg.hop_length / cfg.sample_rate)
+            self.spectrogram.configure(freqs, cfg.hop_length / cfg.sample_rate, cfg,  # drawn as the model sees it
+                                       self.bundle.window_config.window_s)
         self.spectrogram.start()
         self.worker.set_threshold(self.threshold.value() / 100.0)
         name = device.label if device is not None and hasattr(device, "label") else "the default input"
@@ -324,16 +325,16 @@ class LivePanel(QWidget):
     def show_decision(self, d) -> None:
         color = self.colors.get(d.label, "#9e9e9e")
         if d.label == SILENCE:
-            self.answer.setText("silence")
+            self.answer.setText(SILENCE)
             self.answer_note.setText(f"too quiet to tell ({d.level_db:.0f} dBFS)")
         elif d.label == UNKNOWN:
-            self.answer.setText("unknown")
+            self.answer.setText(UNKNOWN)
             best = f"best guess {d.best} at {100 * d.p:.0f} %, " if d.best else ""
             self.answer_note.setText(f"{best}under the {self.threshold.value()} % threshold")
         else:
             self.answer.setText(d.label)
             self.answer_note.setText(f"{100 * d.p:.0f} % sure")
-        if d.label in (UNKNOWN, SILENCE):
+        if d.label in NOT_A_CLASS:
             color = "#8a8a8a"  # readable grey on both themes: "nobody we know" is an answer too, not a class
         self.answer.setStyleSheet(f"color: {color};")
         self.bars.set_items([(lab, float(p)) for lab, p in d.top_k], self.colors)
@@ -343,7 +344,7 @@ class LivePanel(QWidget):
         self.show_timeline()
 
     def show_timeline(self) -> None:
-        segments = [(s.start_s, s.end_s, s.label, s.mean_p) for s in self.worker.timeline()]
+        segments = [(s.start_s, s.end_s, s.label, s.p) for s in self.worker.timeline()]
         lanes = self.labels + [lab for lab in (UNKNOWN, SILENCE) if lab not in self.labels]
         self.timeline.set_segments(segments, lanes, self.colors)
         if segments:
@@ -366,7 +367,7 @@ class LivePanel(QWidget):
         self.recorder.show_recorded(Path(path))
         self.sample_recorded.emit(Path(path))
 
-    # -- small helpers --------------------------------------------------------------------------------------------------
+    # -- small helpers ------------------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
         self.recorder.set_listening(self.listening)
 

@@ -8,18 +8,15 @@ import time
 import numpy as np
 import pytest
 
+from audionet_gui.core.answers import SILENCE, UNKNOWN
 from audionet_gui.core.audio.spectrogram import compute_spectrogram
-from audionet_gui.core.live.decisions import LiveDecision
 from audionet_gui.core.live.engine import (
-    SILENCE,
-    UNKNOWN,
     LiveConfig,
     LiveEngine,
     ProbabilitySmoother,
     PushSource,
     RingBuffer,
     StreamResampler,
-    Timeline,
     decide,
 )
 from audionet_gui.core.live.spectrogram import LiveSpectrogram
@@ -151,14 +148,6 @@ def test_low_confidence_is_unknown_and_names_the_best_guess():
     assert d.label == "low" and d.gate is None and d.top_k[0] == ("low", pytest.approx(0.8))
     js = d.to_json()
     assert {"t", "label", "p", "latency_ms", "top_k"} <= set(js)
-
-
-def test_timeline_merges_runs_of_the_same_label():
-    tl = Timeline(hop_s=0.5)
-    for t, label in [(2.0, "silence"), (2.5, "low"), (3.0, "low"), (3.5, "high"), (4.0, "low")]:
-        tl.add(LiveDecision(t, label, 0.9))
-    segs = [(s.label, s.start_s, s.end_s, s.decisions) for s in tl.segments()]
-    assert segs == [("silence", 1.5, 2.0, 1), ("low", 2.0, 3.0, 2), ("high", 3.0, 3.5, 1), ("low", 3.5, 4.0, 1)]
 
 
 # --- the engine, stepped by hand ------------------------------------------------------------------------------

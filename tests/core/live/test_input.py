@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audionet_gui.core.live.engine import SILENCE, LiveConfig, LiveEngine, MicrophoneSource
+from audionet_gui.core.answers import SILENCE
+from audionet_gui.core.live.engine import LiveConfig, LiveEngine, MicrophoneSource
 from audionet_gui.core.live.recorder import record_into_class
 from tests.core.live.fakes import (
     HIGH_HZ,

@@ -5,10 +5,8 @@ import pytest
 from PIL import Image
 
 from audionet_gui.core.model.evaluation import (
-    UNKNOWN_LABEL,
     calibrate_unknown_threshold,
     confusion_matrix,
-    decide,
     evaluate_predictions,
     misclassified_windows,
     render_confusion_png,
@@ -119,11 +117,6 @@ def test_threshold_is_clamped_and_has_sane_fallbacks():
     all_wrong = np.array([[0.2, 0.8]] * 3)
     assert calibrate_unknown_threshold(all_wrong, [0] * 3) == pytest.approx(0.5)
     assert calibrate_unknown_threshold(np.zeros((0, 4)), []) == pytest.approx(0.25)
-
-
-def test_decide_reports_unknown_below_threshold():
-    assert decide(np.array([0.3, 0.7]), ["a", "b"], 0.6) == ("b", 0.7, 1)
-    assert decide(np.array([0.45, 0.55]), ["a", "b"], 0.6)[0] == UNKNOWN_LABEL
 
 
 def test_confusion_png_is_written_and_readable(tmp_path):

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from audionet_gui.core.answers import UNKNOWN
 from audionet_gui.core.audio.windows import Window
 from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.model import predict as predict_mod
 from audionet_gui.core.model.bundle import load_bundle
-from audionet_gui.core.model.evaluation import UNKNOWN_LABEL
-from audionet_gui.core.model.predict import build_timeline, predict_file, predict_images, predict_samples
+from audionet_gui.core.model.predict import predict_file, predict_images, predict_samples
 from tests.tiny_models import constant_classifier, pitch_classifier, small_spec, write_bundle
 
 SR = 16000
@@ -36,7 +36,7 @@ def test_predict_file_names_the_tone(pitch_bundle, tmp_path):
         result = predict_file(pitch_bundle, path, top_k=2)
         assert result.label == label
         assert result.windows == 2  # 3 s with 2 s windows, 1 s hop: 0-2 and 1-3
-        assert [l for l, _ in result.top_k] == [label, *(l for l in TONES if l != label)]
+        assert [lab for lab, _ in result.top_k] == [label, *(lab for lab in TONES if lab != label)]
         assert result.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
         d = result.to_dict()
         json.dumps(d)
@@ -50,7 +50,7 @@ def test_timeline_of_a_two_part_file(pitch_bundle, tmp_path):
     result = predict_file(pitch_bundle, path)
     labels = [s.label for s in result.timeline]
     assert labels[0] == "low" and labels[-1] == "high"
-    assert set(labels) <= {"low", "high", UNKNOWN_LABEL} and len(labels) <= 3
+    assert set(labels) <= {"low", "high", UNKNOWN} and len(labels) <= 3
     assert result.timeline[0].start_s == 0.0 and result.timeline[-1].end_s == pytest.approx(12.0)
     assert 5.0 <= result.timeline[0].end_s <= 7.0
     # segments tile the file without overlap
@@ -64,9 +64,9 @@ def test_unknown_when_below_threshold(tmp_path):
                                       labels=["a", "b"], threshold=0.6))
     result = predict_samples(bundle, tone(440.0, 3.0))
     assert result.p == pytest.approx(0.55, abs=1e-5)
-    assert result.label == UNKNOWN_LABEL
+    assert result.label == UNKNOWN
     assert result.top_k[0][0] == "a"  # the ranking is still reported
-    assert [s.label for s in result.timeline] == [UNKNOWN_LABEL]
+    assert [s.label for s in result.timeline] == [UNKNOWN]
     bundle.config["unknown_threshold"] = 0.5
     assert predict_samples(bundle, tone(440.0, 3.0)).label == "a"
 
@@ -107,21 +107,6 @@ def test_windows_are_streamed_not_collected(pitch_bundle, monkeypatch):
     assert probs.shape == (40, 2) and starts.tolist() == list(range(40))
     # at most two batches (the one predicted and the next being prepared) are ever drawn ahead
     assert all(n <= (k + 2) * 8 for k, n in enumerate(seen_at_predict))
-
-
-def test_build_timeline_merges_splits_and_respects_gaps():
-    labels = ["a", "b"]
-    starts = np.array([0.0, 1.0, 2.0, 3.0, 7.0, 8.0])
-    ends = starts + 2.0
-    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.1, 0.9], [0.1, 0.9], [0.55, 0.45]])
-    segs = build_timeline(starts, ends, probs, labels, threshold=0.6, hop_s=1.0)
-    got = [(s.start_s, s.end_s, s.label) for s in segs]
-    # a: windows 0,1 ; b: windows 2,3 (boundary half way between centres 2 and 3) ; gap 5..7 ;
-    # b again at 7 ; window 8 is below the threshold -> unknown, meeting b half way (8.5)
-    assert got == [(0.0, 2.5, "a"), (2.5, 5.0, "b"), (7.0, 8.5, "b"), (8.5, 10.0, UNKNOWN_LABEL)]
-    assert segs[0].p == pytest.approx(0.85)
-    assert segs[-1].p == pytest.approx(0.55)
-    assert build_timeline(np.zeros(0), np.zeros(0), np.zeros((0, 2)), labels, 0.5, 1.0) == []
 
 
 def test_predict_file_reports_progress_in_windows(pitch_bundle, tmp_path):

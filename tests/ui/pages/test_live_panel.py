@@ -4,6 +4,7 @@ the threshold, device choice and warnings, and recording into a class."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +12,9 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QSettings
 
+from audionet_gui.core.audio.colormaps import colormap_lut
 from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.inspect.inspection import PITCH_CLASSES
 from audionet_gui.core.live.devices import InputDevice
 from audionet_gui.core.live.engine import LevelReading, LiveConfig, LiveEngine, PushSource
 from audionet_gui.core.live.recorder import BACKGROUND_CLASS
@@ -170,7 +173,7 @@ class FakeMicWorker(LiveWorker):
         super().start_listening(bundle, device=device, classifier=PitchClassifier())
 
 
-def test_a_missing_device_falls_back_to_the_default_with_a_visible_warning(qtbot, fake_sd, settings, tmp_path):
+def test_a_missing_device_falls_back_to_the_default_with_a_visible_warning(qtbot, fake_sd, settings, tmp_path):  # noqa: F811 - fixture
     settings.setValue("live/device", "USB Mic that was unplugged")
     p = LivePanel(FakeMicWorker(), settings)
     qtbot.addWidget(p)
@@ -188,7 +191,7 @@ def test_a_missing_device_falls_back_to_the_default_with_a_visible_warning(qtbot
         p.shutdown()
 
 
-def test_a_device_that_cannot_be_opened_is_reported_and_nothing_runs(qtbot, fake_sd, settings, tmp_path):
+def test_a_device_that_cannot_be_opened_is_reported_and_nothing_runs(qtbot, fake_sd, settings, tmp_path):  # noqa: F811 - fixture
     fake_sd.fail_open = True
     p = LivePanel(FakeMicWorker(), settings)
     qtbot.addWidget(p)
@@ -279,3 +282,22 @@ def test_level_meter_reads_dbfs_and_holds_the_clip_light(qtbot):
     meter.grab()  # paints without error
     meter.reset()
     assert meter.text() == "-inf dBFS" and not meter.clipping
+
+
+def test_the_live_view_of_a_chroma_model_shows_pitch_classes_in_its_colormap_and_levels(qtbot, panel, tmp_path):
+    spec = replace(small_spec_cfg(), kind="chroma", colormap="cividis", ref="absolute", db_range=70.0)
+    bundle = fake_bundle(tmp_path)
+    bundle.spectrogram_config = spec
+    panel.set_bundle(bundle)
+    with qtbot.waitSignal(panel.worker.started, timeout=10000):
+        panel.start_button.click()
+    view = panel.spectrogram
+    qtbot.waitUntil(lambda: view.columns_received > 20, timeout=10000)
+    view.redraw()
+    assert view.ordered().shape[0] == 12  # one row per pitch class, computed with the model's settings
+    ticks = view.freq_axis.tickValues(0, 12, view.freq_axis.height())
+    labels = view.freq_axis.tickStrings(ticks[0][1], 1.0, 1.0)
+    assert labels and set(labels) <= set(PITCH_CLASSES)
+    assert view.freq_axis.labelText == "Pitch class" and not view.freq_axis.labelUnits  # not Hz
+    assert np.array_equal(view.image.lut, colormap_lut("cividis"))
+    assert tuple(view.image.levels) == (-70.0, 0.0)

@@ -3,7 +3,8 @@
 
 import numpy as np
 
-from audionet_gui.core.model.predict import FilePrediction, Segment
+from audionet_gui.core.answers import Segment
+from audionet_gui.core.model.predict import FilePrediction
 from audionet_gui.ui.pages.identify_panel import IdentifyPanel
 from audionet_gui.ui.pages.results_panel import ResultsPanel
 from tests.ui.conftest import drop_paths
@@ -144,6 +145,7 @@ def test_dropping_a_file_on_identify_asks_to_identify_it(qtbot, tmp_path):
 
 def test_identify_without_a_model_explains(qtbot, window, monkeypatch, tmp_path):
     told = []
-    monkeypatch.setattr("audionet_gui.ui.window.main_actions.QMessageBox.information", lambda *a, **k: told.append(a[2]))
+    monkeypatch.setattr("audionet_gui.ui.window.main_actions.QMessageBox.information",
+                        lambda *a, **k: told.append(a[2]))
     window.identify_file(str(tmp_path / "x.wav"))
     assert told and "Train a model" in told[0]
