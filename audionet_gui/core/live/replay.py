@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from audionet_gui.core.live.decisions import SILENCE, UNKNOWN, LiveDecision
+from audionet_gui.core.answers import NO_SPEECH, SILENCE, UNKNOWN
+from audionet_gui.core.live.decisions import LiveDecision
 from audionet_gui.core.live.engine import Classifier, LiveConfig, LiveEngine
 from audionet_gui.core.live.input import PushSource
 
-NOT_NAMES = (UNKNOWN, SILENCE, "no speech")
+NOT_NAMES = (UNKNOWN, SILENCE, NO_SPEECH)
 
 
 def room_tone(n: int, rng: np.random.Generator, level_db: float = -65.0) -> np.ndarray:

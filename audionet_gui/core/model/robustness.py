@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audionet_gui.core.answers import NOT_A_CLASS, UNKNOWN
 from audionet_gui.core.audio.conditions import with_cheap_microphone, with_noise, with_room
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 
@@ -58,9 +59,9 @@ def robustness_report(recordings: Sequence[tuple[np.ndarray, str]], sample_rate:
                       conditions: Sequence[Condition], live_answer: Answer | None = None, seed: int = 0,
                       progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict:
     """Accuracy per condition over ``recordings`` ((samples, true label) pairs): a recording counts as right when
-    ``answer`` names its label; "unknown" or another name is wrong. Returns a JSON-ready dict:
-    ``conditions`` {name: {accuracy, unknown_rate, recordings}}, ``weakest`` (the condition with the lowest
-    accuracy, clean excluded), ``advice`` (what to do about it) and ``seed``."""
+    ``answer`` names its label; "unknown" or another name is wrong. Returns a JSON-ready dict: ``conditions``
+    {name: {accuracy, unknown_rate (unknown or no speech), recordings, kind}}, ``weakest`` (the condition with the
+    lowest accuracy, clean excluded), ``advice`` (what to do about it) and ``seed``."""
     cancel = ensure_token(cancel)
     runs = [*conditions, *([Condition("live_replay", "live_replay")] if live_answer is not None else [])]
     tracker = ProgressTracker(progress, "robustness", len(runs) * len(recordings))
@@ -75,7 +76,7 @@ def robustness_report(recordings: Sequence[tuple[np.ndarray, str]], sample_rate:
                 x = condition.apply(x, sample_rate, rng)
             said = (live_answer if condition.kind == "live_replay" else answer)(x)
             right += said == label
-            unknown += said == "unknown"
+            unknown += said in NOT_A_CLASS
             tracker.advance(1, message=condition.name)
         n = max(1, len(recordings))
         results[condition.name] = {"accuracy": right / n, "unknown_rate": unknown / n, "recordings": len(recordings),
@@ -94,6 +95,6 @@ def answer_with_bundle(bundle) -> Answer:
         try:
             return predict_samples(bundle, samples).label
         except ValueError:  # no window to identify (all silent after the condition)
-            return "unknown"
+            return UNKNOWN
 
     return answer

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from audionet_gui.core.live.decisions import SILENCE, UNKNOWN, LiveDecision
+from audionet_gui.core.answers import SILENCE, UNKNOWN
+from audionet_gui.core.live.decisions import LiveDecision
 from audionet_gui.core.live.engine import LiveConfig
 from audionet_gui.core.live.replay import answer_from_decisions, live_answerer, replay, room_tone
 from tests.core.live.fakes import HIGH_HZ, LABELS, LOW_HZ, PitchClassifier, small_spec_cfg, tone
