@@ -154,7 +154,7 @@ class InspectorPanel(QWidget):
         left_scroll.setWidgetResizable(True)
         left_scroll.setFrameShape(QFrame.NoFrame)
         left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        left_scroll.setFixedWidth(300)
+        left_scroll.setFixedWidth(320)
 
         self.views_stack = LinkedViews()
         self.waveform, self.spectrogram = self.views_stack.waveform, self.views_stack.spectrogram

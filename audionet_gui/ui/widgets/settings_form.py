@@ -80,8 +80,12 @@ class FieldEditor(QWidget):
         self.field = f
         self.setObjectName(f.name)
         self.setToolTip(f.info.help)
-        row = QHBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(row)
         self.boxes: list[QWidget] = []
         self.auto: QCheckBox | None = None
         if f.kind == "bool":
@@ -115,7 +119,10 @@ class FieldEditor(QWidget):
             self.auto = QCheckBox(f.info.auto_text)
             self.auto.setToolTip(f"{f.info.label}: {f.info.auto_text} (auto)")
             self.auto.toggled.connect(self._on_auto)
-            row.addWidget(self.auto)
+            if f.kind == "size":
+                outer.addWidget(self.auto)  # under the two boxes: the row stays narrow
+            else:
+                row.addWidget(self.auto)
         if f.kind == "size":
             row.addStretch(1)
         self._loading = False
