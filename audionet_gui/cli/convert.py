@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-fraction", type=float, default=SplitConfig.test_fraction, metavar="F")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     add_augment_flags(p)
-    add_settings_flags(p)  # without --image-size, images are the spectrogram's default size (299x299)
+    add_settings_flags(p, without_network=True)
     p.set_defaults(run=run)
 
 

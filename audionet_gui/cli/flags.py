@@ -29,18 +29,20 @@ class _Auto:
 AUTO = _Auto()
 
 
-def add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    """The ``windows`` and ``spectrogram`` groups: one flag per setting, plus ``--config``."""
+def add_settings_flags(parser: argparse.ArgumentParser, without_network: bool = False) -> None:
+    """The ``windows`` and ``spectrogram`` groups: one flag per setting, plus ``--config``. ``without_network``:
+    the command makes images for no particular network (convert, inspect), so an image size left on auto is
+    the spectrogram's default."""
     groups = {part: parser.add_argument_group(GROUPS[part]) for part, _ in PARTS}
     groups["spectrogram"].add_argument(
         "--config", type=Path, metavar="JSON",
         help="settings from a JSON file: a project, a model's config.json, a workspace.json or a spectrogram "
              "object; flags given override it")
     for f in setting_fields():
-        _add_flag(groups[f.part or "spectrogram"], f)
+        _add_flag(groups[f.part or "spectrogram"], f, without_network)
 
 
-def _add_flag(group, f: SettingField) -> None:
+def _add_flag(group, f: SettingField, without_network: bool = False) -> None:
     info = f.info
     if f.kind == "bool":
         # The declared flag sets the opposite of the default (--keep-silent); --<name> sets the default back.
@@ -51,6 +53,9 @@ def _add_flag(group, f: SettingField) -> None:
                                const=f.default, default=None, help=f"undo {f.flag} (the default)")
         return
     kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": _help(f)}
+    if f.kind == "size" and without_network:
+        size = "x".join(str(v) for v in ImageSettings().effective_value(f.name))
+        kwargs["help"] = f"width x height of the images in pixels, e.g. 299x299 (default {size})"
     if f.kind == "choice":
         kwargs["choices"] = list(info.choices)
         if info.optional:

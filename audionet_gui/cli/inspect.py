@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--png", type=Path, required=True, metavar="OUT.png")
     p.add_argument("--window-index", type=int, metavar="N", help="write the CNN image of window N instead")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
-    add_settings_flags(p)
+    add_settings_flags(p, without_network=True)
     p.set_defaults(run=run)
 
 
