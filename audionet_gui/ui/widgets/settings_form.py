@@ -113,8 +113,9 @@ class FieldEditor(QWidget):
             self.boxes.append(self.number)
         else:
             raise TypeError(f"no editor for {f.name} ({f.kind})")
+        stretch = 1 if f.kind in ("int", "float", "choice") else 0  # one box: it takes the row's width
         for box in self.boxes:
-            row.addWidget(box, 1 if box is getattr(self, "number", None) or box is getattr(self, "combo", None) else 0)
+            row.addWidget(box, stretch)
         if f.info.optional:
             self.auto = QCheckBox(f.info.auto_text)
             self.auto.setToolTip(f"{f.info.label}: {f.info.auto_text} (auto)")

@@ -286,6 +286,10 @@ def test_chroma_shows_pitch_classes(qtbot, panel, tone_wav):
     readout = panel.spectrogram.readout_at(1.5, 11.5)   # 1000 Hz is close to B5 (987.8 Hz)
     assert "pitch class B" in readout.text()
     assert readout.db == pytest.approx(float(panel.inspection.spectrogram.values_db[:, 150].max()))
+    with qtbot.waitSignal(panel.spectrogram_updated, timeout=10000):
+        edit(panel.controls, "n_chroma", 24)  # quarter tones: a setting no form offered before
+    assert panel.inspection.spectrogram.values_db.shape[0] == 24
+    assert panel.settings.spectrogram.n_chroma == 24
 
 
 def test_export_buttons_ask_for_a_file_and_write_it(qtbot, panel, tone_wav, tmp_path, monkeypatch):
