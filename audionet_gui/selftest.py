@@ -88,9 +88,8 @@ def run_pipeline_check(project_file: Path | None = None, epochs: int = SELF_TEST
         tmp_path = Path(tmp)
         model_dir = tmp_path / "model"
         try:
-            report = train_from_folders(project.dataset_spec(), model_dir,
-                                        spectrogram_cfg=project.spectrogram_config(),
-                                        window_cfg=project.window_config(), train_cfg=train_cfg,
+            report = train_from_folders(project.dataset_spec(), model_dir, settings=project.settings,
+                                        train_cfg=train_cfg,
                                         workspace=tmp_path / "workspace", feature_cache=tmp_path / "features")
         except Exception as exc:  # the point of a self-test is to report what broke, whatever it is
             check.problems.append(f"training on the demo failed: {type(exc).__name__}: {exc}")

@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from audionet_gui.core.audio.spectrogram import SpectrogramConfig
-from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.model.backbones import build_feature_extractor, resolve_image_size
 from audionet_gui.core.model.bundle import load_bundle, make_config, save_bundle
 from audionet_gui.core.model.predict import predict_file
+from audionet_gui.core.settings import ImageSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,9 +50,8 @@ def make_bundle(path: Path, backbone: str, image_size) -> None:
     extractor = build_feature_extractor(backbone, "none", size)
     inputs = keras.Input(extractor.input_shape[1:], name="image")
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(extractor(inputs)))
-    spec = SpectrogramConfig().with_image_size(*size)
-    config = make_config(spectrogram=spec, window=WindowConfig(), backbone=backbone, image_size=size,
-                         unknown_threshold=0.5, weights="none")
+    config = make_config(settings=ImageSettings(image_size=size), backbone=backbone, unknown_threshold=0.5,
+                         weights="none")
     save_bundle(path, model, ["a", "b", "c"], config, {})
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from audionet_gui import selftest
 from audionet_gui.core.data.project import Project
+from audionet_gui.core.settings import ImageSettings
 from tests.tone_dataset import make_tone_dataset
 
 PITCHES = {"low": 300.0, "high": 2000.0}
@@ -20,7 +21,7 @@ def _tone_project(root: Path) -> Path:
     make_tone_dataset(root / "train", PITCHES, files_per_class=6, seconds=1.5, seed=1)
     make_tone_dataset(root / "test", PITCHES, files_per_class=2, seconds=1.5, seed=2)
     project = Project(name="tones", test_folder=str(root / "test"),
-                      window={"window_s": 1.0, "hop_s": 0.5})
+                      settings=ImageSettings().with_values({"window_s": 1.0, "hop_s": 0.5}))
     for label in PITCHES:
         project.add_class(label, folders=[root / "train" / label])
     return project.save(root / "tones.audionet.json")

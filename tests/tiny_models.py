@@ -9,6 +9,7 @@ import numpy as np
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.model.bundle import make_config, save_bundle
+from audionet_gui.core.settings import ImageSettings
 
 WIDTH, HEIGHT = 40, 32
 
@@ -63,9 +64,8 @@ def write_bundle(path: Path, model=None, labels=("a", "b", "c"), spec: Spectrogr
                  window: WindowConfig | None = None, threshold: float = 0.5, metrics: dict | None = None) -> Path:
     spec = spec or small_spec()
     model = model if model is not None else tiny_classifier(len(labels), spec.image_width, spec.image_height)
-    config = make_config(spectrogram=spec, window=window or WindowConfig(), backbone="small_cnn",
-                         image_size=spec.image_size, unknown_threshold=threshold, weights="none",
-                         preprocessing="minus1_1")
+    config = make_config(settings=ImageSettings.from_parts(spec, window, spec.image_size), backbone="small_cnn",
+                         unknown_threshold=threshold, weights="none", preprocessing="minus1_1")
     return save_bundle(path, model, list(labels), config, metrics or {"test": {"accuracy": 1.0}})
 
 

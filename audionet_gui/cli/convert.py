@@ -6,14 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from audionet_gui.cli.flags import (
-    add_augment_flags,
-    add_spectrogram_flags,
-    add_window_flags,
-    augment_plan_from,
-    spectrogram_config_from,
-    window_config_from,
-)
+from audionet_gui.cli.flags import add_augment_flags, add_settings_flags, augment_plan_from, settings_from
 from audionet_gui.cli.term import TerminalProgress, fail, print_json
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.data.convert import convert_dataset
@@ -32,22 +25,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-fraction", type=float, default=SplitConfig.test_fraction, metavar="F")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     add_augment_flags(p)
-    add_window_flags(p)
-    add_spectrogram_flags(p)
+    add_settings_flags(p, without_network=True)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        win_cfg = window_config_from(args)
-        spec_cfg = spectrogram_config_from(args)
+        settings = settings_from(args)
         spec = DatasetSpec.from_root(args.data_dir, args.test_dir)
         augment = augment_plan_from(args)
     except (ValueError, OSError, AudioNetError) as exc:
         return fail(str(exc))
     progress = TerminalProgress(quiet=args.json)
     try:
-        summary = convert_dataset(spec, args.out, spec_cfg, win_cfg, progress=progress, workers=args.workers,
+        summary = convert_dataset(spec, args.out, settings.spectrogram, settings.window, progress=progress,
+                                  workers=args.workers,
                                   split_cfg=SplitConfig(args.val_fraction, args.test_fraction), augment=augment)
     except AudioNetError as exc:
         progress.close()

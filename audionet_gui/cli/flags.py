@@ -1,46 +1,128 @@
-"""Flags for the window and spectrogram settings, shared by every command that makes images."""
+"""Flags for the audio-to-image settings, made from their ``setting(...)`` metadata (core/settings.py), so every
+setting has a flag and a new one gets its flag without code here; and the augmentation flags.
+
+Names kept from before: ``--window``, ``--hop``, ``--keep-silent`` (skip_silent false) and ``--image-size WxH``
+come from the metadata's ``flag``; the others are ``--`` + the field name with dashes. ``--config JSON`` reads
+settings from a file first; flags given override it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
-from audionet_gui.core.audio.colormaps import COLORMAPS
 from audionet_gui.core.audio.files import is_audio_file
-from audionet_gui.core.audio.spectrogram import KINDS, SpectrogramConfig
-from audionet_gui.core.audio.windows import SHORT_CLIP_RULES, WindowConfig
 from audionet_gui.core.data.convert import AugmentPlan
+from audionet_gui.core.settings import PARTS, ImageSettings, SettingField, setting_fields, settings_from_json
 
-_SPEC_DEFAULTS = SpectrogramConfig()
-_WIN_DEFAULTS = WindowConfig()
-
-
-def add_window_flags(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("windows")
-    g.add_argument("--window", type=float, metavar="S", help=f"window length in seconds (default {_WIN_DEFAULTS.window_s})")
-    g.add_argument("--hop", type=float, metavar="S", help=f"hop between windows in seconds (default {_WIN_DEFAULTS.hop_s})")
-    g.add_argument("--short-clip", choices=SHORT_CLIP_RULES,
-                   help="how a clip shorter than a window fills it: tile (repeat it) or pad (centre it in silence)")
-    g.add_argument("--keep-silent", action="store_true", help="keep windows quieter than --silence-db")
-    g.add_argument("--silence-db", type=float, metavar="DB",
-                   help=f"windows under this RMS level (dBFS) are silent (default {_WIN_DEFAULTS.silence_db})")
+GROUPS = {"window": "windows", "spectrogram": "spectrogram", "": "spectrogram"}
+_METAVARS = {"s": "S", "Hz": "HZ", "dB": "DB"}
+_AUTO_WORDS = ("auto", "none")
 
 
-def add_spectrogram_flags(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("spectrogram")
-    g.add_argument("--config", type=Path, metavar="JSON",
-                   help="spectrogram settings from a JSON file (as written in workspace.json); flags override it")
-    g.add_argument("--kind", choices=KINDS, help="mel (default), stft (linear frequency, dB) or chroma")
-    g.add_argument("--sample-rate", type=int, metavar="HZ", help=f"analysis rate (default {_SPEC_DEFAULTS.sample_rate})")
-    g.add_argument("--n-fft", type=int, metavar="N", help=f"FFT size (default {_SPEC_DEFAULTS.n_fft})")
-    g.add_argument("--hop-length", type=int, metavar="N", help=f"STFT hop in samples (default {_SPEC_DEFAULTS.hop_length})")
-    g.add_argument("--n-mels", type=int, metavar="N", help=f"mel bands (default {_SPEC_DEFAULTS.n_mels})")
-    g.add_argument("--fmin", type=float, metavar="HZ", help=f"lowest frequency (default {_SPEC_DEFAULTS.fmin})")
-    g.add_argument("--fmax", type=float, metavar="HZ", help="highest frequency (default: half the sample rate)")
-    g.add_argument("--db-range", type=float, metavar="DB", help=f"dynamic range shown (default {_SPEC_DEFAULTS.db_range})")
-    g.add_argument("--colormap", choices=COLORMAPS, help=f"default {_SPEC_DEFAULTS.colormap}")
-    g.add_argument("--image-size", metavar="WxH", help="image size in pixels, e.g. 299x299 (default: the backbone's)")
+class _Auto:
+    """What an optional setting's flag parses "auto" to (None would read as "flag not given")."""
+
+
+AUTO = _Auto()
+
+
+def add_settings_flags(parser: argparse.ArgumentParser, without_network: bool = False) -> None:
+    """The ``windows`` and ``spectrogram`` groups: one flag per setting, plus ``--config``. ``without_network``:
+    the command makes images for no particular network (convert, inspect), so an image size left on auto is
+    the spectrogram's default."""
+    groups = {part: parser.add_argument_group(GROUPS[part]) for part, _ in PARTS}
+    groups["spectrogram"].add_argument(
+        "--config", type=Path, metavar="JSON",
+        help="settings from a JSON file: a project, a model's config.json, a workspace.json or a spectrogram "
+             "object; flags given override it")
+    for f in setting_fields():
+        _add_flag(groups[f.part or "spectrogram"], f, without_network)
+
+
+def _add_flag(group, f: SettingField, without_network: bool = False) -> None:
+    info = f.info
+    if f.kind == "bool":
+        # The declared flag sets the opposite of the default (--keep-silent); --<name> sets the default back.
+        group.add_argument(f.flag, dest=f.name, action="store_const", const=not f.default, default=None,
+                           help=f"{info.label}: {'no' if f.default else 'yes'}. {info.help}")
+        if f.flag != "--" + f.name.replace("_", "-"):
+            group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, action="store_const",
+                               const=f.default, default=None, help=f"undo {f.flag} (the default)")
+        return
+    kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": _help(f)}
+    if f.kind == "size" and without_network:
+        size = "x".join(str(v) for v in ImageSettings().effective_value(f.name))
+        kwargs["help"] = f"width x height of the images in pixels, e.g. 299x299 (default {size})"
+    if f.kind == "choice":
+        kwargs["choices"] = list(info.choices)
+        if info.optional:
+            kwargs["choices"].append("auto")
+    elif f.kind == "size":
+        kwargs.update(type=_optional(parse_image_size, info.optional), metavar="WxH")
+    else:
+        convert = {"int": int, "float": float, "str": str}[f.kind]
+        metavar = _METAVARS.get(info.unit or "", "N" if f.kind == "int" else "X")
+        kwargs.update(type=_optional(_typed(convert, f.kind), info.optional), metavar=metavar)
+    group.add_argument(f.flag, **kwargs)
+
+
+def _help(f: SettingField) -> str:
+    info = f.info
+    unit = f" {info.unit}" if info.unit and f.kind != "size" else ""
+    if f.default is None:
+        default = info.auto_text + (" (auto)" if info.auto_text != "auto" else "")
+    elif f.kind == "size":
+        default = "x".join(str(v) for v in f.default)
+    else:
+        default = f"{f.default}{unit}"
+    text = f"{info.help} (default {default}"
+    if info.optional and f.default is not None:
+        text += "; auto: " + info.auto_text
+    return text + ")"
+
+
+def _typed(convert, kind: str):
+    def parse(text: str):
+        try:
+            return convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a{'n' if kind == 'int' else ''} {kind}: {text!r}") from None
+    parse.__name__ = kind  # argparse names the type in its messages
+    return parse
+
+
+def _optional(parse, optional: bool):
+    if not optional:
+        return parse
+
+    def parse_or_auto(text: str):
+        return AUTO if text.strip().lower() in _AUTO_WORDS else parse(text)
+    parse_or_auto.__name__ = getattr(parse, "__name__", "value")
+    return parse_or_auto
+
+
+def settings_from(args: argparse.Namespace, base: ImageSettings | None = None) -> ImageSettings:
+    """The settings the flags describe: ``base`` (the defaults), then ``--config``, then each flag given.
+    ValueError (or OSError for an unreadable --config file) with the reason when they make no sense."""
+    settings = base or ImageSettings()
+    config = getattr(args, "config", None)
+    if config:
+        try:
+            data = json.loads(Path(config).read_text(encoding="utf-8"))
+            settings = settings_from_json(data)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{config}: not valid JSON ({exc})") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{config}: bad settings ({exc})") from None
+    given = {}
+    for f in setting_fields():
+        value = getattr(args, f.name, None)
+        if value is not None:
+            given[f.name] = None if value is AUTO or (f.kind == "choice" and value == "auto") else value
+    return settings.with_values(given) if given else settings
 
 
 def add_augment_flags(parser: argparse.ArgumentParser, default_copies: int = 0) -> None:
@@ -66,31 +148,9 @@ def augment_plan_from(args: argparse.Namespace):
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
+    """``299x299`` or ``299`` (square) as (width, height)."""
     try:
-        w, _, h = text.lower().partition("x")
+        w, _, h = text.lower().strip().partition("x")
         return int(w), int(h or w)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"image size must look like 299x299, got {text!r}") from exc
-
-
-def window_config_from(args: argparse.Namespace, base: WindowConfig = _WIN_DEFAULTS) -> WindowConfig:
-    data = base.to_dict()
-    for flag, key in (("window", "window_s"), ("hop", "hop_s"), ("short_clip", "short_clip"), ("silence_db", "silence_db")):
-        if getattr(args, flag, None) is not None:
-            data[key] = getattr(args, flag)
-    if getattr(args, "keep_silent", False):
-        data["skip_silent"] = False
-    return WindowConfig.from_dict(data)
-
-
-def spectrogram_config_from(args: argparse.Namespace, base: SpectrogramConfig = _SPEC_DEFAULTS) -> SpectrogramConfig:
-    data = base.to_dict()
-    if getattr(args, "config", None):
-        loaded = json.loads(Path(args.config).read_text())
-        data.update(loaded.get("spectrogram", loaded))
-    for flag in ("kind", "sample_rate", "n_fft", "hop_length", "n_mels", "fmin", "fmax", "db_range", "colormap"):
-        if getattr(args, flag, None) is not None:
-            data[flag] = getattr(args, flag)
-    if getattr(args, "image_size", None):
-        data["image_width"], data["image_height"] = parse_image_size(args.image_size)
-    return SpectrogramConfig.from_dict(data)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"image size must look like 299x299, got {text!r}") from None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audionet_gui.cli.flags import add_spectrogram_flags, add_window_flags, spectrogram_config_from, window_config_from
+from audionet_gui.cli.flags import add_settings_flags, settings_from
 from audionet_gui.cli.term import fail, print_json
 from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.spectrogram import compute_spectrogram, render_image, save_png, spectrogram_image
@@ -24,15 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--png", type=Path, required=True, metavar="OUT.png")
     p.add_argument("--window-index", type=int, metavar="N", help="write the CNN image of window N instead")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
-    add_window_flags(p)
-    add_spectrogram_flags(p)
+    add_settings_flags(p, without_network=True)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        spec_cfg = spectrogram_config_from(args)
-        win_cfg = window_config_from(args)
+        settings = settings_from(args)
+        spec_cfg, win_cfg = settings.spectrogram, settings.window
     except (ValueError, OSError) as exc:
         return fail(str(exc))
     try:

@@ -7,15 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from audionet_gui.cli.flags import (
-    add_augment_flags,
-    add_spectrogram_flags,
-    add_window_flags,
-    augment_plan_from,
-    parse_image_size,
-    spectrogram_config_from,
-    window_config_from,
-)
+from audionet_gui.cli.flags import add_augment_flags, add_settings_flags, augment_plan_from, settings_from
 from audionet_gui.cli.term import TerminalProgress, fail, print_json
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.base.jobs import Cancelled
@@ -49,7 +41,8 @@ def register(subparsers) -> None:
                         "(random start; small_cnn needs none)")
     p.add_argument("--feature-layer", default=None, metavar="NAME[+NAME]",
                    help="backbone layer(s) to pool features from (default: the backbone's)")
-    p.add_argument("--epochs", type=positive_int, default=None, metavar="N", help="training epochs (default 60, early stop)")
+    p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
+                   help="training epochs (default 60, early stop)")
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="N")
     p.add_argument("--learning-rate", type=float, default=None, metavar="LR")
     p.add_argument("--fine-tune", action="store_true", help="also fine-tune the top of the backbone (slower)")
@@ -69,34 +62,32 @@ def register(subparsers) -> None:
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="feature cache (default: the user cache)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_window_flags(p)
-    add_spectrogram_flags(p)  # --image-size here is the network's input size (default: the backbone's)
+    add_settings_flags(p)  # --image-size here is the network's input size (default: the backbone's)
     p.set_defaults(run=run)
 
 
 def build_configs(args):
-    spectrogram = spectrogram_config_from(args)
-    window = window_config_from(args)
-    image_size = parse_image_size(args.image_size) if args.image_size else None
+    """The settings (image size unresolved unless --image-size: training resolves it for the backbone) and
+    the training config."""
+    settings = settings_from(args)
     overrides = {"backbone": args.backbone, "weights": args.weights, "feature_layer": args.feature_layer,
-                 "image_size": image_size, "fine_tune": args.fine_tune, "seed": args.seed,
-                 "augment": not args.no_augment}
+                 "fine_tune": args.fine_tune, "seed": args.seed, "augment": not args.no_augment}
     for name in ("epochs", "batch_size", "learning_rate", "fine_tune_epochs"):
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
-    return spectrogram, window, TrainConfig(**overrides)
+    return settings, TrainConfig(**overrides)
 
 
 def run(args) -> int:
     try:
-        spectrogram, window, train_cfg = build_configs(args)
+        settings, train_cfg = build_configs(args)
         augment = augment_plan_from(args)
     except (ValueError, OSError, argparse.ArgumentTypeError) as exc:
         return fail(str(exc))
     progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
     try:
-        report = train_from_folders(args.data_dir, args.out, spectrogram, window, train_cfg,
+        report = train_from_folders(args.data_dir, args.out, settings, train_cfg,
                                     test_dir=args.test_dir, workspace=args.workspace,
                                     feature_cache=args.cache_dir,
                                     split_cfg=SplitConfig(args.val_fraction, args.test_fraction), progress=progress,

@@ -30,8 +30,7 @@ from typing import Any
 import numpy as np
 
 from audionet_gui.core.answers import unsure
-from audionet_gui.core.audio.spectrogram import SpectrogramConfig
-from audionet_gui.core.audio.windows import WindowConfig, iter_file_windows
+from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
 from audionet_gui.core.base.jobs import (
     CancelToken,
@@ -60,6 +59,7 @@ from audionet_gui.core.model.evaluation import (
 from audionet_gui.core.model.features import extract_features, feature_key
 from audionet_gui.core.model.predict import predict_images, predict_stream
 from audionet_gui.core.model.training import LabeledImages, TrainConfig, train_classifier
+from audionet_gui.core.settings import ImageSettings
 
 PathLike = str | Path
 
@@ -180,8 +180,7 @@ def _unknown_rate(probabilities: np.ndarray, threshold: float) -> float:
 def train_from_folders(
     data: Any,
     out_dir: PathLike,
-    spectrogram_cfg=None,
-    window_cfg=None,
+    settings: ImageSettings | None = None,
     train_cfg=None,
     test_dir: PathLike | None = None,
     workspace: PathLike | None = None,
@@ -198,9 +197,10 @@ def train_from_folders(
     that a fan or rain is not the speaker. ``train_cfg.augment=False`` turns every augmentation off.
 
     ``data`` is a folder of class subfolders or a ``DatasetSpec``; ``split_cfg`` (a ``SplitConfig``) sets the
-    validation/test fractions of the split by source file. The image size is a model setting:
-    ``train_cfg.image_size`` when given, else the backbone's default; the spectrogram config's own size is
-    replaced by it, so images are made at the size the network takes (no resizing anywhere).
+    validation/test fractions of the split by source file. ``settings`` (an ``ImageSettings``) say how audio
+    becomes images; they are resolved once for the backbone: their ``image_size`` (else ``train_cfg.image_size``)
+    checked against it, else the backbone's own, so images are made at the size the network takes (no resizing
+    anywhere). The bundle stores these resolved settings once.
     Progress stages: "converting", "features", "training" (and "fine_tuning"), "evaluating", "saving".
     Cancel leaves the previous bundle (or none) and a consistent, re-usable workspace.
     """
@@ -208,8 +208,7 @@ def train_from_folders(
     started = time.monotonic()
     progress = progress or no_progress
     cancel = ensure_token(cancel)
-    spectrogram_cfg = spectrogram_cfg or SpectrogramConfig()
-    window_cfg = window_cfg or WindowConfig()
+    settings = settings or ImageSettings()
     train_cfg = train_cfg or TrainConfig()
     out_dir = Path(out_dir)
 
@@ -225,10 +224,11 @@ def train_from_folders(
         raise DatasetError(f"at least two classes are needed to train, found {len(labels)}: {labels}")
 
     backbone = get_spec(train_cfg.backbone)
-    size = resolve_image_size(train_cfg.backbone, train_cfg.image_size)
+    requested = settings.image_size if settings.image_size is not None else train_cfg.image_size
+    settings = dataclasses.replace(settings, image_size=resolve_image_size(train_cfg.backbone, requested))
+    size = settings.image_size
     # Fail on weights before spending minutes converting (offline with no file, missing file ...).
     weights_path = resolve_weights(train_cfg.backbone, train_cfg.weights, size)
-    spectrogram_cfg = spectrogram_cfg.with_image_size(*size)
     train_cfg = dataclasses.replace(train_cfg, image_size=tuple(size))
 
     workspace = Path(workspace) if workspace else default_workspace(spec)
@@ -245,8 +245,8 @@ def train_from_folders(
 
     t0 = time.monotonic()
     extra = {"split_cfg": split_cfg} if split_cfg is not None else {}
-    summary = convert_dataset(spec, workspace, spectrogram_cfg, window_cfg, progress=_restage(progress, "converting"),
-                              cancel=cancel, augment=augment, **extra)
+    summary = convert_dataset(spec, workspace, settings.spectrogram, settings.window,
+                              progress=_restage(progress, "converting"), cancel=cancel, augment=augment, **extra)
     timings["convert_s"] = time.monotonic() - t0
     cancel.raise_if_cancelled()
     rows = load_manifest(workspace)
@@ -263,7 +263,7 @@ def train_from_folders(
     train_set, val_set = images_of("train"), images_of("val")
     if len(train_set) == 0:
         raise DatasetError(f"{workspace}: no training windows after conversion; are the audio files readable?")
-    missing_train = [lab for lab in labels if index[lab] not in set(train_set.labels.tolist())]
+    missing_train = [name for name in labels if index[name] not in set(train_set.labels.tolist())]
     if missing_train:
         raise DatasetError(f"no training audio for class(es) {', '.join(missing_train)}")
     if len(val_set) == 0:
@@ -281,8 +281,7 @@ def train_from_folders(
     threshold = (calibrate_unknown_threshold(result.val_probabilities, val_set.labels) if len(val_set)
                  else 1.0 / len(labels))
     config = make_config(
-        spectrogram=spectrogram_cfg, window=window_cfg, backbone=train_cfg.backbone, image_size=size,
-        unknown_threshold=threshold,
+        settings=settings, backbone=train_cfg.backbone, unknown_threshold=threshold,
         weights=weights_identity(weights_path) if weights_path else "none",
         preprocessing=backbone.preprocessing, train=train_cfg,
         feature_layers=list(train_cfg.feature_layer.split("+")) if train_cfg.feature_layer else

@@ -16,6 +16,7 @@ from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import train_from_folders
+from audionet_gui.core.settings import ImageSettings
 from tests.core.live.fakes import fake_sd, play, tone, virtual_mic_or_skip  # noqa: F401  (fixture)
 from tests.tiny_models import pitch_classifier, small_spec, write_bundle
 from tests.tone_dataset import make_tone_dataset, tone_clip
@@ -115,7 +116,7 @@ def test_listen_with_a_small_cnn_trained_on_two_tones(tmp_path, capsys):
 
     data = make_tone_dataset(tmp_path / "tones", PITCHES, files_per_class=8, seconds=2.0)
     cfg = TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64), epochs=12, seed=1)
-    report = train_from_folders(data, tmp_path / "model", SpectrogramConfig(n_mels=64), WINDOW, cfg,
+    report = train_from_folders(data, tmp_path / "model", ImageSettings(WINDOW, SpectrogramConfig(n_mels=64)), cfg,
                                 workspace=tmp_path / "ws", feature_cache=tmp_path / "fc")
     # new recordings of each class, made like the training ones (a tone with a little jitter and noise)
     rng = np.random.default_rng(99)

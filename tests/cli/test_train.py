@@ -93,7 +93,7 @@ def test_predict_json_lines_and_a_bad_file_does_not_stop_the_others(trained, tmp
     status, out, _ = run_cli("predict", trained[0], files[0], bad, files[1], "--json")
     assert status == 0
     lines = [json.loads(line) for line in out.splitlines()]
-    assert [l["file"] for l in lines] == [str(files[0]), str(bad), str(files[1])]
+    assert [row["file"] for row in lines] == [str(files[0]), str(bad), str(files[1])]
     assert "error" in lines[1] and "label" not in lines[1]
     for line, label in ((lines[0], "high"), (lines[2], "low")):
         assert set(line) >= {"file", "label", "probabilities", "timeline"}
@@ -165,4 +165,4 @@ def test_train_inception_v3_without_weights_at_a_small_size(tones, tmp_path, mon
     assert result["test"]["accuracy"] >= 0.8
     config = json.loads((tmp_path / "model" / "config.json").read_text())
     assert config["backbone"] == {"name": "inception_v3", "weights": "none", "preprocessing": "minus1_1"}
-    assert config["image_size"] == [75, 75]
+    assert config["settings"]["image_size"] == [75, 75]  # resolved for the backbone, stored once

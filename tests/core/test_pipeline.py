@@ -22,11 +22,13 @@ from audionet_gui.core.pipeline import (
     evaluate_folder,
     train_from_folders,
 )
+from audionet_gui.core.settings import ImageSettings
 from tests.tiny_models import pitch_classifier, small_spec, write_bundle
 from tests.tone_dataset import PITCHES, make_tone_dataset
 
 SPEC = SpectrogramConfig(n_mels=64)  # its 299x299 image size is replaced by the model's
 WINDOW = WindowConfig(window_s=1.0, hop_s=0.5)
+SETTINGS = ImageSettings(WINDOW, SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +109,7 @@ def test_default_workspace_is_in_the_cache_and_stable(monkeypatch, tmp_path, ton
 def test_train_refuses_a_single_class(tmp_path):
     make_tone_dataset(tmp_path / "one", {"only": 440.0}, files_per_class=2, seconds=1.0)
     with pytest.raises(DatasetError, match="two classes"):
-        train_from_folders(tmp_path / "one", tmp_path / "model", SPEC, WINDOW,
+        train_from_folders(tmp_path / "one", tmp_path / "model", SETTINGS,
                            TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64)),
                            workspace=tmp_path / "ws", feature_cache=tmp_path / "fc")
 
@@ -124,7 +126,7 @@ def test_cancel_during_training_leaves_no_bundle_and_images_use_the_backbone_siz
 
     cfg = TrainConfig(backbone="small_cnn", weights="none", epochs=3)  # no image size: small_cnn's 128x128
     with pytest.raises(Cancelled):
-        train_from_folders(tones, tmp_path / "model", SPEC, WINDOW, cfg, workspace=tmp_path / "ws",
+        train_from_folders(tones, tmp_path / "model", SETTINGS, cfg, workspace=tmp_path / "ws",
                            feature_cache=tmp_path / "fc", progress=progress, cancel=token)
     leftovers = [p.name for p in tmp_path.iterdir() if "model" in p.name]
     assert leftovers == []  # neither the model folder nor a half-built temporary one
@@ -137,7 +139,7 @@ def test_cancel_during_training_leaves_no_bundle_and_images_use_the_backbone_siz
 def test_train_small_cnn_end_to_end(tones, tmp_path):
     stages = []
     cfg = TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64), epochs=12, seed=1)
-    report = train_from_folders(tones, tmp_path / "model", SPEC, WINDOW, cfg, workspace=tmp_path / "ws",
+    report = train_from_folders(tones, tmp_path / "model", SETTINGS, cfg, workspace=tmp_path / "ws",
                                 feature_cache=tmp_path / "fc", progress=lambda p: stages.append(p.stage))
     order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
     assert order == ["converting", "training", "evaluating", "saving"]
@@ -162,7 +164,7 @@ def test_train_refuses_a_foreign_out_folder_before_any_work(tones, tmp_path):
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
     with pytest.raises(BundleError, match="not a model folder"):
-        train_from_folders(tones, precious, SPEC, WINDOW, TrainConfig(backbone="small_cnn", weights="none"),
+        train_from_folders(tones, precious, SETTINGS, TrainConfig(backbone="small_cnn", weights="none"),
                            workspace=tmp_path / "ws", feature_cache=tmp_path / "fc")
     assert not (tmp_path / "ws").exists()
     assert (precious / "notes.txt").read_text() == "keep me"
@@ -171,7 +173,7 @@ def test_train_refuses_a_foreign_out_folder_before_any_work(tones, tmp_path):
 @pytest.mark.slow
 def test_test_features_come_from_the_cache_and_match_the_whole_model(tones, tmp_path):
     cfg = TrainConfig(backbone="mobilenet_v2", weights="none", image_size=(48, 48), epochs=20)
-    report = train_from_folders(tones, tmp_path / "model", SPEC, WINDOW, cfg, workspace=tmp_path / "ws",
+    report = train_from_folders(tones, tmp_path / "model", SETTINGS, cfg, workspace=tmp_path / "ws",
                                 feature_cache=tmp_path / "fc")
     bundle = load_bundle(report.bundle_path)
     rows = [r for r in load_manifest(tmp_path / "ws") if r.split == "test"]

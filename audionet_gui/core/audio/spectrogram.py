@@ -24,6 +24,7 @@ from PIL import Image
 from threadpoolctl import ThreadpoolController
 
 from audionet_gui.core.audio.colormaps import COLORMAPS, colormap_lut
+from audionet_gui.core.base.fields import setting
 from audionet_gui.core.base.fsutil import atomic_write_bytes
 
 KINDS = ("mel", "stft", "chroma")
@@ -33,18 +34,46 @@ _AMIN = 1e-10
 
 @dataclass(frozen=True)
 class SpectrogramConfig:
-    kind: str = "mel"
-    sample_rate: int = 16000
-    n_fft: int = 512          # 32 ms at 16 kHz: resolves voice harmonics and formants
-    hop_length: int = 160     # 10 ms
-    n_mels: int = 128
-    n_chroma: int = 12
-    fmin: float = 20.0
-    fmax: float | None = None   # None = Nyquist
-    db_range: float = 80.0
-    ref: str = "max"
-    colormap: str = "viridis"
-    image_width: int = 299
+    """How a window becomes an image. Every field but the image size is a ``setting`` (form and CLI flags are
+    made from it); ``image_width``/``image_height`` are set from ``ImageSettings.image_size`` (core/settings.py),
+    resolved for the backbone, so the image size is stored and chosen in one place."""
+
+    kind: str = setting(
+        "mel", "Spectrogram", "mel: frequencies spaced as the ear hears them (best for voices). stft: linear "
+        "frequency axis. chroma: energy per musical pitch class.", choices=KINDS)
+    sample_rate: int = setting(
+        16000, "Sample rate", "Audio is resampled to this rate first. 16 kHz keeps everything a voice needs.",
+        unit="Hz", min=1000, max=192000, step=1000, advanced=True)
+    n_fft: int = setting(  # 32 ms at 16 kHz: resolves voice harmonics and formants
+        512, "FFT size", "Samples per analysis frame: larger = sharper frequencies, blurrier time.",
+        unit="samples", min=16, max=65536, doubling=True, advanced=True)
+    hop_length: int = setting(  # 10 ms
+        160, "Frame step", "Samples between analysis frames (160 at 16 kHz = 10 ms): smaller = finer time "
+        "detail.", unit="samples", min=1, max=65536, step=16, advanced=True)
+    n_mels: int = setting(
+        128, "Mel bands", "Number of frequency bands of a mel spectrogram (image rows before resizing).",
+        min=1, max=1024, step=8, relevant=("kind", ("mel",)))
+    n_chroma: int = setting(
+        12, "Pitch classes", "Number of pitch classes per octave of a chroma spectrogram (12 = semitones).",
+        min=1, max=120, step=12, relevant=("kind", ("chroma",)))
+    fmin: float = setting(
+        20.0, "Lowest frequency", "Frequencies below this are left out of the image.", unit="Hz", min=0,
+        max=96000, step=10, decimals=0, relevant=("kind", ("mel", "stft")))
+    fmax: float | None = setting(  # None = Nyquist
+        None, "Highest frequency", "Frequencies above this are left out of the image; auto = up to half the "
+        "sample rate (Nyquist).", unit="Hz", min=1, max=96000, step=100, decimals=0, optional=True,
+        auto_text="Nyquist", relevant=("kind", ("mel", "stft")))
+    db_range: float = setting(
+        80.0, "Level range", "How many dB below the top level are still visible; quieter parts get the lowest "
+        "colour.", unit="dB", min=1, max=300, step=5, decimals=0)
+    ref: str = setting(
+        "max", "Level reference", "max: the loudest point of each window is the top (a quiet and a loud "
+        "recording of the same voice look alike). absolute: full scale is the top, so loudness shows.",
+        choices=REFS, advanced=True)
+    colormap: str = setting(
+        "viridis", "Colours", "How levels become colours in the image. The network sees these colours too, so "
+        "the choice matters for training.", choices=COLORMAPS)
+    image_width: int = 299   # set through ImageSettings.image_size, not a setting of its own
     image_height: int = 299
 
     def __post_init__(self) -> None:

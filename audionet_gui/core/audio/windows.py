@@ -20,17 +20,34 @@ import numpy as np
 
 from audionet_gui.core.audio.files import DEFAULT_SAMPLE_RATE, SILENCE_PEAK, iter_audio_blocks
 from audionet_gui.core.base.errors import EmptyFileError, InvalidSamplesError, SilentAudioError
+from audionet_gui.core.base.fields import setting
 
 SHORT_CLIP_RULES = ("tile", "pad")
 
 
 @dataclass(frozen=True)
 class WindowConfig:
-    window_s: float = 2.0
-    hop_s: float = 1.0
-    short_clip: str = "tile"
-    skip_silent: bool = True
-    silence_db: float = -50.0
+    """How audio is cut into windows. Every field is a ``setting``: the settings form and the CLI flags are
+    made from these declarations (core/settings.py gathers them with the spectrogram's)."""
+
+    window_s: float = setting(
+        2.0, "Window length", "Each image shows this many seconds of audio. About 2 s suits voices and live "
+        "identification; longer windows see more but answer later.", unit="s", min=0.05, max=60, step=0.1,
+        flag="--window")
+    hop_s: float = setting(
+        1.0, "Step between windows", "A new window starts every this many seconds. Smaller steps make more "
+        "(overlapping) images from the same audio.", unit="s", min=0.01, max=60, step=0.1, flag="--hop")
+    short_clip: str = setting(
+        "tile", "Clips shorter than a window", "tile: repeat the clip until the window is full (a short word "
+        "becomes continuous speech, as in live audio). pad: centre it in silence.", choices=SHORT_CLIP_RULES,
+        advanced=True)
+    skip_silent: bool = setting(
+        True, "Skip silent windows", "Windows quieter than the silence threshold are left out, so pauses do not "
+        "teach the network anything. A file always keeps its loudest window.", flag="--keep-silent")
+    silence_db: float = setting(
+        -50.0, "Silence threshold", "Windows whose RMS level is below this (dB relative to full scale) count as "
+        "silence.", unit="dB", min=-200, max=0, step=1, decimals=1, relevant=("skip_silent", (True,)),
+        advanced=True)
 
     def __post_init__(self) -> None:
         if not self.window_s > 0:

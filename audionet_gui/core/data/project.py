@@ -1,5 +1,6 @@
 """A project: the classes a user assembled (folders and loose files), an optional test folder, the
-audio-to-image settings, the training settings and the trained model's path. Saved as one JSON file.
+audio-to-image settings (one ``ImageSettings``, core/settings.py), the training settings and the trained
+model's path. Saved as one JSON file.
 
 Qt-free, so the app, the tests and any script can build, edit, save and load projects alike. Paths inside the
 project file's folder are stored relative to it, so a project folder can be moved or shared as a whole.
@@ -13,22 +14,20 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from audionet_gui.core.audio.spectrogram import SpectrogramConfig
-from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.base.fsutil import atomic_directory, atomic_write_json
 from audionet_gui.core.base.jobs import ProgressTracker, ensure_token
 from audionet_gui.core.data.convert import convert_dataset
 from audionet_gui.core.data.dataset import BACKGROUND_CLASS, ClassSpec, DatasetSpec, class_sources, scan_dataset
-from audionet_gui.core.model.backbones import resolve_image_size
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import default_workspace, train_from_folders
+from audionet_gui.core.settings import DERIVED_FIELDS, ImageSettings
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
-PROJECT_FORMAT = 1
+PROJECT_FORMAT = 2  # 2: one "settings" entry instead of "spectrogram" + "window" (format 1 is still read)
 PROJECT_SUFFIX = ".audionet.json"
 
 # What a new project trains with, unless the user changes it. ``weights``: "imagenet", "none" or a file path.
@@ -62,8 +61,7 @@ class Project:
     name: str = "Untitled"
     classes: list[ProjectClass] = field(default_factory=list)
     test_folder: str | None = None
-    spectrogram: dict[str, Any] = field(default_factory=dict)  # SpectrogramConfig.to_dict(); {} = defaults
-    window: dict[str, Any] = field(default_factory=dict)  # WindowConfig.to_dict(); {} = defaults
+    settings: ImageSettings = field(default_factory=ImageSettings)  # how audio becomes images
     training: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_TRAINING))
     model_path: str | None = None
     workspace: str | None = None  # where converted images and caches go; None = the app's default
@@ -159,20 +157,13 @@ class Project:
             test_dir=Path(self.test_folder) if self.test_folder else None,
         )
 
-    def spectrogram_config(self):
-        return SpectrogramConfig.from_dict(self.spectrogram)
-
-    def window_config(self):
-        return WindowConfig.from_dict(self.window)
-
     def train_config(self):
         return TrainConfig.from_dict(self.training)
 
-    def image_spectrogram_config(self):
-        """The spectrogram config at the image size of the chosen backbone (what training makes)."""
+    def image_settings(self) -> ImageSettings:
+        """The settings resolved for the chosen backbone's image size: what training makes and Inspect shows."""
 
-        cfg = self.train_config()
-        return self.spectrogram_config().with_image_size(*resolve_image_size(cfg.backbone, cfg.image_size))
+        return self.settings.for_backbone(self.train_config().backbone)
 
     def default_model_dir(self, default_root: PathLike) -> Path:
         """Where a newly trained model goes: ``<default_root>/<project file or name>/model``."""
@@ -218,8 +209,7 @@ class Project:
                 for c in self.classes
             ],
             "test_folder": rel(self.test_folder) if self.test_folder else None,
-            "spectrogram": dict(self.spectrogram),
-            "window": dict(self.window),
+            "settings": self.settings.to_dict(),
             "training": _training_paths(self.training, rel),
             "model_path": rel(self.model_path) if self.model_path else None,
             "workspace": rel(self.workspace) if self.workspace else None,
@@ -245,16 +235,34 @@ class Project:
         training = dict(DEFAULT_TRAINING)
         training.update(data.get("training") or {})
         training = _training_paths(training, ab)
+        settings = _read_settings(data, training.pop("image_size", None), source)
         return cls(
             name=str(data.get("name") or "Untitled"),
             classes=classes,
             test_folder=ab(data["test_folder"]) if data.get("test_folder") else None,
-            spectrogram=dict(data.get("spectrogram") or {}),
-            window=dict(data.get("window") or {}),
+            settings=settings,
             training=training,
             model_path=ab(data["model_path"]) if data.get("model_path") else None,
             workspace=ab(data["workspace"]) if data.get("workspace") else None,
         )
+
+
+def _read_settings(data: dict[str, Any], training_image_size: Any, source: PathLike) -> ImageSettings:
+    """The ``settings`` entry, or (format 1) the ``spectrogram`` and ``window`` entries with the image size of
+    the training settings; format 1's spectrogram image size was always replaced by the backbone's, so it is
+    not read."""
+    try:
+        if "settings" in data:
+            settings = ImageSettings.from_dict(data["settings"])
+        else:
+            spectrogram = {k: v for k, v in (data.get("spectrogram") or {}).items() if k not in DERIVED_FIELDS}
+            settings = ImageSettings.from_dict({"spectrogram": spectrogram, "window": data.get("window") or {}})
+        if settings.image_size is None and training_image_size is not None:
+            size = training_image_size
+            settings = settings.with_image_size(*((size, size) if isinstance(size, int) else size))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ProjectError(f"{source}: bad audio settings ({exc}).") from None
+    return settings
 
 
 def _training_paths(training: dict[str, Any], convert) -> dict[str, Any]:
@@ -301,17 +309,17 @@ def convert_project(project: Project, progress=None, cancel=None):
     """Make the window images training will use (same workspace as ``train_project``), nothing more."""
 
     spec = project.dataset_spec()
-    spectrogram_cfg, window_cfg = project.image_spectrogram_config(), project.window_config()
+    settings = project.image_settings()
     workspace = Path(project.workspace) if project.workspace else default_workspace(spec)
-    return convert_dataset(spec, workspace, spectrogram_cfg, window_cfg, progress=progress, cancel=cancel)
+    return convert_dataset(spec, workspace, settings.spectrogram, settings.window, progress=progress, cancel=cancel)
 
 
 def train_project(project: Project, out_dir: PathLike, progress=None, cancel=None):
     """Convert, train, test and save the model bundle in ``out_dir`` (core.pipeline.train_from_folders)."""
 
-    return train_from_folders(project.dataset_spec(), out_dir, spectrogram_cfg=project.spectrogram_config(),
-                              window_cfg=project.window_config(), train_cfg=project.train_config(),
-                              workspace=project.workspace or None, progress=progress, cancel=cancel)
+    return train_from_folders(project.dataset_spec(), out_dir, settings=project.settings,
+                              train_cfg=project.train_config(), workspace=project.workspace or None,
+                              progress=progress, cancel=cancel)
 
 
 def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None) -> Path:

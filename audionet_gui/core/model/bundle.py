@@ -5,8 +5,9 @@
       model.keras      ONE Keras model: uint8 RGB spectrogram images (N, H, W, 3) -> softmax probabilities (N, C)
       labels.json      ["alice", "bob", ...]: column i of the output is labels[i]
       config.json      everything needed to turn audio into the exact input the model saw in training:
-                       spectrogram and window settings, backbone name, weights identity, preprocessing,
-                       image size, the calibrated "unknown" threshold and the training settings
+                       "settings" (window rule, spectrogram and image size: one ImageSettings, stored once),
+                       backbone name, weights identity, preprocessing, the calibrated "unknown" threshold and the
+                       training settings. Older bundles wrote "spectrogram", "window" and "image_size"; they load.
       metrics.json     test/validation metrics (core/evaluation.py)
       confusion.png    optional picture of the test confusion matrix
 
@@ -22,13 +23,12 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from audionet_gui.core.audio.spectrogram import SpectrogramConfig
-from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.errors import BundleError
 from audionet_gui.core.base.fsutil import atomic_directory, atomic_path, atomic_write_json, atomic_write_text
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
+from audionet_gui.core.settings import DERIVED_FIELDS, ImageSettings
 
 FORMAT_VERSION = 1
 
@@ -39,9 +39,10 @@ METRICS_FILE = "metrics.json"
 VERSION_FILE = "format_version"
 CONFUSION_FILE = "confusion.png"
 REQUIRED_FILES = (VERSION_FILE, MODEL_FILE, LABELS_FILE, CONFIG_FILE, METRICS_FILE)
-REQUIRED_CONFIG_KEYS = ("spectrogram", "window", "backbone", "image_size", "unknown_threshold")
+REQUIRED_CONFIG_KEYS = ("settings", "backbone", "unknown_threshold")
+LEGACY_SETTINGS_KEYS = ("spectrogram", "window", "image_size")  # what bundles wrote before "settings"
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 
 def to_jsonable(value: Any) -> Any:
@@ -67,28 +68,47 @@ def to_jsonable(value: Any) -> Any:
 
 def make_config(
     *,
-    spectrogram: Any,
-    window: Any,
+    settings: ImageSettings,
     backbone: str,
-    image_size: tuple[int, int],
     unknown_threshold: float,
     weights: str | None = None,
     preprocessing: str | None = None,
     train: Any = None,
     **extra: Any,
 ) -> dict:
-    """The ``config.json`` of a bundle. ``image_size`` is (width, height). ``spectrogram`` / ``window`` /
-    ``train`` may be config objects or dicts; ``weights`` is the identity of the pretrained weights (``imagenet``, a file's name + hash, or ``none``)."""
+    """The ``config.json`` of a bundle. ``settings`` must be resolved (have their image size): they are the only
+    place the audio-to-image settings and the image size are stored. ``train`` may be a config object or a dict
+    (its own ``image_size`` is left out: the settings hold it); ``weights`` is the identity of the pretrained
+    weights (``imagenet``, a file's name + hash, or ``none``)."""
+    if not settings.resolved:
+        raise ValueError("a bundle's settings need their image size (resolve them for the backbone first)")
+    train_dict = to_jsonable(train) if train is not None else None
+    if isinstance(train_dict, dict):
+        train_dict.pop("image_size", None)
     config = {
-        "spectrogram": to_jsonable(spectrogram),
-        "window": to_jsonable(window),
+        "settings": settings.to_dict(),
         "backbone": {"name": backbone, "weights": weights, "preprocessing": preprocessing},
-        "image_size": [int(image_size[0]), int(image_size[1])],
         "unknown_threshold": float(unknown_threshold),
-        "train": to_jsonable(train) if train is not None else None,
+        "train": train_dict,
     }
     config.update(to_jsonable(extra))
     return config
+
+
+def config_settings(config: dict) -> ImageSettings:
+    """The settings of a bundle's config: its ``settings`` entry, or an older bundle's ``spectrogram``,
+    ``window`` and ``image_size`` (the model's input size, checked against the model)."""
+    if "settings" in config:
+        return ImageSettings.from_dict(config["settings"])
+    spectrogram = {k: v for k, v in dict(config["spectrogram"]).items() if k not in DERIVED_FIELDS}
+    return ImageSettings.from_dict({"spectrogram": spectrogram, "window": config["window"],
+                                    "image_size": config["image_size"]})
+
+
+def missing_config_keys(config: dict) -> list[str]:
+    if "settings" not in config and all(k in config for k in LEGACY_SETTINGS_KEYS):
+        return [k for k in REQUIRED_CONFIG_KEYS if k != "settings" and k not in config]
+    return [k for k in REQUIRED_CONFIG_KEYS if k not in config]
 
 
 @dataclass
@@ -103,10 +123,14 @@ class ModelBundle:
     _predictor: Any = field(default=None, repr=False, compare=False)
 
     @property
+    def settings(self) -> ImageSettings:
+        """How audio becomes this model's images, resolved (image size set)."""
+        return config_settings(self.config)
+
+    @property
     def image_size(self) -> tuple[int, int]:
         """(width, height), the convention of SpectrogramConfig and backbones."""
-        w, h = self.config["image_size"]
-        return int(w), int(h)
+        return self.settings.image_size
 
     @property
     def unknown_threshold(self) -> float:
@@ -118,25 +142,16 @@ class ModelBundle:
 
     @property
     def spectrogram_config(self):
-        return SpectrogramConfig.from_dict(self.config["spectrogram"])
+        """The spectrogram part of ``settings`` (at the model's image size)."""
+        return self.settings.spectrogram
 
     @property
     def window_config(self):
-        return window_config_from_dict(self.config["window"])
+        return self.settings.window
 
     @property
     def sample_rate(self) -> int:
         return int(self.spectrogram_config.sample_rate)
-
-
-def window_config_from_dict(data: dict):
-    if hasattr(WindowConfig, "from_dict"):
-        return WindowConfig.from_dict(data)
-    known = {f.name for f in dataclasses.fields(WindowConfig)}
-    unknown = set(data) - known
-    if unknown:
-        raise ValueError(f"unknown window settings {sorted(unknown)}")
-    return WindowConfig(**data)
 
 
 # ------------------------------------------------------------------------------------------------------ saving
@@ -155,10 +170,10 @@ def save_bundle(
     at the end, so a cancel or a crash leaves either the previous bundle or none, never half of one."""
     cancel = ensure_token(cancel)
     out_dir = Path(out_dir)
-    labels = [str(l) for l in labels]
+    labels = [str(label) for label in labels]
     if len(set(labels)) != len(labels) or not all(labels):
         raise BundleError(f"{out_dir}: labels must be unique and non-empty, got {labels}")
-    missing = [k for k in REQUIRED_CONFIG_KEYS if k not in config]
+    missing = missing_config_keys(config)
     if missing:
         raise BundleError(f"{out_dir}: config lacks {missing}")
     n_out = _output_size(model)
@@ -253,24 +268,23 @@ def load_bundle(path: PathLike, load_model: bool = True) -> ModelBundle:
                           f"this version reads format {FORMAT_VERSION}")
 
     labels = _read_json(path / LABELS_FILE, "class labels")
-    if (not isinstance(labels, list) or not labels or not all(isinstance(l, str) and l for l in labels)
+    if (not isinstance(labels, list) or not labels or not all(isinstance(label, str) and label for label in labels)
             or len(set(labels)) != len(labels)):
         raise BundleError(f"{path / LABELS_FILE}: must be a list of unique, non-empty class names")
 
     config = _read_json(path / CONFIG_FILE, "model settings")
     if not isinstance(config, dict):
         raise BundleError(f"{path / CONFIG_FILE}: must be a JSON object")
-    missing_keys = [k for k in REQUIRED_CONFIG_KEYS if k not in config]
+    missing_keys = missing_config_keys(config)
     if missing_keys:
         raise BundleError(f"{path / CONFIG_FILE}: missing settings {missing_keys}")
     try:
-        w, h = (int(v) for v in config["image_size"])
         threshold = float(config["unknown_threshold"])
         backbone = config["backbone"]
         if not (isinstance(backbone, dict) and isinstance(backbone.get("name"), str)):
             raise ValueError("backbone must be an object with a name")
-        if h <= 0 or w <= 0 or not 0.0 <= threshold <= 1.0:
-            raise ValueError("image size must be positive and the unknown threshold within 0..1")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError("the unknown threshold must be within 0..1")
     except (TypeError, ValueError) as exc:
         raise BundleError(f"{path / CONFIG_FILE}: bad settings ({exc})") from None
 
@@ -287,20 +301,15 @@ def load_bundle(path: PathLike, load_model: bool = True) -> ModelBundle:
 
 
 def _check_audio_settings(bundle: ModelBundle) -> None:
-    """The spectrogram and window settings must parse, and the spectrogram must make images of the size the
-    model takes; otherwise every prediction would be made on a different picture than training used."""
+    """The audio settings must parse and give the image size; otherwise no prediction could make the picture
+    training used. (The size is then checked against the model's input in ``_check_model_matches``.)"""
     config_path = bundle.path / CONFIG_FILE
     try:
-        spec = bundle.spectrogram_config
-        bundle.window_config
-    except ImportError:  # pragma: no cover - the audio modules are part of core
-        return
+        settings = bundle.settings
     except Exception as exc:  # from_dict raises whatever a bad value gives (TypeError, ValueError, KeyError)
-        raise BundleError(f"{config_path}: bad spectrogram or window settings ({exc})") from None
-    spec_size = (int(spec.image_width), int(spec.image_height))
-    if spec_size != bundle.image_size:
-        raise BundleError(f"{config_path}: the spectrogram makes {spec_size[0]}x{spec_size[1]} images but the "
-                          f"model settings say {bundle.image_size[0]}x{bundle.image_size[1]} (width x height)")
+        raise BundleError(f"{config_path}: bad audio settings ({exc})") from None
+    if not settings.resolved:
+        raise BundleError(f"{config_path}: the settings give no image size")
 
 
 def _load_model(model_path: Path):

@@ -16,10 +16,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
-    QGroupBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -28,7 +29,6 @@ from PySide6.QtWidgets import (
 from audionet_gui.core.audio.files import is_audio_file
 from audionet_gui.core.audio.playback import PlaybackError, Player
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
-from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.jobs import Progress
 from audionet_gui.core.inspect.inspection import (
     FileInspection,
@@ -43,26 +43,27 @@ from audionet_gui.core.inspect.inspection import (
     window_image,
     window_starting_at,
 )
+from audionet_gui.core.settings import ImageSettings
 from audionet_gui.qt.inspect_worker import InspectWorker
 from audionet_gui.ui.theme import error_text_style, muted_text_style
 from audionet_gui.ui.widgets.cnn_image_view import CnnWindowBox
 from audionet_gui.ui.widgets.linked_views import LinkedViews
 from audionet_gui.ui.widgets.playback_control import PlaybackControl
-from audionet_gui.ui.widgets.spectrogram_controls import SpectrogramControls
+from audionet_gui.ui.widgets.settings_form import SettingsForm
 from audionet_gui.ui.widgets.spectrogram_view import clock_text
 
-# Changing these needs new spectrogram values; colormap, dB range, ref and image size only change the drawing.
-_VALUE_FIELDS = ("kind", "sample_rate", "n_fft", "hop_length", "n_mels", "n_chroma", "fmin", "fmax")
+# Changing these only changes the drawing; any other spectrogram setting (a new one too) needs new values.
+_DRAWING_FIELDS = ("colormap", "db_range", "ref", "image_width", "image_height")
 PARAMETER_DEBOUNCE_MS = 250
 
 
 def _values_differ(a: SpectrogramConfig, b: SpectrogramConfig) -> bool:
-    return any(getattr(a, name) != getattr(b, name) for name in _VALUE_FIELDS)
+    return replace(a, **{name: getattr(b, name) for name in _DRAWING_FIELDS}) != b
 
 
 class InspectorPanel(QWidget):
     status = Signal(str)                       # one line for the main window's status bar
-    spectrogram_config_edited = Signal(object)  # SpectrogramConfig the user set in the inspector's controls
+    settings_edited = Signal(object)           # ImageSettings the user set in the Inspect page's settings form
     loaded = Signal(str)                       # a file's views are filled
     spectrogram_updated = Signal()             # the spectrogram view shows the current settings
     image_updated = Signal()                   # the CNN image shows the current window and settings
@@ -74,8 +75,9 @@ class InspectorPanel(QWidget):
         self.worker = InspectWorker(self)
         self.playback = PlaybackControl(player, self)
         self.player = self.playback.player
-        self.spectrogram_cfg = SpectrogramConfig()
-        self.window_cfg = WindowConfig()
+        self.settings = ImageSettings()                  # the project's settings, as the form shows them
+        self.resolved = self.settings.with_image_size(*SpectrogramConfig().image_size)  # drawn: at an image size
+        self.spectrogram_cfg, self.window_cfg = self.resolved.spectrogram, self.resolved.window
         self.inspection: FileInspection | None = None
         self.window_index: int | None = None
         self.cnn_image: np.ndarray | None = None
@@ -85,13 +87,13 @@ class InspectorPanel(QWidget):
         self._windows_request = self.window_cfg
         self._last_dir = str(Path.home())
         self._build()
-        self.controls.set_config(self.spectrogram_cfg)
+        self.controls.set_settings(self.settings, self.resolved)
 
         self._param_timer = QTimer(self, singleShot=True, interval=PARAMETER_DEBOUNCE_MS)
         self._param_timer.timeout.connect(self._apply_controls)
         self.playback.position.connect(self.views_stack.set_playhead)
         self.playback.stopped.connect(self._playback_ended)
-        self.controls.edited.connect(self._param_timer.start)
+        self.controls.edited.connect(lambda _settings: self._param_timer.start())
         self.worker.finished.connect(self._on_job_finished)
         self.worker.failed.connect(self._on_job_failed)
         self.worker.progress.connect(self._on_job_progress)
@@ -136,20 +138,23 @@ class InspectorPanel(QWidget):
         top.addWidget(self.play_window_button)
         top.addWidget(self.export_csv_button)
 
-        self.controls = SpectrogramControls()
-        settings = QGroupBox("Spectrogram")
-        QVBoxLayout(settings).addWidget(self.controls)
+        self.controls = SettingsForm(compact=True)  # the project's settings; the Train page shows the same
         hint = QLabel("Scroll to zoom, drag to pan (both views move together). Click a view to pick the "
                       "window the CNN sees. Hover the spectrogram to read time, frequency and level.",
                       wordWrap=True, styleSheet=muted_text_style())
         left = QVBoxLayout()
-        left.addWidget(settings)
+        left.addWidget(self.controls)
         left.addWidget(hint)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setFixedWidth(230)
         left.setContentsMargins(0, 0, 0, 0)
+        left_scroll = QScrollArea()
+        left_scroll.setWidget(left_widget)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QFrame.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        left_scroll.setFixedWidth(320)
 
         self.views_stack = LinkedViews()
         self.waveform, self.spectrogram = self.views_stack.waveform, self.views_stack.spectrogram
@@ -161,7 +166,7 @@ class InspectorPanel(QWidget):
         self.export_png_button = self.cnn_box.save_button
 
         middle = QHBoxLayout()
-        middle.addWidget(left_widget)
+        middle.addWidget(left_scroll)
         middle.addWidget(self.views_stack, 1)
         middle.addWidget(self.cnn_box)
 
@@ -183,11 +188,22 @@ class InspectorPanel(QWidget):
             widget.setEnabled(enabled)
 
     # -- requests from the shell ----------------------------------------------------------------------------------
-    def set_configs(self, spectrogram_cfg: SpectrogramConfig, window_cfg: WindowConfig) -> None:
-        """Adopt the project's settings; a shown file is redrawn with them."""
+    def set_settings(self, settings: ImageSettings, resolved: ImageSettings | None = None) -> None:
+        """Adopt the project's settings (shown in the form) and the same resolved for the backbone (drawn: the
+        exact CNN image); a shown file is redrawn with them. Without ``resolved``, ``settings`` are drawn (at
+        their own image size, or the one shown now while they leave it to the backbone)."""
+        if resolved is None:
+            resolved = settings if settings.resolved else settings.with_image_size(*self.resolved.image_size)
+        self.settings, self.resolved = settings, resolved
+        self.controls.set_settings(settings, resolved)
+        self._adopt(resolved)
+
+    def _adopt(self, resolved: ImageSettings) -> None:
         old_spec, old_win = self.spectrogram_cfg, self.window_cfg
+        spectrogram_cfg, window_cfg = resolved.spectrogram, resolved.window
+        if (spectrogram_cfg, window_cfg) == (old_spec, old_win):
+            return
         self.spectrogram_cfg, self.window_cfg = spectrogram_cfg, window_cfg
-        self.controls.set_config(spectrogram_cfg)
         if self.inspection is None:
             if self._path is not None and self.worker.is_busy("load"):
                 self.show_file(self._path)  # restart the load with the new settings
@@ -345,13 +361,14 @@ class InspectorPanel(QWidget):
 
     # -- parameters ------------------------------------------------------------------------------------------------
     def _apply_controls(self) -> None:
-        cfg = self.controls.config()
-        if cfg is None or cfg == self.spectrogram_cfg:
+        """The form's settings (debounced) are drawn at once and sent to the project (``settings_edited``)."""
+        edited = self.controls.settings()
+        if edited == self.settings:
             return
-        old = self.spectrogram_cfg
-        self.spectrogram_cfg = cfg
-        self.spectrogram_config_edited.emit(cfg)
-        self._redraw_for(old)
+        self.settings = edited
+        self.resolved = edited if edited.resolved else edited.with_image_size(*self.resolved.image_size)
+        self._adopt(self.resolved)
+        self.settings_edited.emit(edited)
 
     def _redraw_for(self, old: SpectrogramConfig) -> None:
         """Bring the views up to ``self.spectrogram_cfg``, recomputing values only when they change."""

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
-from audionet_gui.ui.widgets.settings_panel import AudioSettingsPanel, ModelSettingsPanel
+from audionet_gui.ui.widgets.settings_form import SettingsForm
+from audionet_gui.ui.widgets.settings_panel import ModelSettingsPanel
 
 
 class TrainingCurves(QWidget):
@@ -88,7 +89,7 @@ class TrainPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.audio_settings = AudioSettingsPanel()
+        self.audio_settings = SettingsForm()  # the project's audio-to-image settings (also on Inspect)
         self.model_settings = ModelSettingsPanel()
         settings = QWidget()
         s_layout = QVBoxLayout(settings)
@@ -148,7 +149,7 @@ class TrainPanel(QWidget):
         self.model_settings.setEnabled(not running)
 
     def reset_stages(self) -> None:
-        for key, label in self.stage_labels.items():
+        for label in self.stage_labels.values():
             label.setText(f"{label.text().split(':')[0]}: waiting")
             label.setStyleSheet(muted_text_style())
 

@@ -122,7 +122,7 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         d.rescan_requested.connect(self.start_scan)
         d.clip_activated.connect(self.inspect_file)
         t = self.train_panel
-        t.audio_settings.changed.connect(self._on_audio_settings)
+        t.audio_settings.edited.connect(self._on_audio_settings)
         t.model_settings.changed.connect(self._on_model_settings)
         t.model_settings.weights_file_chosen.connect(self.remember_weights_file)
         t.model_settings.remembered = self.remembered_weights()
@@ -138,7 +138,7 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         self.job_bar.cancel_requested.connect(self.cancel_job)
         self.log.file_activated.connect(self.inspect_file)
         self.inspector.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.inspector.spectrogram_config_edited.connect(self._on_inspector_config)
+        self.inspector.settings_edited.connect(self._on_audio_settings)
         lp = self.live_panel
         lp.sample_recorded.connect(lambda _path: self.start_scan())
         lp.background_class_requested.connect(self.add_background_class)
@@ -193,7 +193,6 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         p = self.project
         self.data_panel.set_rows(self.class_rows(), self.data_summary())
         self.data_panel.set_test_folder(p.test_folder)
-        self.train_panel.audio_settings.set_values(p.spectrogram, p.window)
         self.train_panel.model_settings.set_values(p.training)
         self._push_inspector_configs()
         self.live_panel.set_classes(record_targets(p))
@@ -224,9 +223,12 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
     def set_test_folder(self, path: str | None) -> None:
         self.edit_project(lambda p: setattr(p, "test_folder", path))
 
-    def _on_audio_settings(self, spectrogram: dict, window: dict) -> None:
-        self.project.spectrogram, self.project.window = spectrogram, window
-        self._dirty = True
+    def _on_audio_settings(self, settings) -> None:
+        """The settings form of the Train or the Inspect page was edited: the project's settings change once
+        and both pages show them."""
+        if settings != self.project.settings:
+            self.project.settings = settings
+            self._dirty = True
         self._push_inspector_configs()
 
     def add_background_class(self) -> None:
@@ -238,23 +240,21 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         if str(bundle.path) == str(self.project.model_path):
             self.bundle = bundle  # Identify can use it without loading it again
 
-    def _on_inspector_config(self, cfg) -> None:
-        """Spectrogram settings changed in the inspector become the project's (the image size stays the
-        backbone's business)."""
-        values = {k: v for k, v in cfg.to_dict().items() if k not in ("image_width", "image_height")}
-        self.project.spectrogram = {**self.project.spectrogram, **values}
-        self._dirty = True
-        self.train_panel.audio_settings.set_values(self.project.spectrogram, self.project.window)
-
     def _on_model_settings(self, training: dict) -> None:
         self.project.training = training
         self._dirty = True
+        self._push_inspector_configs()  # the backbone sets the image size
 
     def _push_inspector_configs(self) -> None:
+        """Show the project's settings on the Train and the Inspect page (drawn at the backbone's image size)."""
+        settings = self.project.settings
         try:
-            self.inspector.set_configs(self.project.image_spectrogram_config(), self.project.window_config())
+            resolved = self.project.image_settings()
         except (ValueError, TypeError) as exc:
-            self.log.add("warning", f"Settings not shown in the inspector: {exc}")
+            resolved = None
+            self.log.add("warning", f"The image size does not fit the network: {exc}")
+        self.train_panel.audio_settings.set_settings(settings, resolved)
+        self.inspector.set_settings(settings, resolved)
 
     def class_rows(self):
         reports = {c.name: c for c in self.scan.report.classes} if self.scan else {}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
+from audionet_gui.core.data.convert import config_key
 from audionet_gui.core.data.project import (
     BACKGROUND_CLASS,
     PROJECT_FORMAT,
@@ -16,6 +17,8 @@ from audionet_gui.core.data.project import (
     copy_model_folder,
     writable_copy,
 )
+from audionet_gui.core.settings import ImageSettings
+from audionet_gui.resources import demo_project_path
 
 
 def _folders(tmp_path: Path, *names: str) -> list[Path]:
@@ -85,8 +88,7 @@ def test_round_trip_keeps_everything_and_stores_inner_paths_relative(tmp_path):
     p.add_paths([a, b])
     p.get_class("b").files.append(str(outside))
     p.test_folder = str(tmp_path / "data")
-    p.spectrogram = {"kind": "mel", "n_mels": 64}
-    p.window = {"window_s": 1.0, "hop_s": 0.5}
+    p.settings = ImageSettings().with_values({"kind": "mel", "n_mels": 64, "window_s": 1.0, "hop_s": 0.5})
     p.training.update(backbone="small_cnn", epochs=3, weights=str(tmp_path / "w.h5"))
     p.model_path = str(tmp_path / "model")
     saved = p.save(tmp_path / "voices.audionet.json")
@@ -95,9 +97,12 @@ def test_round_trip_keeps_everything_and_stores_inner_paths_relative(tmp_path):
     assert raw["classes"][0]["folders"] == ["data/a"]  # relative inside the project folder
     assert raw["classes"][1]["files"] == [str(outside)]  # absolute outside it
     assert raw["training"]["weights"] == "w.h5"
+    assert raw["settings"] == p.settings.to_dict()  # stored once: no separate spectrogram/window entries
+    assert not {"spectrogram", "window"} & set(raw)
 
     q = Project.load(saved)
     assert q.to_dict(base=tmp_path) == p.to_dict(base=tmp_path)
+    assert q.settings == p.settings
     assert Path(q.get_class("a").folders[0]).resolve() == a.resolve()
     assert Path(q.training["weights"]).resolve() == (tmp_path / "w.h5").resolve()
     assert q.path == saved
@@ -198,3 +203,51 @@ def test_writable_copy_of_a_read_only_project_is_made_once(tmp_path):
     assert writable_copy(src / "demo.audionet.json", tmp_path / "user" / "demo") == copied
     assert (copied.parent / "train" / "a" / "recorded.wav").exists()
     assert not (src / "train" / "a" / "recorded.wav").exists()
+
+
+def _format_1_project(tmp_path: Path, **training) -> Path:
+    """A project file as format 1 wrote it: the settings in "spectrogram" and "window" (the spectrogram with an
+    image size that was always replaced by the backbone's), an image size in the training settings."""
+    path = tmp_path / "old.audionet.json"
+    path.write_text(json.dumps({
+        "format": 1, "kind": "audionet-project", "name": "old", "classes": [],
+        "spectrogram": {"kind": "mel", "n_mels": 40, "fmax": 6000.0, "image_width": 299, "image_height": 299},
+        "window": {"window_s": 1.0, "hop_s": 0.5, "short_clip": "pad", "skip_silent": False, "silence_db": -40.0},
+        "training": {"backbone": "small_cnn", "weights": "none", **training}}))
+    return path
+
+
+def test_a_format_1_project_still_loads_its_settings(tmp_path):
+    project = Project.load(_format_1_project(tmp_path))
+    s = project.settings
+    assert (s.spectrogram.n_mels, s.spectrogram.fmax) == (40, 6000.0)
+    assert (s.window.window_s, s.window.short_clip) == (1.0, "pad")
+    assert s.window.skip_silent is False and s.window.silence_db == -40.0
+    assert s.image_size is None  # the old spectrogram's 299x299 was never the model's: the backbone decides
+    assert project.image_settings().image_size == (128, 128)
+    sized = Project.load(_format_1_project(tmp_path, image_size=[96, 64]))
+    assert sized.settings.image_size == (96, 64) and "image_size" not in sized.training
+    assert sized.image_settings().spectrogram.image_size == (96, 64)
+    saved = json.loads(sized.save(tmp_path / "new.audionet.json").read_text())
+    assert saved["format"] == PROJECT_FORMAT and saved["settings"]["image_size"] == [96, 64]
+    assert Project.load(tmp_path / "new.audionet.json").settings == sized.settings
+
+
+def test_the_image_cache_key_is_the_same_for_an_old_and_a_new_project_file(tmp_path):
+    old = Project.load(_format_1_project(tmp_path))
+    new = Project.load(old.save(tmp_path / "new.audionet.json"))
+    keys = {config_key(p.image_settings().spectrogram, p.image_settings().window) for p in (old, new)}
+    assert len(keys) == 1  # the converted images of the old project are found again
+    assert old.image_settings().fingerprint() == new.image_settings().fingerprint()
+
+
+def test_the_demo_project_loads_its_settings():
+    demo = Project.load(demo_project_path())
+    assert demo.settings.window.window_s == 1.0 and demo.settings.window.hop_s == 0.5
+
+
+def test_bad_settings_in_a_project_file_are_refused_with_the_file_named(tmp_path):
+    path = tmp_path / "bad.audionet.json"
+    path.write_text(json.dumps({"format": 2, "kind": "audionet-project", "settings": {"window": {"hop_s": -1}}}))
+    with pytest.raises(ProjectError, match=r"bad\.audionet\.json: bad audio settings.*hop"):
+        Project.load(path)

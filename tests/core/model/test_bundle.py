@@ -19,6 +19,7 @@ from audionet_gui.core.model.bundle import (
     make_config,
     save_bundle,
 )
+from audionet_gui.core.settings import ImageSettings
 from tests.tiny_models import HEIGHT, WIDTH, small_spec, tiny_classifier, write_bundle
 
 
@@ -97,26 +98,47 @@ def test_bad_labels_are_refused(bundle_copy, labels):
 
 def test_image_size_must_match_model_input(bundle_copy):
     config = json.loads((bundle_copy / CONFIG_FILE).read_text())
-    config["image_size"] = [WIDTH * 2, HEIGHT]
-    config["spectrogram"]["image_width"] = WIDTH * 2
+    config["settings"]["image_size"] = [WIDTH * 2, HEIGHT]
     (bundle_copy / CONFIG_FILE).write_text(json.dumps(config))
     with pytest.raises(BundleError, match=rf"model takes {WIDTH}x{HEIGHT} images"):
         load_bundle(bundle_copy)
 
 
-def test_spectrogram_size_must_match_image_size(bundle_copy):
+def test_config_stores_the_settings_once(good_bundle):
+    config = json.loads((good_bundle / CONFIG_FILE).read_text())
+    assert not {"spectrogram", "window", "image_size"} & set(config)
+    assert config["settings"]["image_size"] == [WIDTH, HEIGHT]
+    assert not {"image_width", "image_height"} & set(config["settings"]["spectrogram"])
+    assert "image_size" not in (config["train"] or {})
+    bundle = load_bundle(good_bundle, load_model=False)
+    assert bundle.settings == ImageSettings.from_parts(small_spec())
+    assert bundle.spectrogram_config == small_spec() and bundle.image_size == (WIDTH, HEIGHT)
+
+
+def test_an_old_bundle_with_spectrogram_window_and_image_size_still_loads(bundle_copy):
     config = json.loads((bundle_copy / CONFIG_FILE).read_text())
-    config["spectrogram"]["image_height"] = HEIGHT + 1
+    settings = config.pop("settings")
+    config["spectrogram"] = {**settings["spectrogram"], "image_width": WIDTH, "image_height": HEIGHT}
+    config["window"] = {**settings["window"], "hop_s": 0.25}
+    config["image_size"] = [WIDTH, HEIGHT]
     (bundle_copy / CONFIG_FILE).write_text(json.dumps(config))
-    with pytest.raises(BundleError, match="spectrogram makes"):
-        load_bundle(bundle_copy, load_model=False)
+    bundle = load_bundle(bundle_copy)  # the model check sees the old image size
+    assert bundle.spectrogram_config == small_spec() and bundle.window_config.hop_s == 0.25
+    assert bundle.image_size == (WIDTH, HEIGHT)
+    config["image_size"] = [WIDTH * 2, HEIGHT]  # the model's input size is what counts
+    (bundle_copy / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(BundleError, match=rf"model takes {WIDTH}x{HEIGHT} images"):
+        load_bundle(bundle_copy)
 
 
 @pytest.mark.parametrize("edit,match", [
     (lambda c: c.pop("backbone"), "missing settings"),
+    (lambda c: c.pop("settings"), r"missing settings \['settings'\]"),
     (lambda c: c.update(unknown_threshold=3), "bad settings"),
-    (lambda c: c["spectrogram"].update(kind="wavelet"), "bad spectrogram or window settings"),
-    (lambda c: c["window"].update(hop_s=-1), "bad spectrogram or window settings"),
+    (lambda c: c["settings"]["spectrogram"].update(kind="wavelet"), "bad audio settings"),
+    (lambda c: c["settings"]["window"].update(hop_s=-1), "bad audio settings"),
+    (lambda c: c["settings"].update(image_size=[4, 4]), "bad audio settings"),
+    (lambda c: c["settings"].update(image_size=None), "no image size"),
 ])
 def test_bad_config_is_refused(bundle_copy, edit, match):
     config = json.loads((bundle_copy / CONFIG_FILE).read_text())
@@ -160,8 +182,7 @@ def test_cancel_during_save_leaves_no_bundle(tmp_path):
         token.cancel()  # cancel right after the model file is written
 
     model = tiny_classifier(3)
-    config = make_config(spectrogram=small_spec(), window={}, backbone="x", image_size=(WIDTH, HEIGHT),
-                         unknown_threshold=0.5)
+    config = make_config(settings=ImageSettings.from_parts(small_spec()), backbone="x", unknown_threshold=0.5)
     with pytest.raises(Cancelled):
         save_bundle(tmp_path / "m", model, ["a", "b", "c"], config, progress=progress, cancel=token)
     assert seen == ["saving"]

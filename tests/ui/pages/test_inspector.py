@@ -15,6 +15,7 @@ from audionet_gui.core.audio.playback import Player
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig, load_png, spectrogram_image
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.inspect.inspection import row_of_freq
+from audionet_gui.core.settings import ImageSettings
 from audionet_gui.ui.pages.inspector import InspectorPanel
 from audionet_gui.ui.widgets.spectrogram_view import clock_text
 from tests.core.audio.test_playback import FakeSoundDevice
@@ -22,6 +23,20 @@ from tests.core.audio.test_playback import FakeSoundDevice
 SR = 16000
 CFG = SpectrogramConfig(n_mels=64, image_width=64, image_height=64)
 WIN = WindowConfig(window_s=1.0, hop_s=0.5)
+SETTINGS = ImageSettings.from_parts(CFG, WIN)
+
+
+def edit(form, name, value):
+    """What a user does to one field of the settings form."""
+    editor = form.editors[name]
+    if editor.auto is not None:
+        editor.auto.setChecked(value is None)
+    if value is None:
+        return
+    if editor.field.kind == "choice":
+        editor.combo.setCurrentIndex(editor.combo.findData(value))
+    else:
+        editor.number.setValue(value)
 
 
 @pytest.fixture
@@ -38,7 +53,7 @@ def panel(qtbot):
     qtbot.addWidget(p)
     p.resize(1100, 650)
     p.show()
-    p.set_configs(CFG, WIN)
+    p.set_settings(SETTINGS)
     yield p
     p.shutdown()
 
@@ -123,7 +138,7 @@ def test_click_on_a_view_selects_the_window_there(qtbot, panel, tone_wav):
 def test_changing_parameters_updates_the_views_and_the_image(qtbot, panel, tone_wav):
     load(qtbot, panel, tone_wav)
     with qtbot.waitSignals([panel.spectrogram_updated, panel.image_updated], timeout=10000):
-        panel.controls.n_mels.setValue(32)   # debounced, then recomputed off the GUI thread
+        edit(panel.controls, "n_mels", 32)   # debounced, then recomputed off the GUI thread
     assert panel.spectrogram_cfg.n_mels == 32
     assert panel.inspection.spectrogram.values_db.shape[0] == 32
     assert panel.spectrogram.plot.vb.viewRange()[1] == pytest.approx([0.0, 32.0])
@@ -132,22 +147,26 @@ def test_changing_parameters_updates_the_views_and_the_image(qtbot, panel, tone_
 
     before = panel.cnn_image.copy()
     edited = []
-    panel.spectrogram_config_edited.connect(edited.append)
+    panel.settings_edited.connect(edited.append)
     with qtbot.waitSignal(panel.image_updated, timeout=10000):
-        panel.controls.colormap.setCurrentText("magma")
-    assert edited and edited[-1].colormap == "magma"
+        edit(panel.controls, "colormap", "magma")
+    assert edited and edited[-1].spectrogram.colormap == "magma" and edited[-1].spectrogram.n_mels == 32
+    assert edited[-1].image_size == (64, 64)
     assert not np.array_equal(before, panel.cnn_image)
-    np.testing.assert_array_equal(panel.cnn_image, spectrogram_image(window.samples, edited[-1]))
+    np.testing.assert_array_equal(panel.cnn_image, spectrogram_image(window.samples, edited[-1].spectrogram))
     assert panel.inspection.spectrogram.values_db.shape[0] == 32  # a colormap needs no recomputation
 
 
 def test_invalid_parameters_are_refused_with_a_reason(qtbot, panel, tone_wav):
     load(qtbot, panel, tone_wav)
-    panel.controls.fmax.setValue(1000)
-    panel.controls.fmin.setValue(2000)
-    assert panel.controls.config() is None
-    assert "fmin" in panel.controls.error.text()
+    edit(panel.controls, "fmax", 1000)
+    edit(panel.controls, "fmin", 2000)
+    assert panel.controls.settings().spectrogram.fmin == CFG.fmin  # refused, not sent
+    assert panel.controls.error.isVisible() and "fmin" in panel.controls.error.text()
     assert panel.spectrogram_cfg.fmin == CFG.fmin
+    edit(panel.controls, "fmax", 3000)  # the refused value is applied with the edit that makes it valid
+    assert not panel.controls.error.isVisible()
+    assert (panel.controls.settings().spectrogram.fmin, panel.controls.settings().spectrogram.fmax) == (2000, 3000)
 
 
 def test_exports_write_the_png_and_the_csv(qtbot, panel, tone_wav, tmp_path):
@@ -182,7 +201,7 @@ def test_no_sound_device_gives_a_message_not_a_crash(qtbot, tone_wav):
     p = InspectorPanel(player=Player(backend=FakeSoundDevice(has_output=False)))
     qtbot.addWidget(p)
     p.show()
-    p.set_configs(CFG, WIN)
+    p.set_settings(SETTINGS)
     load(qtbot, p, tone_wav)
     statuses = []
     p.status.connect(statuses.append)
@@ -242,29 +261,35 @@ def test_dropping_an_audio_file_shows_it(qtbot, panel, tone_wav):
 def test_project_settings_change_the_windows_and_the_sample_rate(qtbot, panel, tone_wav):
     load(qtbot, panel, tone_wav)
     with qtbot.waitSignal(panel.image_updated, timeout=10000):
-        panel.set_configs(CFG, WindowConfig(window_s=2.0, hop_s=1.0))
+        panel.set_settings(ImageSettings.from_parts(CFG, WindowConfig(window_s=2.0, hop_s=1.0)))
     assert [(w.start_s, w.end_s) for w in panel.inspection.windows] == [(0.0, 2.0), (1.0, 3.0)]
     assert panel.window_spin.maximum() == 2
     np.testing.assert_array_equal(panel.cnn_image, spectrogram_image(panel.inspection.windows[panel.window_index]
                                                                      .samples, CFG))
     slower = SpectrogramConfig(sample_rate=8000, n_mels=32, image_width=64, image_height=64)
     with qtbot.waitSignals([panel.loaded, panel.image_updated], timeout=15000):
-        panel.set_configs(slower, WIN)
+        panel.set_settings(ImageSettings.from_parts(slower, WIN))
     assert panel.inspection.sample_rate == 8000 and panel.inspection.samples.size == 3 * 8000
-    assert panel.controls.fmax.maximum() == 4000
+    assert panel.controls.editors["fmax"].number.value() == 4000  # auto = Nyquist, shown as its value
+    edit(panel.controls, "fmax", 6000)
+    assert "Nyquist" in panel.controls.error.text()
 
 
 def test_chroma_shows_pitch_classes(qtbot, panel, tone_wav):
     load(qtbot, panel, tone_wav)
     with qtbot.waitSignal(panel.spectrogram_updated, timeout=10000):
-        panel.controls.kind.setCurrentText("chroma")
+        edit(panel.controls, "kind", "chroma")
     assert panel.inspection.spectrogram.values_db.shape[0] == 12
-    assert not panel.controls.n_mels.isEnabled()
+    assert not panel.controls.editors["n_mels"].isEnabled() and panel.controls.editors["n_chroma"].isEnabled()
     ticks = panel.spectrogram.freq_axis.tickValues(0, 12, 400)[0][1]
     assert "C" in panel.spectrogram.freq_axis.tickStrings(ticks, 1, 1)
     readout = panel.spectrogram.readout_at(1.5, 11.5)   # 1000 Hz is close to B5 (987.8 Hz)
     assert "pitch class B" in readout.text()
     assert readout.db == pytest.approx(float(panel.inspection.spectrogram.values_db[:, 150].max()))
+    with qtbot.waitSignal(panel.spectrogram_updated, timeout=10000):
+        edit(panel.controls, "n_chroma", 24)  # quarter tones: a setting no form offered before
+    assert panel.inspection.spectrogram.values_db.shape[0] == 24
+    assert panel.settings.spectrogram.n_chroma == 24
 
 
 def test_export_buttons_ask_for_a_file_and_write_it(qtbot, panel, tone_wav, tmp_path, monkeypatch):

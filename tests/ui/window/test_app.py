@@ -8,7 +8,6 @@ from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication
 
 from audionet_gui.__main__ import build_parser, open_initial_project
-from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.data.project import Project
 from audionet_gui.resources import demo_project_path, resources_dir
 from audionet_gui.ui import theme
@@ -22,8 +21,8 @@ def test_project_round_trip_through_the_window(qtbot, window, tone_data, tmp_pat
     window.data_panel.rename_requested.emit("mid", "middle")
     window.set_test_folder(str(tone_data / "high"))
     audio = window.train_panel.audio_settings
-    audio.window_form.editors["window_s"].setValue(1.5)
-    audio.spectrogram_form.editors["n_mels"].setValue(64)
+    audio.editors["window_s"].number.setValue(1.5)
+    audio.editors["n_mels"].number.setValue(64)
     model = window.train_panel.model_settings
     model.backbone.setCurrentIndex(model.backbone.findData("small_cnn"))
     model.epochs.setValue(7)
@@ -38,13 +37,14 @@ def test_project_round_trip_through_the_window(qtbot, window, tone_data, tmp_pat
         assert other.open_project(str(target))
         assert other.project.class_names == ["low", "middle"]
         assert other.project.test_folder and Path(other.project.test_folder).resolve() == (tone_data / "high").resolve()
-        assert other.train_panel.audio_settings.window_form.editors["window_s"].value() == 1.5
-        assert other.train_panel.audio_settings.spectrogram_form.editors["n_mels"].value() == 64
+        assert other.train_panel.audio_settings.editors["window_s"].value() == 1.5
+        assert other.train_panel.audio_settings.editors["n_mels"].value() == 64
+        assert other.inspector.controls.editors["n_mels"].value() == 64
         assert other.train_panel.model_settings.backbone.currentData() == "small_cnn"
         assert other.train_panel.model_settings.epochs.value() == 7
         assert other.data_panel.table.rowCount() == 2
         saved = Project.load(target)
-        assert saved.window["window_s"] == 1.5 and saved.spectrogram["n_mels"] == 64
+        assert saved.settings.window.window_s == 1.5 and saved.settings.spectrogram.n_mels == 64
         qtbot.waitUntil(lambda: other.scan is not None, timeout=30000)
     finally:
         other._dirty = False
@@ -53,20 +53,22 @@ def test_project_round_trip_through_the_window(qtbot, window, tone_data, tmp_pat
 
 def test_invalid_settings_are_explained_and_not_applied(qtbot, window):
     audio = window.train_panel.audio_settings
-    before = dict(window.project.spectrogram)
-    audio.spectrogram_form.editors["fmin"].setValue(9000)  # above Nyquist of 16 kHz
+    before = window.project.settings
+    audio.editors["fmin"].number.setValue(9000)  # above Nyquist of 16 kHz
     assert "Not applied" in audio.error.text() and "fmin" in audio.error.text()
-    assert window.project.spectrogram == before
-    audio.spectrogram_form.editors["fmin"].setValue(50)
-    assert audio.error.text() == ""
-    assert window.project.spectrogram["fmin"] == 50
+    assert window.project.settings == before
+    audio.editors["fmin"].number.setValue(50)
+    assert audio.error.isHidden()
+    assert window.project.settings.spectrogram.fmin == 50
+    assert window.inspector.controls.editors["fmin"].value() == 50
 
 
 def test_opening_a_broken_project_shows_why(qtbot, window, tmp_path, monkeypatch):
     bad = tmp_path / "bad.audionet.json"
     bad.write_text("{oops")
     shown = []
-    monkeypatch.setattr("audionet_gui.ui.window.main_actions.show_fatal", lambda parent, doing, exc, details="": shown.append(str(exc)))
+    monkeypatch.setattr("audionet_gui.ui.window.main_actions.show_fatal",
+                        lambda parent, doing, exc, details="": shown.append(str(exc)))
     assert not window.open_project(str(bad))
     assert shown and "broken JSON" in shown[0]
 
@@ -180,8 +182,17 @@ def test_clips_open_in_the_inspector_and_its_settings_come_back(qtbot, window, t
     window.project.training["backbone"] = "small_cnn"
     window.show_project()
     assert window.inspector.spectrogram_cfg.image_size == (128, 128)
-    # a change made in the inspector's own controls becomes the project's setting
-    window.inspector.spectrogram_config_edited.emit(SpectrogramConfig(n_mels=40, image_width=128, image_height=128))
-    assert window.project.spectrogram["n_mels"] == 40
-    assert "image_width" not in window.project.spectrogram
-    assert window.train_panel.audio_settings.spectrogram_form.editors["n_mels"].value() == 40
+    assert window.inspector.controls.editors["image_size"].value() is None  # auto: the network's
+    assert window.inspector.controls.editors["image_size"].width_box.value() == 128
+    # a change made in the Inspect page's form becomes the project's setting, and the Train page follows
+    window.inspector.controls.editors["n_mels"].number.setValue(40)
+    qtbot.waitUntil(lambda: window.project.settings.spectrogram.n_mels == 40, timeout=5000)
+    assert window.project.settings.image_size is None  # the image size stays the backbone's
+    assert window.isWindowModified()
+    assert window.train_panel.audio_settings.editors["n_mels"].value() == 40
+    # and one made on the Train page is drawn by the inspector at once
+    with qtbot.waitSignal(window.inspector.image_updated, timeout=10000):
+        window.train_panel.audio_settings.editors["n_mels"].number.setValue(48)
+    assert window.project.settings.spectrogram.n_mels == 48
+    assert window.inspector.controls.editors["n_mels"].value() == 48
+    assert window.inspector.spectrogram_cfg.n_mels == 48 and window.inspector.spectrogram_cfg.image_size == (128, 128)

@@ -100,7 +100,7 @@ def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_pa
     data = make_tone_dataset(tmp_path / "tones", {"low": 300.0, "high": 2000.0}, files_per_class=8, seconds=1.5)
     window.add_paths([str(data / "low"), str(data / "high")])
     wait_job(qtbot, window, 60000)
-    window.project.window = {"window_s": 0.5, "hop_s": 0.5}
+    window.project.settings = window.project.settings.with_values({"window_s": 0.5, "hop_s": 0.5})
     window.project.training.update(backbone="small_cnn", weights="none", epochs=3, image_size=[48, 48])
     # as the app does at start (importing TensorFlow holds the GIL in long pieces whichever thread does it)
     window.warm_up()
@@ -109,7 +109,8 @@ def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_pa
     with Heartbeat() as hb:
         window.start_training()
         assert window.job.name == "Training"
-        window.job.progress.connect(lambda p: stages.append((round(time.monotonic() - hb.beats[0][0], 2), p.stage, p.done)))
+        window.job.progress.connect(
+            lambda p: stages.append((round(time.monotonic() - hb.beats[0][0], 2), p.stage, p.done)))
         wait_job(qtbot, window, 600000)
         assert window.job.outcome == "finished", window.log.rows()
         training_gap = hb.worst_gap_s
