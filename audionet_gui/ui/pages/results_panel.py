@@ -100,8 +100,9 @@ class ResultsPanel(QWidget):
     open_model_requested = Signal()
     window_activated = Signal(str, float)  # file, window start (s)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
+        self.state = state  # ui.state.AppState: shows its model's test results
         self.headline = QLabel("No model yet. Train one on the Train page, or open a saved model.")
         self.headline.setWordWrap(True)
         f = self.headline.font()
@@ -189,6 +190,17 @@ class ResultsPanel(QWidget):
         layout.addWidget(split, 1)
         self._misclassified: list[dict] = []
         self.save_button.setEnabled(False)
+        if state is not None:
+            state.project_changed.connect(lambda _p: self.show_model(state.model))
+            state.model_changed.connect(self.show_model)
+
+    def show_model(self, model) -> None:
+        """A ``ui.state.ModelInfo`` (None: no model)."""
+        if model is None:
+            self.clear()
+            return
+        info = f"Model: {model.path} · {len(model.labels)} classes · backbone {model.backbone}"
+        self.show_metrics(model.metrics, model.path, info)
 
     def clear(self) -> None:
         self.show_metrics({}, model_path=None)
