@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
@@ -27,7 +27,7 @@ from audionet_gui.core.model.backbones import resolve_image_size
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import default_workspace, train_from_folders
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 PROJECT_FORMAT = 1
 PROJECT_SUFFIX = ".audionet.json"
@@ -423,8 +423,8 @@ def move_model_on_save(project: Project, target: PathLike, default_root: PathLik
     Copy, then switch: the new folder is complete before the caller points the project at it, and the old
     model stays where it was (a saved project's file still points to it). A model the project merely refers to
     (opened from elsewhere) is not the project's to move."""
-    if not project.model_path:
-        return None
+    if not project.model_path or (project.path is None and project.scratch is None):
+        return None  # no model, or an unsaved project that never had a folder (so no model of its own)
     current = Path(project.model_path)
     own = project.model_dir(default_root)
     if not current.is_dir() or _resolved(current) != _resolved(own):
