@@ -176,6 +176,7 @@ class IdentifyPanel(QWidget):
         self.answer.setText("")
         self.bars.set_items([])
         self.timeline.set_segments([], [], {})
+        self.timeline.setXRange(0, 1, padding=0.01)
         self.timeline_note.setText("")
 
     def set_model(self, description: str | None, labels: list[str] | None = None) -> None:

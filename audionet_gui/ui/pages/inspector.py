@@ -213,7 +213,8 @@ class InspectorPanel(QWidget):
         self._image_request = None
         self.views_stack.clear_data()
         self.views_stack.setCurrentIndex(0)
-        self.cnn_box.clear("")
+        self.cnn_box.clear("No window selected")
+        self.cnn_box.set_window_count(0)
         self._set_file_actions_enabled(False)
         self.message.hide()
         self.file_label.setText("No clip")

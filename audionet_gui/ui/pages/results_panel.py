@@ -74,8 +74,11 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         for t in self._texts:
             self.plot.removeItem(t)
         self._texts = []
-        if m.size == 0:
+        if m.size == 0:  # no model: no class names left on the axes either
             self.image.clear()
+            self.plot.getAxis("bottom").setTicks([[]])
+            self.plot.getAxis("left").setTicks([[]])
+            self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
             return
         share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
         self.image.setImage(share.T, levels=(0, 1))  # ImageItem's first axis is x (columns)

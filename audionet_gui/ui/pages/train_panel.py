@@ -53,6 +53,10 @@ class TrainingCurves(QWidget):
         self.epochs = []
         for c in self.curves.values():
             c.setData([], [])
+        for plot in (self.loss_plot, self.acc_plot):  # the last run's axes go too (autorange keeps them on no data)
+            plot.setRange(xRange=(0, 1), yRange=(0, 1.0), padding=0.02)
+            plot.enableAutoRange(axis="x")
+        self.loss_plot.enableAutoRange(axis="y")
 
     def add_epoch(self, extra: dict) -> None:
         """``extra`` as the training reports it: epoch, loss, accuracy, val_loss, val_accuracy."""

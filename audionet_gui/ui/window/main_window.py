@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.models = ModelController(self, self.state, self.store, self.jobs)
         self.projects = ProjectController(self, self.state, self.store, self.jobs)
         self.state.project_changed.connect(self.show_project)
+        self.state.project_changed.connect(lambda _p: self.jobs.busy() or self.job_bar.set_idle())
         self.state.project_edited.connect(self.show_project)
         self.state.dirty_changed.connect(self.setWindowModified)
         self._connect_panels()

@@ -160,6 +160,10 @@ def test_new_project_clears_every_page(qtbot, window, tmp_path, fake_training):
     assert {v.text() for v in results.figures.values()} == {"–"}
     assert results.per_class.rowCount() == 0 and results.heatmap.matrix.size == 0
     assert results.misclassified.rowCount() == 0 and not results.save_button.isEnabled()
+    # no class names of the old model on the confusion matrix's axes (pyqtgraph keeps set ticks in _tickLevels)
+    assert all(results.heatmap.plot.getAxis(side)._tickLevels in (None, [[]], [])
+               for side in ("bottom", "left"))
+    assert all(train_page.curves.loss_plot.getViewBox().autoRangeEnabled())  # the old run's axes are not kept
     assert identify.bars.items() == [] and identify.answer.text() == "" and identify.timeline.segments == []
     assert identify.file_label.text() == "" and not identify.choose.isEnabled()
     assert "No model" in identify.model_label.text()
