@@ -18,12 +18,13 @@ from typing import Any
 
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
-from audionet_gui.core.base.errors import AudioNetError
+from audionet_gui.core.base.errors import AudioNetError, BundleError
 from audionet_gui.core.base.fsutil import atomic_directory, atomic_write_json
 from audionet_gui.core.base.jobs import ProgressTracker, ensure_token
 from audionet_gui.core.data.convert import convert_dataset
 from audionet_gui.core.data.dataset import BACKGROUND_CLASS, ClassSpec, DatasetSpec, class_sources, scan_dataset
 from audionet_gui.core.model.backbones import resolve_image_size
+from audionet_gui.core.model.bundle import check_bundle_target
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import default_workspace, train_from_folders
 
@@ -433,6 +434,10 @@ def move_model_on_save(project: Project, target: PathLike, default_root: PathLik
     destination = saved.model_dir(default_root)
     if _resolved(destination) == _resolved(current):
         return None
+    try:
+        check_bundle_target(destination)  # a folder of the user's own by that name is never replaced
+    except BundleError as exc:
+        raise ProjectError(f"The model cannot move with the project: {exc}") from None
     copy_model_folder(current, destination)
     return destination
 

@@ -137,7 +137,8 @@ class DataPanel(QWidget):
         self.add_folder = QPushButton("Add class folder…")
         self.add_folder.setToolTip("Choose a folder of recordings; it becomes a class named after it (Ctrl+Shift+O)")
         self.add_files = QPushButton("Add files…")
-        self.add_files.setToolTip("Add single audio files to the selected class (or to a class named after their folder)")
+        self.add_files.setToolTip("Add single audio files to the selected class "
+                                  "(or to a class named after their folder)")
         self.rename = QPushButton("Rename…")
         self.rename.setToolTip("Rename the selected class (or double-click its name) (F2)")
         self.merge = QPushButton("Merge…")
@@ -320,7 +321,8 @@ class DataPanel(QWidget):
         if not names:
             return
         answer = QMessageBox.question(self, "Remove classes",
-                                      f"Remove {', '.join(names)} from the project?\nThe files on disk stay as they are.")
+                                      f"Remove {', '.join(names)} from the project?\n"
+                                      "The files on disk stay as they are.")
         if answer == QMessageBox.Yes:
             self.remove_requested.emit(names)
 

@@ -120,7 +120,8 @@ class IdentifyPanel(QWidget):
         self.drop_zone.setAlignment(Qt.AlignCenter)
         self.drop_zone.setFrameShape(QFrame.StyledPanel)
         self.drop_zone.setMinimumHeight(90)
-        self.drop_zone.setStyleSheet(muted_text_style() + "font-size: 12pt; border: 2px dashed #888; border-radius: 8px;")
+        self.drop_zone.setStyleSheet(muted_text_style()
+                                     + "font-size: 12pt; border: 2px dashed #888; border-radius: 8px;")
         self.choose = QPushButton("Choose a file…")
         self.choose.setToolTip("Identify who speaks in an audio file (Ctrl+I)")
         self.choose.clicked.connect(self._choose)
@@ -188,7 +189,8 @@ class IdentifyPanel(QWidget):
         else:
             self.model_label.setText("No model loaded: train one on the Train page or open a saved model.")
         self.choose.setEnabled(bool(description))
-        self.drop_zone.setText("Drop an audio file here" if description else "Drop an audio file here (after a model is loaded)")
+        self.drop_zone.setText("Drop an audio file here" if description
+                               else "Drop an audio file here (after a model is loaded)")
 
     def set_busy(self, path: str) -> None:
         self.file_label.setText(f"Identifying {Path(path).name}…")
@@ -206,7 +208,8 @@ class IdentifyPanel(QWidget):
         else:
             self.answer.setText(f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
                                 else f"unknown: no class is sure enough ({100 * p:.0f} %)")
-            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s), over the whole file:")
+            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s), "
+                                    "over the whole file:")
         self.bars.set_items([(lab, float(q)) for lab, q in prediction.top_k], self.colors)
         segments = [(s.start_s, s.end_s, s.label, float(s.p)) for s in prediction.timeline]
         self.timeline.set_segments(segments, self._labels, self.colors)

@@ -390,7 +390,7 @@ class LivePanel(QWidget):
         self.recorder.show_recorded(Path(path))
         self.sample_recorded.emit(Path(path))
 
-    # -- small helpers --------------------------------------------------------------------------------------------------
+    # -- small helpers -------------------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
         self.recorder.set_listening(self.listening)
 

@@ -228,7 +228,8 @@ class ResultsPanel(QWidget):
         per_class = test.get("per_class") or {}
         self.per_class.setRowCount(len(per_class))
         for r, (name, s) in enumerate(per_class.items()):
-            cells = [name, _pct(s.get("precision")), _pct(s.get("recall")), _pct(s.get("f1")), str(s.get("support", ""))]
+            cells = [name, _pct(s.get("precision")), _pct(s.get("recall")), _pct(s.get("f1")),
+                     str(s.get("support", ""))]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c:

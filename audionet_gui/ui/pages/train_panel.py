@@ -172,7 +172,7 @@ class TrainPanel(QWidget):
         self.model_settings.setEnabled(not running)
 
     def reset_stages(self) -> None:
-        for key, label in self.stage_labels.items():
+        for label in self.stage_labels.values():
             label.setText(f"{label.text().split(':')[0]}: waiting")
             label.setStyleSheet(muted_text_style())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,8 @@ class ProjectController:
         self.remember_recent(saved)
         self.store.last_dir = str(saved.parent)
         if moved is not None:
-            self.state.set_model(ModelInfo.read(moved) if self.state.model else None)
+            model = self.state.model
+            self.state.set_model(replace(model, path=str(moved)) if model is not None else None)
             self.view.log.add("info", f"The model now lives with the project: {moved}")
         self.state.project_edited.emit(project)
         self.state.set_dirty(False)

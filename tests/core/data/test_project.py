@@ -243,6 +243,19 @@ def test_save_as_copies_the_own_model_into_the_new_folder_and_keeps_the_old(tmp_
     assert Path(Project.load(saved).model_path) == moved and moved.is_dir()
 
 
+def test_save_as_never_replaces_a_folder_that_is_not_a_model(tmp_path):
+    out = tmp_path / "out"
+    p = Project()
+    p.model_path = str(_fake_model(p.model_dir(out), "mine"))
+    theirs = tmp_path / "docs" / "voices_project" / "model"
+    theirs.mkdir(parents=True)
+    (theirs / "notes.txt").write_text("keep me")
+    with pytest.raises(ProjectError, match="not a model folder"):
+        move_model_on_save(p, tmp_path / "docs" / "voices.audionet.json", out)
+    assert (theirs / "notes.txt").read_text() == "keep me"
+    assert (Path(p.model_path) / "labels.json").is_file()
+
+
 def test_save_as_leaves_a_model_the_project_only_refers_to(tmp_path):
     out = tmp_path / "out"
     elsewhere = _fake_model(tmp_path / "shared" / "model", "theirs")
