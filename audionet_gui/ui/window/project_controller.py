@@ -218,12 +218,13 @@ class ProjectController:
         self.state.set_scan(None)
         if not self.state.project.classes:
             return
-        self.jobs.run(scan_project, copy.deepcopy(self.state.project), title=SCAN_TITLE, doing="Checking the files",
-                      on_finished=self.on_scan_finished)
+        project = self.state.project
+        self.jobs.run(scan_project, copy.deepcopy(project), title=SCAN_TITLE, doing="Checking the files",
+                      on_finished=lambda scan: self.on_scan_finished(scan, project))
 
-    def on_scan_finished(self, scan) -> None:
-        if self._scan_pending:
-            return  # the project changed while it ran: a fresh scan follows
+    def on_scan_finished(self, scan, project: Project | None = None) -> None:
+        if self._scan_pending or (project is not None and project is not self.state.project):
+            return  # the project changed while it ran (a fresh scan follows) or is another one now
         self.state.set_scan(scan)
         log = self.view.log
         for c in scan.report.classes:
@@ -257,7 +258,8 @@ class ProjectController:
         train.status.setText(f"Training with {project.training.get('backbone')}; the model goes to {out_dir}")
         self.view.go_to("Train")
         self.jobs.run(train_project, copy.deepcopy(project), out_dir, title="Training", doing="Training",
-                      on_finished=self.on_training_finished, on_progress=self.on_training_progress)
+                      on_finished=lambda report: self.on_training_finished(report, project),
+                      on_progress=self.on_training_progress)
 
     def on_training_progress(self, p) -> None:
         stage = TRAIN_STAGES.get(p.stage)
@@ -268,7 +270,11 @@ class ProjectController:
         if p.extra and "epoch" in p.extra:
             train.curves.add_epoch(p.extra)
 
-    def on_training_finished(self, report) -> None:
+    def on_training_finished(self, report, project: Project | None = None) -> None:
+        if project is not None and project is not self.state.project:
+            # finished just as another project was opened: it stays in its own project's folder, unused here
+            self.view.log.add("info", f"A model of the previous project was saved in {report.bundle_path}.")
+            return
         train = self.view.train_panel
         train.mark_all_done()
         failed = ((report.metrics.get("data") or {}).get("convert") or {}).get("failed") or []

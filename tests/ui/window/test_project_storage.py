@@ -6,11 +6,13 @@ not the network."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
 
 from audionet_gui.core.base.jobs import Progress
 from audionet_gui.core.data.project import Project
@@ -197,3 +199,28 @@ def test_a_remembered_weights_file_applies_to_a_new_project(qtbot, tmp_path):
         assert again.project.training["weights"] == str(weights)
     finally:
         again.close()
+
+
+def test_a_run_that_ends_after_new_project_stays_with_its_own_project(qtbot, window, tmp_path, monkeypatch):
+    release = threading.Event()
+
+    def slow_training(project, out_dir, progress=None, cancel=None):  # does not stop when cancelled
+        release.wait(30)
+        return fake_train_project(project, out_dir, progress)
+
+    monkeypatch.setattr("audionet_gui.ui.window.project_controller.train_project", slow_training)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)  # "start anyway?" yes
+    data = make_tone_dataset(tmp_path / "data", {"low": 300.0, "mid": 800.0}, files_per_class=2, seconds=1.0)
+    window.add_paths([str(data / "low"), str(data / "mid")])
+    qtbot.waitUntil(lambda: window.scan is not None, timeout=30000)
+    wait_idle(qtbot, window)
+    first_dir = window.state.model_dir()
+    window.start_training()
+    run = window.job
+    window.new_project()
+    release.set()
+    qtbot.waitUntil(lambda: run.outcome is not None, timeout=60000)
+    qtbot.wait(50)
+    assert labels_of(first_dir) == ["low", "mid"]  # written into the first project's own folder
+    assert window.project.model_path is None and window.state.model is None  # not adopted by the new project
+    assert "No model yet" in window.results_panel.headline.text()
