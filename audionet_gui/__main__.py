@@ -18,6 +18,7 @@ from audionet_gui import __version__
 from audionet_gui.qt.refcount_guard import protect_singletons
 from audionet_gui.resources import icon_path
 from audionet_gui.selftest import run_pipeline_check
+from audionet_gui.ui.settings_store import SettingsStore
 from audionet_gui.ui.theme import apply_theme, prepare_high_dpi
 from audionet_gui.ui.window.main_window import PAGES, MainWindow
 
@@ -56,16 +57,16 @@ def create_app(argv: list[str] | None = None):
 
 def open_initial_project(window, args) -> None:
     """--project, else --demo, else the demo on the very first run, else the last project (if it still exists)."""
-    settings = window.settings
+    store = window.store
     if args.project:
         window.open_project(args.project)
-    elif args.demo or not settings.value("first_run_done", False, type=bool):
+    elif args.demo or not store.first_run_done:
         window.open_demo()
     else:
-        recent = [p for p in window.recent_projects() if Path(p).is_file()]
+        recent = [p for p in store.recent_projects() if Path(p).is_file()]
         if recent:
             window.open_project(recent[0])
-    settings.setValue("first_run_done", True)
+    store.first_run_done = True
 
 
 def self_test(window, app) -> int:
@@ -115,10 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.IniFormat)
     else:
         settings = QSettings()
+    store = SettingsStore(settings)
     if args.theme:
-        settings.setValue("theme", args.theme)
-    apply_theme(app, str(settings.value("theme", "system")))
-    window = MainWindow(settings)
+        store.theme = args.theme
+    apply_theme(app, store.theme)
+    window = MainWindow(store)
     window.show()
     window.warm_up()
     open_initial_project(window, args)

@@ -19,7 +19,6 @@ import os
 import sys
 from pathlib import Path
 
-
 CLI_NAMES = ("audionet", "audionet.exe")
 
 
@@ -59,7 +58,7 @@ def wants_cli(argv0: str, args: list[str]) -> bool:
 
 
 def run_gui(args: list[str]) -> int:
-    # noqa reason: the bundle's library paths are fixed (main below) before Qt or TensorFlow load
+
     from audionet_gui import __main__ as gui_main  # noqa: PLC0415
 
     return gui_main.main(args)

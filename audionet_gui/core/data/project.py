@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audionet_gui.core.base.errors import AudioNetError
+from audionet_gui.core.base.errors import AudioNetError, BundleError
 from audionet_gui.core.base.fsutil import atomic_directory, atomic_write_json
 from audionet_gui.core.base.jobs import ProgressTracker, ensure_token
 from audionet_gui.core.data.convert import convert_dataset
 from audionet_gui.core.data.dataset import BACKGROUND_CLASS, ClassSpec, DatasetSpec, class_sources, scan_dataset
+from audionet_gui.core.model.bundle import check_bundle_target
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import default_workspace, train_from_folders
 from audionet_gui.core.settings import DERIVED_FIELDS, ImageSettings
@@ -29,6 +31,8 @@ PathLike = str | Path
 
 PROJECT_FORMAT = 2  # 2: one "settings" entry instead of "spectrogram" + "window" (format 1 is still read)
 PROJECT_SUFFIX = ".audionet.json"
+PROJECT_FOLDER_SUFFIX = "_project"  # voices.audionet.json keeps its model in voices_project/model
+UNSAVED_DIR = "unsaved"  # <output root>/unsaved/<unique>: the folders of projects not saved yet
 
 # What a new project trains with, unless the user changes it. ``weights``: "imagenet", "none" or a file path.
 DEFAULT_TRAINING: dict[str, Any] = {
@@ -66,6 +70,7 @@ class Project:
     model_path: str | None = None
     workspace: str | None = None  # where converted images and caches go; None = the app's default
     path: Path | None = None  # the file this project was loaded from / saved to (not serialised)
+    scratch: Path | None = None  # an unsaved project's own folder, made on first use (not serialised)
 
     # -- classes -------------------------------------------------------------------------------------------
     @property
@@ -165,12 +170,32 @@ class Project:
 
         return self.settings.for_backbone(self.train_config().backbone)
 
+    def folder(self, default_root: PathLike) -> Path:
+        """The project's own folder, where its model and its recordings of background noise go.
+
+        A saved project's folder sits beside its file (``voices.audionet.json`` -> ``voices_project/``); an
+        unsaved one gets a fresh, unique folder under ``<default_root>/unsaved`` the first time it is asked
+        (kept in ``scratch``), so two unsaved projects never share one."""
+        if self.path is not None:
+            return self.path.parent / f"{self.stem}{PROJECT_FOLDER_SUFFIX}"
+        if self.scratch is None:
+            self.scratch = new_scratch_folder(default_root, self.stem)
+        return self.scratch
+
+    def model_dir(self, default_root: PathLike) -> Path:
+        """Where this project's training writes its model: ``<folder>/model`` (never another project's)."""
+        return self.folder(default_root) / "model"
+
     def default_model_dir(self, default_root: PathLike) -> Path:
-        """Where a newly trained model goes: ``<default_root>/<project file or name>/model``."""
+        """The old name of ``model_dir`` (kept for scripts that call it)."""
+        return self.model_dir(default_root)
+
+    @property
+    def stem(self) -> str:
+        """The project file's name without ``.audionet.json`` (else the project's name), safe as a folder name."""
         stem = self.path.name[: -len(PROJECT_SUFFIX)] if self.path and self.path.name.endswith(PROJECT_SUFFIX) \
             else (self.path.stem if self.path else self.name)
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem).strip("._") or "project"
-        return Path(default_root) / safe / "model"
+        return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem).strip("._") or "project"
 
     # -- files ------------------------------------------------------------------------------------------------
     def save(self, path: PathLike | None = None) -> Path:
@@ -347,12 +372,12 @@ def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None) 
 
 def add_background_class(project: Project, default_root: PathLike) -> ProjectClass:
     """Give the project a background-noise class with a folder to record into (returns it if it exists):
-    beside the first class folder when that place is writable, else next to where the project's model goes."""
+    beside the first class folder when that place is writable, else in the project's own folder."""
     for c in project.classes:
         if c.name == BACKGROUND_CLASS and c.folders:
             return c
     candidates = [Path(c.folders[0]).parent for c in project.classes if c.folders]
-    candidates.append(project.default_model_dir(default_root).parent)
+    candidates.append(project.folder(default_root))
     for base in candidates:
         folder = base / BACKGROUND_CLASS
         try:
@@ -383,3 +408,50 @@ def writable_copy(project_file: PathLike, dest: PathLike) -> Path:
         with atomic_directory(dest) as tmp:
             shutil.copytree(project_file.parent, tmp, dirs_exist_ok=True)
     return copied
+
+
+def new_scratch_folder(default_root: PathLike, stem: str = "Untitled") -> Path:
+    """Make and return a folder no other project uses: ``<default_root>/unsaved/<stem>-<time>-<n>``."""
+    base = Path(default_root) / UNSAVED_DIR
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 10_000):
+        folder = base / f"{stem}-{stamp}-{n}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise ProjectError(f"{base}: no free folder name for a new project.")
+
+
+def move_model_on_save(project: Project, target: PathLike, default_root: PathLike) -> Path | None:
+    """Before ``project`` is saved as ``target``: copy its own model (the one in its current folder) into the
+    folder of the project at ``target`` and return the new model path (None: nothing to move).
+
+    Copy, then switch: the new folder is complete before the caller points the project at it, and the old
+    model stays where it was (a saved project's file still points to it). A model the project merely refers to
+    (opened from elsewhere) is not the project's to move."""
+    if not project.model_path or (project.path is None and project.scratch is None):
+        return None  # no model, or an unsaved project that never had a folder (so no model of its own)
+    current = Path(project.model_path)
+    own = project.model_dir(default_root)
+    if not current.is_dir() or _resolved(current) != _resolved(own):
+        return None
+    saved = Project(name=project.name, path=Path(target).absolute())
+    destination = saved.model_dir(default_root)
+    if _resolved(destination) == _resolved(current):
+        return None
+    try:
+        check_bundle_target(destination)  # a folder of the user's own by that name is never replaced
+    except BundleError as exc:
+        raise ProjectError(f"The model cannot move with the project: {exc}") from None
+    copy_model_folder(current, destination)
+    return destination
+
+
+def _resolved(p: Path) -> Path:
+    try:
+        return p.resolve()
+    except OSError:
+        return p.absolute()

@@ -121,9 +121,10 @@ class DataPanel(QWidget):
     rescan_requested = Signal()
     clip_activated = Signal(str)  # a clip to inspect
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
         self.setAcceptDrops(True)
+        self.state = state  # ui.state.AppState: the project and its scan (None: shown by set_rows alone)
         self._rows: list[ClassRow] = []
         self._filling = False
 
@@ -136,7 +137,8 @@ class DataPanel(QWidget):
         self.add_folder = QPushButton("Add class folder…")
         self.add_folder.setToolTip("Choose a folder of recordings; it becomes a class named after it (Ctrl+Shift+O)")
         self.add_files = QPushButton("Add files…")
-        self.add_files.setToolTip("Add single audio files to the selected class (or to a class named after their folder)")
+        self.add_files.setToolTip("Add single audio files to the selected class "
+                                  "(or to a class named after their folder)")
         self.rename = QPushButton("Rename…")
         self.rename.setToolTip("Rename the selected class (or double-click its name) (F2)")
         self.merge = QPushButton("Merge…")
@@ -213,8 +215,19 @@ class DataPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(split)
         self._update_buttons()
+        if state is not None:
+            state.project_changed.connect(self.show_state)
+            state.project_edited.connect(self.show_state)
+            state.scan_changed.connect(self.show_state)
+            self.show_state()
 
     # -- showing state ----------------------------------------------------------------------------------------
+    def show_state(self, *_args) -> None:
+        """The state's project and scan (after any change of either)."""
+        project, scan = self.state.project, self.state.scan
+        self.set_rows(class_rows(project, scan), data_summary(project, scan))
+        self.set_test_folder(project.test_folder)
+
     def set_rows(self, rows: list[ClassRow], summary: str = "") -> None:
         selected = set(self.selected_classes())
         self._rows = list(rows)
@@ -308,7 +321,8 @@ class DataPanel(QWidget):
         if not names:
             return
         answer = QMessageBox.question(self, "Remove classes",
-                                      f"Remove {', '.join(names)} from the project?\nThe files on disk stay as they are.")
+                                      f"Remove {', '.join(names)} from the project?\n"
+                                      "The files on disk stay as they are.")
         if answer == QMessageBox.Yes:
             self.remove_requested.emit(names)
 
@@ -343,6 +357,32 @@ class DataPanel(QWidget):
         self.merge.setEnabled(n >= 2)
         self.remove.setEnabled(n >= 1)
         self.add_files.setEnabled(True)
+
+
+def class_rows(project, scan) -> list[ClassRow]:
+    """One row per class of ``project`` (a core Project), with what ``scan`` (a ProjectScan or None) found."""
+    reports = {c.name: c for c in scan.report.classes} if scan else {}
+    rows = []
+    for c in project.classes:
+        rep = reports.get(c.name)
+        rows.append(ClassRow(c.name, c.sources(), rep.files if rep else None, rep.duration_s if rep else None,
+                             list(rep.unreadable) if rep else [], list(rep.warnings) if rep else [],
+                             scan.files.get(c.name, []) if scan else []))
+    return rows
+
+
+def data_summary(project, scan) -> str:
+    if not project.classes:
+        return ""
+    if not scan:
+        return f"{len(project.classes)} classes; checking the files…"
+    r = scan.report
+    text = f"{len(r.classes)} classes, {r.total_files} clips, {r.total_duration_s / 60:.1f} min of audio"
+    if r.test_files:
+        text += f"; {r.test_files} clips in the test folder"
+    if r.warnings:
+        text += ". " + "; ".join(r.warnings)
+    return text
 
 
 def _short(path: str, parts: int = 2) -> str:

@@ -109,8 +109,9 @@ class IdentifyPanel(QWidget):
     file_requested = Signal(str)  # identify this file
     open_model_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
+        self.state = state  # ui.state.AppState: identifies with its model
         self.setAcceptDrops(True)
         self.model_label = QLabel("No model loaded: train one or open a saved model.")
         self.model_label.setWordWrap(True)
@@ -158,6 +159,25 @@ class IdentifyPanel(QWidget):
         layout.addWidget(result)
         layout.addWidget(when, 1)
         self.set_model(None)
+        if state is not None:
+            state.project_changed.connect(lambda _p: self.show_model(state.model))
+            state.model_changed.connect(self.show_model)
+
+    def show_model(self, model) -> None:
+        """A ``ui.state.ModelInfo`` (None: no model); answers of another model are cleared."""
+        self.clear()
+        if model is None:
+            self.set_model(None)
+        else:
+            self.set_model(model.description(), list(model.labels))
+
+    def clear(self) -> None:
+        self.file_label.setText("")
+        self.answer.setText("")
+        self.bars.set_items([])
+        self.timeline.set_segments([], [], {})
+        self.timeline.setXRange(0, 1, padding=0.01)
+        self.timeline_note.setText("")
 
     def set_model(self, description: str | None, labels: list[str] | None = None) -> None:
         self._labels = list(labels or [])

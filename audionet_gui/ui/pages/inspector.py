@@ -70,7 +70,7 @@ class InspectorPanel(QWidget):
     exported = Signal(str)                     # an export finished: its path
     playback_stopped = Signal()                # playback ended or was stopped
 
-    def __init__(self, parent: QWidget | None = None, player: Player | None = None):
+    def __init__(self, parent: QWidget | None = None, player: Player | None = None, state=None):
         super().__init__(parent)
         self.worker = InspectWorker(self)
         self.playback = PlaybackControl(player, self)
@@ -110,6 +110,8 @@ class InspectorPanel(QWidget):
         self.cnn_box.save_button.clicked.connect(self._export_image_dialog)
         self._set_file_actions_enabled(False)
         self.setAcceptDrops(True)
+        if state is not None:  # ui.state.AppState: a clip of the previous project does not stay
+            state.project_changed.connect(self.clear)
 
     # -- layout ---------------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -214,6 +216,26 @@ class InspectorPanel(QWidget):
         if window_cfg != old_win:
             self._request_windows()
         self._redraw_for(old_spec)
+
+    def clear(self, *_args) -> None:
+        """Show no clip (another project was opened): stop, drop pending work, back to the placeholder."""
+        self.stop()
+        self.worker.cancel_all()
+        self._path = None
+        self.inspection = None
+        self.window_index = None
+        self.cnn_image = None
+        self._pending_window_start = None
+        self._image_request = None
+        self.views_stack.clear_data()
+        self.views_stack.setCurrentIndex(0)
+        self.cnn_box.clear("No window selected")
+        self.cnn_box.set_window_count(0)
+        self._set_file_actions_enabled(False)
+        self.message.hide()
+        self.file_label.setText("No clip")
+        self.info_label.setText("")
+        self.readout.setText(" ")
 
     def show_file(self, path) -> None:
         """Load ``path`` (off the GUI thread) and show it; the first window is selected."""

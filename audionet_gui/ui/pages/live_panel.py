@@ -2,10 +2,11 @@
 speaking (top-k, timeline, latency) and record new samples straight into a class (Teachable Machine style).
 
 All audio and inference run in ``LiveWorker`` (qt/live_worker.py); this page shows state and sends requests.
-The main window tells it the model (``set_model``, and ``set_bundle`` when it already holds a loaded one) and the
-project's classes (``set_classes``); it hears back ``sample_recorded(Path)`` (re-scan the data),
-``background_class_requested()`` (create the ``_background_noise_`` class, then call ``set_classes`` again),
-``open_model_requested``, ``train_page_requested``, ``bundle_loaded(bundle)`` and ``message(kind, text)``.
+The model and its loaded bundle come from ``AppState`` (ui/state.py: this page follows its signals and asks it to
+load the model, it keeps no copy); the main window tells it the project's classes (``set_classes``); it hears
+back ``sample_recorded(Path)`` (re-scan the data), ``background_class_requested()`` (create the
+``_background_noise_`` class, then call ``set_classes`` again), ``open_model_requested``, ``train_page_requested``
+and ``message(kind, text)``.
 """
 
 from __future__ import annotations
@@ -27,16 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.core.answers import NOT_A_CLASS, SILENCE, UNKNOWN
-from audionet_gui.core.model.bundle import load_bundle
-from audionet_gui.qt.job_runner import JobRunner
 from audionet_gui.qt.live_worker import LiveWorker
 from audionet_gui.ui.pages.identify_panel import SpeakerTimeline, TopKBars
+from audionet_gui.ui.settings_store import SettingsStore, as_store
+from audionet_gui.ui.state import AppState, ModelInfo
 from audionet_gui.ui.theme import error_text_style, muted_text_style, series_color, warning_text_style
 from audionet_gui.ui.widgets.level_meter import LevelMeter
 from audionet_gui.ui.widgets.record_box import RecordBox, record_targets  # noqa: F401 - record_targets for the window
 from audionet_gui.ui.widgets.scrolling_spectrogram import ScrollingSpectrogram
 
-DEVICE_KEY = "live/device"
 DEFAULT_DEVICE = ""  # the combo's data for "the system's default input"
 TIMELINE_SPAN_S = 60.0
 NO_MODEL_TEXT = "No model yet: train one on the Train page, or open a saved model folder."
@@ -47,26 +47,44 @@ class LivePanel(QWidget):
     background_class_requested = Signal()     # please add a _background_noise_ class with a folder
     open_model_requested = Signal()
     train_page_requested = Signal()
-    bundle_loaded = Signal(object)            # the ModelBundle this page loaded (the window may keep it)
     message = Signal(str, str)                # (kind, text) for the log: "warning", "error", "info"
 
-    def __init__(self, worker: LiveWorker | None = None, settings: QSettings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(self, worker: LiveWorker | None = None, settings: SettingsStore | QSettings | None = None,
+                 parent: QWidget | None = None, state: AppState | None = None):
         super().__init__(parent)
         self.worker = worker or LiveWorker(self)
-        self.settings = settings or QSettings()
-        self.model_path: str | None = None
-        self.bundle = None
-        self.labels: list[str] = []
+        self.store = as_store(settings)
+        self.settings = self.store.qsettings
+        self.state = state if state is not None else AppState(parent=self)  # alone (tests): a state of its own
         self.colors: dict[str, str] = {}
         self.listening = False
-        self._loader: JobRunner | None = None
+        self._starting = False  # Start was pressed and the state is loading the model
+        self._listening_path: str | None = None  # the model listened with (or being loaded to listen)
         self._latencies: list[float] = []
         self._build()
         self._connect_worker()
         self.refresh_devices()
-        self.set_model(None)
+        self.show_model(self.state.model)
         self.set_classes([])
+        self.state.project_changed.connect(self.reset)
+        self.state.model_changed.connect(self.show_model)
+        self.state.bundle_changed.connect(self._on_bundle)
+        self.state.bundle_failed.connect(self._on_bundle_failed)
+
+    # -- the state's model ---------------------------------------------------------------------------------------------
+    @property
+    def model_path(self) -> str | None:
+        model = self.state.model
+        return model.path if model is not None else None
+
+    @property
+    def labels(self) -> list[str]:
+        model = self.state.model
+        return list(model.labels) if model is not None else []
+
+    @property
+    def bundle(self):
+        return self.state.bundle
 
     # -- building --------------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -148,7 +166,7 @@ class LivePanel(QWidget):
         when = QGroupBox("Who spoke when")
         QVBoxLayout(when).addWidget(self.timeline)
 
-        self.recorder = RecordBox(self.settings)
+        self.recorder = RecordBox(self.store)
         self.recorder.record_requested.connect(self.worker.record)
         self.recorder.background_class_requested.connect(self.background_class_requested)
 
@@ -181,36 +199,43 @@ class LivePanel(QWidget):
         w.recorded.connect(self._on_recorded)
         w.record_failed.connect(self.recorder.show_failed)
 
-    # -- from the main window ----------------------------------------------------------------------------------------
-    def set_model(self, path: str | None, labels: Sequence[str] = (), threshold: float | None = None,
-                  description: str | None = None) -> None:
-        """The project's current model folder (None: no model). The bundle is loaded when listening starts."""
-        path = str(path) if path else None
-        if path != self.model_path and self.listening:
+    # -- from the state ------------------------------------------------------------------------------------------------
+    def show_model(self, model: ModelInfo | None) -> None:
+        """The project's model changed (None: no model): a different one stops the listening."""
+        path = model.path if model is not None else None
+        if (self.listening or self._starting) and self._listening_path != path:
             self.stop_listening()
-        if self.bundle is not None and str(getattr(self.bundle, "path", "")) != str(path):
-            self.bundle = None
-        self.model_path = path
-        self.labels = list(labels)
-        self.colors = {lab: series_color(i) for i, lab in enumerate(self.labels)}
+        labels = list(model.labels) if model is not None else []
+        self.colors = {lab: series_color(i) for i, lab in enumerate(labels)}
         self.colors[UNKNOWN] = "#9e9e9e"
         self.colors[SILENCE] = "#d0d0d0"
-        self.model_label.setText(description or (f"Model: {Path(path).name} ({', '.join(self.labels)})" if path
-                                                 else NO_MODEL_TEXT))
-        self.go_train.setVisible(path is None)
-        if threshold is not None:
-            self.set_threshold_value(threshold)
+        self.model_label.setText(model.description() if model is not None else NO_MODEL_TEXT)
+        self.go_train.setVisible(model is None)
+        if model is not None and model.threshold is not None:
+            self.set_threshold_value(model.threshold)
         self._update_buttons()
 
+    def reset(self, *_args) -> None:
+        """Another project: stop, and nothing of the last session stays (answer, bars, timeline, messages)."""
+        self.stop_listening()
+        self.answer.setText("—")
+        self.answer_note.setText("")
+        self.bars.set_items([])
+        self.latency.setText("latency: –")
+        self._latencies.clear()
+        self.timeline.set_segments([], [], {})
+        self.warning.hide()
+        self._show_status("")
+        self.recorder.reset()
+        self.show_model(self.state.model)
+
+    def set_model(self, path: str | None, labels: Sequence[str] = (), threshold: float | None = None) -> None:
+        """Make ``path`` the model (for a page used on its own; in the app the window sets the state's model)."""
+        self.state.set_model(ModelInfo(str(path), tuple(labels), {}, threshold) if path else None)
+
     def set_bundle(self, bundle) -> None:
-        """A loaded ``ModelBundle`` (the window's or this page's): listen with it without loading it again."""
-        self.bundle = bundle
-        if bundle is None:
-            return
-        if str(getattr(bundle, "path", "")) != str(self.model_path):
-            self.set_model(str(bundle.path), bundle.labels, bundle.unknown_threshold)
-        else:
-            self.set_threshold_value(bundle.unknown_threshold)
+        """A loaded ``ModelBundle``: listen with it without loading it again (it goes to the state)."""
+        self.state.set_bundle(bundle)
 
     def set_classes(self, targets: Sequence[tuple[str, str | None]]) -> None:
         """(class name, folder or None) pairs, e.g. ``record_targets(project)``: where recordings can go."""
@@ -222,7 +247,7 @@ class LivePanel(QWidget):
 
     # -- devices -----------------------------------------------------------------------------------------------------
     def refresh_devices(self) -> None:
-        wanted = str(self.settings.value(DEVICE_KEY, DEFAULT_DEVICE) or DEFAULT_DEVICE)
+        wanted = self.store.live_device
         self.device_combo.clear()
         self.device_combo.addItem("System default input", DEFAULT_DEVICE)
         devices = self.worker.input_devices()
@@ -240,65 +265,64 @@ class LivePanel(QWidget):
         return self.device_combo.currentData() or None
 
     def _device_chosen(self, _index: int) -> None:
-        self.settings.setValue(DEVICE_KEY, self.device_combo.currentData() or DEFAULT_DEVICE)
+        self.store.live_device = self.device_combo.currentData() or DEFAULT_DEVICE
         if self.listening:
             self.start_listening()  # switch to the new device now
 
     # -- listening ---------------------------------------------------------------------------------------------------
     def toggle_listening(self) -> None:
-        if self.listening or (self._loader is not None and self._loader.is_running()):
+        if self.listening or self._starting:
             self.stop_listening()
         else:
             self.start_listening()
 
     def start_listening(self) -> None:
-        if not self.model_path and self.bundle is None:
+        if self.state.model is None:
             self._show_status(NO_MODEL_TEXT, error=True)
             self.go_train.show()
             return
         self.warning.hide()
-        if self.bundle is None:
-            self._load_bundle_then_start()
+        self._listening_path = self.model_path
+        bundle = self.state.request_bundle()  # the one loader: the state's
+        if bundle is None:
+            self._starting = True
+            self._show_status(f"Loading the model {Path(self.model_path).name}…")
+            self.start_button.setText("Stop")
             return
+        self._starting = False
         self._show_status("Starting the microphone and warming up the model…")
         self.start_button.setText("Stop")
         self._latencies.clear()
         try:
-            self.worker.start_listening(self.bundle, device=self.chosen_device())
+            self.worker.start_listening(bundle, device=self.chosen_device())
         except Exception as exc:
             self._on_failed(str(exc))
 
-    def _load_bundle_then_start(self) -> None:
-        if self._loader is not None and self._loader.is_running():
-            return
-        self._show_status(f"Loading the model {Path(self.model_path).name}…")
-        self.start_button.setText("Stop")
-        self._loader = JobRunner(load_bundle, self.model_path, parent=self, name="live-load-model")
-        self._loader.finished.connect(self._on_bundle_loaded)
-        self._loader.failed.connect(lambda f: self._on_failed(f"could not load the model: {f.message}"))
-        self._loader.start()
+    def _on_bundle(self, bundle) -> None:
+        if bundle is not None:
+            self.set_threshold_value(bundle.unknown_threshold)
+            if self._starting:
+                self.start_listening()
+        elif self.listening:
+            self.stop_listening()  # the model was unloaded (e.g. trained again)
 
-    def _on_bundle_loaded(self, bundle) -> None:
-        if str(bundle.path) != str(self.model_path):
-            return  # the model changed while loading
-        self.bundle = bundle
-        self.set_threshold_value(bundle.unknown_threshold)
-        self.bundle_loaded.emit(bundle)
-        self.start_listening()
+    def _on_bundle_failed(self, message: str) -> None:
+        if self._starting:
+            self._starting = False
+            self._on_failed(f"could not load the model: {message}")
 
     def stop_listening(self) -> None:
-        if self._loader is not None and self._loader.is_running():
-            self._loader.finished.disconnect()
+        self._starting = False
         self.worker.stop_listening()
         self._on_stopped()
 
     def _on_started(self, device, warm_up_s: float) -> None:
         self.listening = True
         freqs = self.worker.freqs_hz
-        cfg = self.bundle.spectrogram_config
+        cfg = self.state.bundle.spectrogram_config
         if freqs is not None:
             self.spectrogram.configure(freqs, cfg.hop_length / cfg.sample_rate, cfg,  # drawn as the model sees it
-                                       self.bundle.window_config.window_s)
+                                       self.state.bundle.window_config.window_s)
         self.spectrogram.start()
         self.worker.set_threshold(self.threshold.value() / 100.0)
         name = device.label if device is not None and hasattr(device, "label") else "the default input"

@@ -74,8 +74,11 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         for t in self._texts:
             self.plot.removeItem(t)
         self._texts = []
-        if m.size == 0:
+        if m.size == 0:  # no model: no class names left on the axes either
             self.image.clear()
+            self.plot.getAxis("bottom").setTicks([[]])
+            self.plot.getAxis("left").setTicks([[]])
+            self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
             return
         share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
         self.image.setImage(share.T, levels=(0, 1))  # ImageItem's first axis is x (columns)
@@ -100,8 +103,9 @@ class ResultsPanel(QWidget):
     open_model_requested = Signal()
     window_activated = Signal(str, float)  # file, window start (s)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
+        self.state = state  # ui.state.AppState: shows its model's test results
         self.headline = QLabel("No model yet. Train one on the Train page, or open a saved model.")
         self.headline.setWordWrap(True)
         f = self.headline.font()
@@ -189,6 +193,17 @@ class ResultsPanel(QWidget):
         layout.addWidget(split, 1)
         self._misclassified: list[dict] = []
         self.save_button.setEnabled(False)
+        if state is not None:
+            state.project_changed.connect(lambda _p: self.show_model(state.model))
+            state.model_changed.connect(self.show_model)
+
+    def show_model(self, model) -> None:
+        """A ``ui.state.ModelInfo`` (None: no model)."""
+        if model is None:
+            self.clear()
+            return
+        info = f"Model: {model.path} · {len(model.labels)} classes · backbone {model.backbone}"
+        self.show_metrics(model.metrics, model.path, info)
 
     def clear(self) -> None:
         self.show_metrics({}, model_path=None)
@@ -213,7 +228,8 @@ class ResultsPanel(QWidget):
         per_class = test.get("per_class") or {}
         self.per_class.setRowCount(len(per_class))
         for r, (name, s) in enumerate(per_class.items()):
-            cells = [name, _pct(s.get("precision")), _pct(s.get("recall")), _pct(s.get("f1")), str(s.get("support", ""))]
+            cells = [name, _pct(s.get("precision")), _pct(s.get("recall")), _pct(s.get("f1")),
+                     str(s.get("support", ""))]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c:

@@ -54,6 +54,10 @@ class TrainingCurves(QWidget):
         self.epochs = []
         for c in self.curves.values():
             c.setData([], [])
+        for plot in (self.loss_plot, self.acc_plot):  # the last run's axes go too (autorange keeps them on no data)
+            plot.setRange(xRange=(0, 1), yRange=(0, 1.0), padding=0.02)
+            plot.enableAutoRange(axis="x")
+        self.loss_plot.enableAutoRange(axis="y")
 
     def add_epoch(self, extra: dict) -> None:
         """``extra`` as the training reports it: epoch, loss, accuracy, val_loss, val_accuracy."""
@@ -83,12 +87,16 @@ class TrainingCurves(QWidget):
                                               if isinstance(v, list) and i < len(v)}})
 
 
+IDLE_TEXT = "Add classes on the Data page, then press Train."
+
+
 class TrainPanel(QWidget):
     train_requested = Signal()
     convert_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
+        self.state = state  # ui.state.AppState: a new project clears the run shown; a model shows its history
         self.audio_settings = SettingsForm()  # the project's audio-to-image settings (also on Inspect)
         self.model_settings = ModelSettingsPanel()
         settings = QWidget()
@@ -111,7 +119,7 @@ class TrainPanel(QWidget):
         self.convert_button.setToolTip("Only cut the audio into windows and make their spectrogram images "
                                        "(useful to check the data before training)")
         self.convert_button.clicked.connect(self.convert_requested)
-        self.status = QLabel("Add classes on the Data page, then press Train.")
+        self.status = QLabel(IDLE_TEXT)
         self.status.setWordWrap(True)
         self.stage_labels: dict[str, QLabel] = {}
         stages = QGridLayout()
@@ -141,6 +149,22 @@ class TrainPanel(QWidget):
         split.setSizes([420, 800])
         layout = QHBoxLayout(self)
         layout.addWidget(split)
+        if state is not None:
+            state.project_changed.connect(self.reset)
+            state.model_changed.connect(self.show_model)
+
+    def reset(self, *_args) -> None:
+        """Another project: nothing of the previous run stays (curves, stages, the status line)."""
+        self.curves.clear()
+        self.reset_stages()
+        self.status.setText(IDLE_TEXT)
+        self.show_model(self.state.model if self.state is not None else None)
+
+    def show_model(self, model) -> None:
+        """A model's training history (an opened model, or the run that just finished)."""
+        history = getattr(model, "history", None)
+        if history:
+            self.curves.set_history(history)
 
     def set_running(self, running: bool) -> None:
         self.train_button.setEnabled(not running)

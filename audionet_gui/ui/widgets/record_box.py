@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.core.live.recorder import BACKGROUND_CLASS
+from audionet_gui.ui.settings_store import SettingsStore, as_store
 from audionet_gui.ui.theme import error_text_style, muted_text_style
 
-SECONDS_KEY = "live/record_seconds"
 NOT_LISTENING = "Start listening first: the recording comes from the running microphone."
 
 
@@ -37,9 +37,9 @@ class RecordBox(QGroupBox):
     record_requested = Signal(str, float)     # (class folder, seconds)
     background_class_requested = Signal()     # please add a _background_noise_ class with a folder
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None):
+    def __init__(self, settings: SettingsStore | QSettings, parent: QWidget | None = None):
         super().__init__("Record samples into a class", parent)
-        self.settings = settings
+        self.store = as_store(settings)
         self.listening = False
         self.recording = False
         self._pending_background = False
@@ -51,7 +51,7 @@ class RecordBox(QGroupBox):
         self.seconds = QDoubleSpinBox()
         self.seconds.setRange(0.5, 120.0)
         self.seconds.setSingleStep(0.5)
-        self.seconds.setValue(float(settings.value(SECONDS_KEY, 3.0)))
+        self.seconds.setValue(self.store.record_seconds)
         self.seconds.setSuffix(" s")
         self.record_button = QPushButton("Record")
         self.record_button.clicked.connect(lambda: self.record())
@@ -114,6 +114,15 @@ class RecordBox(QGroupBox):
         self.status.setText(f"Saved {path.name} in {path.parent}")
         self._update_buttons()
 
+    def reset(self) -> None:
+        """Another project: no message about the last recording stays."""
+        self.recording = False
+        self._pending_background = False
+        self.progress.setValue(0)
+        self.status.setStyleSheet("")
+        self.status.setText("")
+        self._update_buttons()
+
     def show_failed(self, message: str) -> None:
         self.recording = False
         self.progress.setValue(0)
@@ -138,7 +147,7 @@ class RecordBox(QGroupBox):
             self.status.setText(NOT_LISTENING)
             return
         seconds = float(self.seconds.value())
-        self.settings.setValue(SECONDS_KEY, seconds)
+        self.store.record_seconds = seconds
         self.progress.setValue(0)
         self.status.setStyleSheet("")
         self.status.setText(f"Recording {seconds:.1f} s into {Path(folder).name}…")

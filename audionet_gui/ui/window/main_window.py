@@ -1,15 +1,16 @@
-"""The main window: a sidebar of pages (Data | Inspect | Train | Results | Identify | Live), the job bar and the
-log. It holds the open project and the loaded model, applies the user's requests to them and runs core jobs
-through ``JobRunner``; it computes nothing itself."""
+"""The main window: a sidebar of pages (Data | Inspect | Train | Results | Identify | Live), the menus, the job
+bar and the log. It lays them out and wires them; the state lives in ``AppState`` (ui/state.py), which the pages
+follow, remembered choices in ``SettingsStore`` (ui/settings_store.py), and the requests go to plain controller
+objects: ``ProjectController`` (projects, data jobs, training), ``ModelController`` (models, identifying) and
+``JobController`` (the one data/training job at a time). None of them imports this module."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSettings, QSize, QStandardPaths, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -22,20 +23,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audionet_gui.core.data.project import Project, ProjectError, add_background_class
+from audionet_gui.core.data.project import Project
 from audionet_gui.core.model.warmup import warm_up
 from audionet_gui.qt.job_runner import JobRunner
-from audionet_gui.ui.pages.data_panel import ClassRow, DataPanel, local_paths
+from audionet_gui.ui.dialogs.about import AboutDialog
+from audionet_gui.ui.pages.data_panel import DataPanel, local_paths
 from audionet_gui.ui.pages.identify_panel import IdentifyPanel
 from audionet_gui.ui.pages.inspector import InspectorPanel
 from audionet_gui.ui.pages.live_panel import LivePanel
 from audionet_gui.ui.pages.results_panel import ResultsPanel
 from audionet_gui.ui.pages.train_panel import TrainPanel
+from audionet_gui.ui.settings_store import SettingsStore, as_store
+from audionet_gui.ui.state import AppState
+from audionet_gui.ui.theme import THEMES, apply_theme
 from audionet_gui.ui.widgets.job_bar import JobBar
 from audionet_gui.ui.widgets.log_panel import LogPanel
 from audionet_gui.ui.widgets.record_box import record_targets
-from audionet_gui.ui.window.main_actions import MainActions
-from audionet_gui.ui.window.model_actions import ModelActions
+from audionet_gui.ui.window.job_controller import JobController
+from audionet_gui.ui.window.model_controller import ModelController
+from audionet_gui.ui.window.project_controller import ProjectController
 
 PAGES = ("Data", "Inspect", "Train", "Results", "Identify", "Live")
 PAGE_TIPS = {
@@ -46,21 +52,15 @@ PAGE_TIPS = {
     "Identify": "Who speaks in a file",
     "Live": "Identify speakers from the microphone",
 }
-MAX_RECENT = 8
 
 
-class MainWindow(QMainWindow, MainActions, ModelActions):
-    def __init__(self, settings: QSettings | None = None, output_root: Path | None = None):
+class MainWindow(QMainWindow):
+    def __init__(self, settings: SettingsStore | QSettings | None = None, output_root: Path | None = None):
         super().__init__()
-        self.settings = settings or QSettings()
+        self.store = as_store(settings)
+        self.settings = self.store.qsettings  # the QSettings behind the store (for tests and the self-test)
         self.output_root = Path(output_root) if output_root else default_output_root()
-        self.project = Project()
-        self.scan = None  # core.project.ProjectScan of the current project
-        self.bundle = None  # loaded core.bundle.ModelBundle for Identify
-        self.metrics: dict = {}
-        self.job: JobRunner | None = None  # the one data/training job at a time
-        self.side_job: JobRunner | None = None  # model loading / identification
-        self._unsaved = False
+        self.state = AppState(self.output_root, parent=self)
 
         self.setWindowTitle("AudioNet Studio[*]")
         self.setAcceptDrops(True)
@@ -69,12 +69,12 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         self.nav.setFixedWidth(140)
         self.nav.setIconSize(QSize(20, 20))
         self.stack = QStackedWidget()
-        self.data_panel = DataPanel()
-        self.inspector = InspectorPanel()
-        self.train_panel = TrainPanel()
-        self.results_panel = ResultsPanel()
-        self.identify_panel = IdentifyPanel()
-        self.live_panel = LivePanel(settings=self.settings)
+        self.data_panel = DataPanel(state=self.state)
+        self.inspector = InspectorPanel(state=self.state)
+        self.train_panel = TrainPanel(state=self.state)
+        self.results_panel = ResultsPanel(state=self.state)
+        self.identify_panel = IdentifyPanel(state=self.state)
+        self.live_panel = LivePanel(settings=self.store, state=self.state)
         for name, page in zip(PAGES, (self.data_panel, self.inspector, self.train_panel, self.results_panel,
                                       self.identify_panel, self.live_panel)):
             item = QListWidgetItem(name)
@@ -104,49 +104,141 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         self.log_dock.hide()
         self.log.error_logged.connect(self.log_dock.show)
 
+        self.jobs = JobController(self)
+        self.models = ModelController(self, self.state, self.store, self.jobs)
+        self.projects = ProjectController(self, self.state, self.store, self.jobs)
+        self.state.project_changed.connect(self.show_project)
+        self.state.project_changed.connect(lambda _p: self.jobs.busy() or self.job_bar.set_idle())
+        self.state.project_edited.connect(self.show_project)
+        self.state.dirty_changed.connect(self.setWindowModified)
         self._connect_panels()
         self.build_menus()
         self._restore_window()
-        self.show_project()
+        self.state.set_project(self.projects.fresh_project())
 
     # -- wiring ---------------------------------------------------------------------------------------------------
     def _connect_panels(self) -> None:
+        p, m = self.projects, self.models
         d = self.data_panel
-        d.paths_dropped.connect(self.add_paths)
-        d.add_folder_requested.connect(self.ask_add_class_folder)
-        d.add_files_requested.connect(self.ask_add_files)
-        d.rename_requested.connect(lambda old, new: self.edit_project(lambda p: p.rename_class(old, new)))
-        d.remove_requested.connect(lambda names: self.edit_project(lambda p: [p.remove_class(n) for n in names]))
-        d.merge_requested.connect(lambda names, into: self.edit_project(lambda p: p.merge_classes(names, into)))
-        d.test_folder_changed.connect(self.set_test_folder)
-        d.rescan_requested.connect(self.start_scan)
+        d.paths_dropped.connect(p.add_paths)
+        d.add_folder_requested.connect(p.ask_add_class_folder)
+        d.add_files_requested.connect(p.ask_add_files)
+        d.rename_requested.connect(lambda old, new: p.edit_project(lambda pr: pr.rename_class(old, new)))
+        d.remove_requested.connect(lambda names: p.edit_project(lambda pr: [pr.remove_class(n) for n in names]))
+        d.merge_requested.connect(lambda names, into: p.edit_project(lambda pr: pr.merge_classes(names, into)))
+        d.test_folder_changed.connect(p.set_test_folder)
+        d.rescan_requested.connect(p.start_scan)
         d.clip_activated.connect(self.inspect_file)
         t = self.train_panel
         t.audio_settings.edited.connect(self._on_audio_settings)
         t.model_settings.changed.connect(self._on_model_settings)
         t.model_settings.weights_file_chosen.connect(self.remember_weights_file)
-        t.model_settings.remembered = self.remembered_weights()
-        t.train_requested.connect(self.start_training)
-        t.convert_requested.connect(self.start_convert)
+        t.model_settings.remembered = self.store.weights_files()
+        t.train_requested.connect(p.start_training)
+        t.convert_requested.connect(p.start_convert)
         r = self.results_panel
-        r.save_model_requested.connect(self.ask_save_model)
-        r.open_model_requested.connect(self.ask_open_model)
+        r.save_model_requested.connect(m.ask_save_model)
+        r.open_model_requested.connect(m.ask_open_model)
         r.window_activated.connect(self.inspect_window)
         i = self.identify_panel
-        i.file_requested.connect(self.identify_file)
-        i.open_model_requested.connect(self.ask_open_model)
+        i.file_requested.connect(m.identify_file)
+        i.open_model_requested.connect(m.ask_open_model)
         self.job_bar.cancel_requested.connect(self.cancel_job)
         self.log.file_activated.connect(self.inspect_file)
         self.inspector.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.inspector.settings_edited.connect(self._on_audio_settings)
         lp = self.live_panel
-        lp.sample_recorded.connect(lambda _path: self.start_scan())
-        lp.background_class_requested.connect(self.add_background_class)
-        lp.open_model_requested.connect(self.ask_open_model)
+        lp.sample_recorded.connect(lambda _path: p.start_scan())
+        lp.background_class_requested.connect(p.add_background_class)
+        lp.open_model_requested.connect(m.ask_open_model)
         lp.train_page_requested.connect(lambda: self.go_to("Train"))
-        lp.bundle_loaded.connect(self._on_live_bundle)
         lp.message.connect(lambda kind, text: self.log.add(kind, text))
 
+    # -- menus -------------------------------------------------------------------------------------------------
+    def build_menus(self) -> None:
+        p, m = self.projects, self.models
+        mb = self.menuBar()
+        self.actions: dict[str, QAction] = {}
+
+        def act(menu, key: str, text: str, slot: Callable, shortcut=None, tip: str = "") -> QAction:
+            a = QAction(text, self)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            if tip:
+                a.setStatusTip(tip)
+                a.setToolTip(tip)
+            a.triggered.connect(lambda _checked=False: slot())
+            menu.addAction(a)
+            self.actions[key] = a
+            return a
+
+        f = mb.addMenu("&File")
+        act(f, "new", "&New Project", p.new_project, QKeySequence.New, "Start an empty project")
+        act(f, "open", "&Open Project…", p.ask_open_project, QKeySequence.Open, "Open a saved project file")
+        self.recent_menu = f.addMenu("Open &Recent")
+        act(f, "demo", "Open &Demo Project", p.open_demo, None, "The bundled FSDD speakers demo")
+        f.addSeparator()
+        act(f, "save", "&Save Project", p.save_project, QKeySequence.Save, "Save the project file")
+        act(f, "save_as", "Save Project &As…", p.ask_save_project_as, QKeySequence("Ctrl+Shift+S"))
+        f.addSeparator()
+        act(f, "open_model", "Open &Model…", m.ask_open_model, QKeySequence("Ctrl+M"), "Open a saved model folder")
+        act(f, "save_model", "Save Model &As…", m.ask_save_model, None, "Copy the trained model folder")
+        f.addSeparator()
+        act(f, "quit", "&Quit", self.close, QKeySequence.Quit)
+
+        d = mb.addMenu("&Data")
+        act(d, "add_folder", "Add Class &Folder…", p.ask_add_class_folder, QKeySequence("Ctrl+Shift+O"),
+            "A folder of recordings becomes a class named after it")
+        act(d, "add_files", "Add &Files…", p.ask_add_files, None)
+        act(d, "rename", "&Rename Class…", self.data_panel._ask_rename, QKeySequence("F2"))
+        act(d, "remove", "Re&move Classes", self.data_panel._ask_remove, QKeySequence.Delete)
+        act(d, "rescan", "&Check Files Again", p.start_scan, QKeySequence("F5"))
+
+        t = mb.addMenu("&Train")
+        act(t, "train", "&Train", p.start_training, QKeySequence("Ctrl+T"), "Make images, train and test")
+        act(t, "convert", "Make &Images Only", p.start_convert, QKeySequence("Ctrl+Shift+T"))
+        act(t, "cancel", "&Cancel Job", self.cancel_job, QKeySequence("Esc"), "Stop the running job")
+        act(t, "identify", "&Identify a File…", self.identify_panel._choose, QKeySequence("Ctrl+I"))
+
+        v = mb.addMenu("&View")
+        for i, name in enumerate(PAGES):
+            act(v, f"page_{name}", name, lambda n=name: self.go_to(n), QKeySequence(f"Ctrl+{i + 1}"))
+        v.addSeparator()
+        log_action = self.log_dock.toggleViewAction()
+        log_action.setShortcut(QKeySequence("Ctrl+L"))
+        v.addAction(log_action)
+        theme_menu = v.addMenu("&Theme")
+        group = QActionGroup(self)
+        current = self.store.theme
+        for name in THEMES:
+            a = QAction(name.capitalize(), self, checkable=True)
+            a.setChecked(name == current)
+            a.triggered.connect(lambda _c=False, n=name: self.set_theme(n))
+            group.addAction(a)
+            theme_menu.addAction(a)
+
+        h = mb.addMenu("&Help")
+        act(h, "about", "&About AudioNet Studio", self.show_about, QKeySequence("F1"))
+        act(h, "about_qt", "About &Qt", QApplication.aboutQt)
+        self.refresh_recent_menu()
+
+    def refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_projects()
+        for path in recent:
+            a = self.recent_menu.addAction(path)
+            a.triggered.connect(lambda _c=False, p=path: self.open_project(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def set_theme(self, name: str) -> None:
+        self.store.theme = name
+        apply_theme(QApplication.instance(), name)
+        self.statusBar().showMessage("Theme changed; plots pick it up when they are next redrawn.", 5000)
+
+    def show_about(self) -> None:
+        AboutDialog(self).exec()
+
+    # -- pages -----------------------------------------------------------------------------------------------------
     def warm_up(self) -> JobRunner:
         """Import TensorFlow/Keras in the background now (see core/warmup.py); ``self.engine_ready`` once done."""
 
@@ -162,67 +254,18 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
     def current_page(self) -> str:
         return PAGES[self.nav.currentRow()]
 
-    # -- project ---------------------------------------------------------------------------------------------------
-    @property
-    def _dirty(self) -> bool:
-        """The project has changes that are not saved (shown as * in the title)."""
-        return self._unsaved
-
-    @_dirty.setter
-    def _dirty(self, value: bool) -> None:
-        self._unsaved = bool(value)
-        self.setWindowModified(self._unsaved)
-
-    def set_project(self, project: Project, scan: bool = True) -> None:
-        self.project = project
-        self.scan = None
-        self._dirty = False
-        self.metrics = {}
-        self.bundle = None
-        self.show_project()
-        if project.model_path and Path(project.model_path).is_dir():
-            self.show_model_on_disk(project.model_path)
-        else:
-            self.results_panel.clear()
-            self.identify_panel.set_model(None)
-            self.live_panel.set_model(None)
-        if scan and project.classes:
-            self.start_scan()
-
-    def show_project(self) -> None:
+    def show_project(self, *_args) -> None:
+        """What the window itself shows of the project (the settings forms, the title, the Live page's classes);
+        the pages follow the state on their own."""
         p = self.project
-        self.data_panel.set_rows(self.class_rows(), self.data_summary())
-        self.data_panel.set_test_folder(p.test_folder)
         self.train_panel.model_settings.set_values(p.training)
         self._push_inspector_configs()
         self.live_panel.set_classes(record_targets(p))
         where = str(p.path) if p.path else "not saved yet"
         self.setWindowTitle(f"{p.name}[*] ({where}) - AudioNet Studio")
-        self.setWindowModified(self._dirty)
+        self.setWindowModified(self.state.dirty)
 
-    def edit_project(self, change: Callable[[Project], Any], rescan: bool = True) -> None:
-        """Apply a user edit; a refused edit is explained, not half-applied."""
-        try:
-            change(self.project)
-        except ProjectError as exc:
-            QMessageBox.warning(self, "Not changed", str(exc))
-            return
-        self._dirty = True
-        self.show_project()
-        if rescan:
-            self.start_scan()
-
-    def add_paths(self, paths: list[str], into: str | None = None) -> None:
-        touched: list[str] = []
-        self.edit_project(lambda p: touched.extend(p.add_paths(paths, into)))
-        self.go_to("Data")
-        if touched:
-            self.data_panel.select_class(touched[-1])
-            self.statusBar().showMessage(f"Added to: {', '.join(touched)}", 5000)
-
-    def set_test_folder(self, path: str | None) -> None:
-        self.edit_project(lambda p: setattr(p, "test_folder", path))
-
+    # -- the audio-to-image settings: one owner (the project), two forms (Train and Inspect) -----------------------
     def _on_audio_settings(self, settings) -> None:
         """The settings form of the Train or the Inspect page was edited: the project's settings change once
         and both pages show them."""
@@ -231,18 +274,8 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
             self._dirty = True
         self._push_inspector_configs()
 
-    def add_background_class(self) -> None:
-        """The Live page asks for a class of background noise to record into."""
-
-        self.edit_project(lambda p: add_background_class(p, self.output_root))
-
-    def _on_live_bundle(self, bundle) -> None:
-        if str(bundle.path) == str(self.project.model_path):
-            self.bundle = bundle  # Identify can use it without loading it again
-
     def _on_model_settings(self, training: dict) -> None:
-        self.project.training = training
-        self._dirty = True
+        self.projects.set_training(training)
         self._push_inspector_configs()  # the backbone sets the image size
 
     def _push_inspector_configs(self) -> None:
@@ -256,28 +289,96 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         self.train_panel.audio_settings.set_settings(settings, resolved)
         self.inspector.set_settings(settings, resolved)
 
-    def class_rows(self):
-        reports = {c.name: c for c in self.scan.report.classes} if self.scan else {}
-        rows = []
-        for c in self.project.classes:
-            rep = reports.get(c.name)
-            rows.append(ClassRow(c.name, c.sources(), rep.files if rep else None, rep.duration_s if rep else None,
-                                 list(rep.unreadable) if rep else [], list(rep.warnings) if rep else [],
-                                 self.scan.files.get(c.name, []) if self.scan else []))
-        return rows
 
-    def data_summary(self) -> str:
-        if not self.project.classes:
-            return ""
-        if not self.scan:
-            return f"{len(self.project.classes)} classes; checking the files…"
-        r = self.scan.report
-        text = f"{len(r.classes)} classes, {r.total_files} clips, {r.total_duration_s / 60:.1f} min of audio"
-        if r.test_files:
-            text += f"; {r.test_files} clips in the test folder"
-        if r.warnings:
-            text += ". " + "; ".join(r.warnings)
-        return text
+    # -- the state, as the tests and the self-test read it ---------------------------------------------------------
+    @property
+    def project(self) -> Project:
+        return self.state.project
+
+    @property
+    def scan(self):
+        return self.state.scan
+
+    @property
+    def bundle(self):
+        return self.state.bundle
+
+    @property
+    def metrics(self) -> dict:
+        return self.state.model.metrics if self.state.model is not None else {}
+
+    @property
+    def _dirty(self) -> bool:
+        """The project has changes that are not saved (shown as * in the title)."""
+        return self.state.dirty
+
+    @_dirty.setter
+    def _dirty(self, value: bool) -> None:
+        self.state.set_dirty(value)
+
+    @property
+    def job(self) -> JobRunner | None:
+        return self.jobs.job
+
+    @property
+    def side_job(self) -> JobRunner | None:
+        return self.models.side_job
+
+    # -- requests other code makes of the window (delegated to the controllers) -------------------------------------
+    def set_project(self, project: Project, scan: bool = True) -> None:
+        self.projects.set_project(project, scan)
+
+    def new_project(self) -> None:
+        self.projects.new_project()
+
+    def open_project(self, path: str) -> bool:
+        return self.projects.open_project(path)
+
+    def open_demo(self) -> bool:
+        return self.projects.open_demo()
+
+    def save_project(self) -> bool:
+        return self.projects.save_project()
+
+    def _save_to(self, path: Path) -> bool:
+        return self.projects.save_to(Path(path))
+
+    def edit_project(self, change, rescan: bool = True) -> None:
+        self.projects.edit_project(change, rescan)
+
+    def add_paths(self, paths: list[str], into: str | None = None) -> None:
+        self.projects.add_paths(paths, into)
+
+    def set_test_folder(self, path: str | None) -> None:
+        self.projects.set_test_folder(path)
+
+    def start_scan(self) -> None:
+        self.projects.start_scan()
+
+    def start_convert(self) -> None:
+        self.projects.start_convert()
+
+    def start_training(self) -> None:
+        self.projects.start_training()
+
+    def offer_weights_choice(self, failure) -> None:
+        self.projects.offer_weights_choice(failure)
+
+    def run_job(self, fn: Callable, *args, **kwargs) -> JobRunner | None:
+        return self.jobs.run(fn, *args, **kwargs)
+
+    def job_busy(self) -> bool:
+        return self.jobs.busy()
+
+    def cancel_job(self) -> None:
+        self.jobs.cancel()
+        self.models.cancel()
+
+    def show_model_metrics(self, path: str, metrics: dict, labels: list[str]) -> None:
+        self.models.show_model_metrics(path, metrics, labels)
+
+    def identify_file(self, path: str) -> None:
+        self.models.identify_file(path)
 
     # -- inspect ---------------------------------------------------------------------------------------------------
     def inspect_file(self, path: str) -> None:
@@ -288,60 +389,48 @@ class MainWindow(QMainWindow, MainActions, ModelActions):
         self.inspector.show_window(path, start_s)
         self.go_to("Inspect")
 
-    # -- settings and window state ------------------------------------------------------------------------------
+    # -- remembered choices and window state ------------------------------------------------------------------------
     def _restore_window(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry, state = self.store.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1200, 760)
-        state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
 
     def remembered_weights(self) -> dict[str, str]:
-        self.settings.beginGroup("weights")
-        try:
-            return {k: str(self.settings.value(k)) for k in self.settings.childKeys()}
-        finally:
-            self.settings.endGroup()
+        return self.store.weights_files()
 
     def remember_weights_file(self, backbone: str, path: str) -> None:
-        self.settings.setValue(f"weights/{backbone}", path)
-        self.train_panel.model_settings.remembered = self.remembered_weights()
+        self.store.remember_weights_file(backbone, path)
+        self.train_panel.model_settings.remembered = self.store.weights_files()
 
     def recent_projects(self) -> list[str]:
-        value = self.settings.value("recent_projects", [])
-        if isinstance(value, str):
-            value = [value]
-        return [v for v in (value or []) if v]
-
-    def remember_recent(self, path: Path) -> None:
-        recent = [str(path)] + [p for p in self.recent_projects() if p != str(path)]
-        self.settings.setValue("recent_projects", recent[:MAX_RECENT])
-        self.refresh_recent_menu()
+        return self.store.recent_projects()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.confirm_discard("quit"):
             event.ignore()
             return
         self.live_panel.shutdown()
-        for runner in (self.job, self.side_job, getattr(self, "warm_up_job", None)):
-            if runner is not None and runner.is_running():
-                runner.cancel()
-                runner.wait(30000)  # an import cannot be interrupted; a job stops at its next check
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.sync()
+        self.jobs.shutdown()
+        self.models.shutdown()
+        self.state.shutdown()
+        runner = getattr(self, "warm_up_job", None)
+        if runner is not None and runner.is_running():
+            runner.wait(30000)  # an import cannot be interrupted
+        self.store.remember_window(self.saveGeometry(), self.saveState())
+        self.store.sync()
         super().closeEvent(event)
 
     def confirm_discard(self, doing: str) -> bool:
         """Ask before losing unsaved edits or a training run; a scan or a conversion is simply cancelled."""
-        training = self.job_busy() and self.job.name == "Training"
-        if not self._dirty and not training:
+        training = self.jobs.busy_with("Training")
+        if not self.state.dirty and not training:
             return True
         parts = []
         if training:
             parts.append("Training is running; it will be cancelled.")
-        if self._dirty:
+        if self.state.dirty:
             parts.append("The project has unsaved changes.")
         answer = QMessageBox.question(self, "AudioNet Studio", " ".join(parts) + f"\n\n{doing.capitalize()} anyway?",
                                       QMessageBox.Yes | QMessageBox.No, QMessageBox.No)

@@ -15,6 +15,7 @@ from audionet_gui.core.data.project import (
     ProjectError,
     add_background_class,
     copy_model_folder,
+    move_model_on_save,
     writable_copy,
 )
 from audionet_gui.core.settings import ImageSettings
@@ -166,7 +167,7 @@ def test_background_class_falls_back_to_the_output_folder_when_data_is_read_only
         p.add_paths([a])
         cls = add_background_class(p, tmp_path / "out")
         if os.geteuid() != 0:  # root may write anywhere
-            assert Path(cls.folders[0]) == tmp_path / "out" / "ro" / BACKGROUND_CLASS
+            assert Path(cls.folders[0]) == p.folder(tmp_path / "out") / BACKGROUND_CLASS  # the project's own
         assert Path(cls.folders[0]).is_dir()
     finally:
         os.chmod(a.parent, 0o755)
@@ -251,3 +252,67 @@ def test_bad_settings_in_a_project_file_are_refused_with_the_file_named(tmp_path
     path.write_text(json.dumps({"format": 2, "kind": "audionet-project", "settings": {"window": {"hop_s": -1}}}))
     with pytest.raises(ProjectError, match=r"bad\.audionet\.json: bad audio settings.*hop"):
         Project.load(path)
+
+
+def test_every_project_has_its_own_folder_for_its_model(tmp_path):
+    out = tmp_path / "out"
+    first, second = Project(), Project()
+    assert not (out / "unsaved").exists()  # made on first use, not when a project is merely created
+    one, two = first.model_dir(out), second.model_dir(out)
+    assert one != two and one.parent.is_dir() and two.parent.is_dir()
+    assert one.parent.parent == two.parent.parent == out / "unsaved"
+    assert first.model_dir(out) == one  # asked again: the same folder
+    # a saved project's folder sits beside its file, and two files in one folder do not share one
+    a = Project(name="a")
+    a.save(tmp_path / "docs" / "a.audionet.json")
+    b = Project(name="b")
+    b.save(tmp_path / "docs" / "b.audionet.json")
+    assert a.model_dir(out) == tmp_path / "docs" / "a_project" / "model"
+    assert b.model_dir(out) != a.model_dir(out)
+
+
+def _fake_model(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "labels.json").write_text(text)
+    return folder
+
+
+def test_save_as_copies_the_own_model_into_the_new_folder_and_keeps_the_old(tmp_path):
+    out = tmp_path / "out"
+    p = Project()
+    p.model_path = str(_fake_model(p.model_dir(out), "mine"))
+    old = Path(p.model_path)
+    target = tmp_path / "docs" / "voices.audionet.json"
+    moved = move_model_on_save(p, target, out)
+    assert moved == tmp_path / "docs" / "voices_project" / "model"
+    assert (moved / "labels.json").read_text() == "mine"
+    assert (old / "labels.json").read_text() == "mine"  # copy then switch: nothing is lost on the way
+    p.model_path = str(moved)
+    saved = p.save(target)
+    assert Path(Project.load(saved).model_path) == moved  # the saved file points to its own copy
+    # Save As again: a saved project's model is copied too, and the first file still has its own
+    again = move_model_on_save(p, tmp_path / "docs" / "other.audionet.json", out)
+    assert again == tmp_path / "docs" / "other_project" / "model" and (again / "labels.json").is_file()
+    assert Path(Project.load(saved).model_path) == moved and moved.is_dir()
+
+
+def test_save_as_never_replaces_a_folder_that_is_not_a_model(tmp_path):
+    out = tmp_path / "out"
+    p = Project()
+    p.model_path = str(_fake_model(p.model_dir(out), "mine"))
+    theirs = tmp_path / "docs" / "voices_project" / "model"
+    theirs.mkdir(parents=True)
+    (theirs / "notes.txt").write_text("keep me")
+    with pytest.raises(ProjectError, match="not a model folder"):
+        move_model_on_save(p, tmp_path / "docs" / "voices.audionet.json", out)
+    assert (theirs / "notes.txt").read_text() == "keep me"
+    assert (Path(p.model_path) / "labels.json").is_file()
+
+
+def test_save_as_leaves_a_model_the_project_only_refers_to(tmp_path):
+    out = tmp_path / "out"
+    elsewhere = _fake_model(tmp_path / "shared" / "model", "theirs")
+    p = Project(model_path=str(elsewhere))
+    assert move_model_on_save(p, tmp_path / "x.audionet.json", out) is None
+    assert p.scratch is None  # asking made no folder
+    assert Project().model_path is None and move_model_on_save(Project(), tmp_path / "y.audionet.json", out) is None

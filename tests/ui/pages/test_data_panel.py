@@ -110,7 +110,7 @@ def test_scanning_runs_off_the_gui_thread(qtbot, window, tone_data, monkeypatch)
         threads.append(QThread.currentThread())
         return real(project, progress=progress, cancel=cancel)
 
-    monkeypatch.setattr("audionet_gui.ui.window.main_actions.scan_project", spy)
+    monkeypatch.setattr("audionet_gui.ui.window.project_controller.scan_project", spy)
     window.add_paths([str(tone_data / "low"), str(tone_data / "mid")])
     wait_for_scan(qtbot, window)
     assert threads and threads[0] is not window.thread()

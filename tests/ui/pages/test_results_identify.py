@@ -145,7 +145,7 @@ def test_dropping_a_file_on_identify_asks_to_identify_it(qtbot, tmp_path):
 
 def test_identify_without_a_model_explains(qtbot, window, monkeypatch, tmp_path):
     told = []
-    monkeypatch.setattr("audionet_gui.ui.window.main_actions.QMessageBox.information",
+    monkeypatch.setattr("audionet_gui.ui.window.model_controller.QMessageBox.information",
                         lambda *a, **k: told.append(a[2]))
     window.identify_file(str(tmp_path / "x.wav"))
     assert told and "Train a model" in told[0]

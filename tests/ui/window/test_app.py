@@ -67,7 +67,7 @@ def test_opening_a_broken_project_shows_why(qtbot, window, tmp_path, monkeypatch
     bad = tmp_path / "bad.audionet.json"
     bad.write_text("{oops")
     shown = []
-    monkeypatch.setattr("audionet_gui.ui.window.main_actions.show_fatal",
+    monkeypatch.setattr("audionet_gui.ui.window.project_controller.show_fatal",
                         lambda parent, doing, exc, details="": shown.append(str(exc)))
     assert not window.open_project(str(bad))
     assert shown and "broken JSON" in shown[0]

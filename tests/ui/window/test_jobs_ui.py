@@ -106,8 +106,7 @@ def test_offline_without_weights_offers_a_file_and_remembers_it(qtbot, window, t
         asked.append((backbone, details))
         return ("file", str(weights))
 
-    monkeypatch.setattr("audionet_gui.ui.window.main_actions.ask_weights_choice", choose_file)
-    started = []
+    monkeypatch.setattr("audionet_gui.ui.window.project_controller.ask_weights_choice", choose_file)
     window.add_paths([str(tone_data / "low"), str(tone_data / "mid")])
     qtbot.waitUntil(lambda: window.scan is not None and not window.job.is_running(), timeout=30000)
     window.project.training.update(backbone="inception_v3", weights="imagenet")
@@ -126,9 +125,11 @@ def test_offline_without_weights_offers_a_file_and_remembers_it(qtbot, window, t
 
 
 def test_offline_choice_small_cnn_switches_the_backbone(qtbot, window, monkeypatch):
-    monkeypatch.setattr("audionet_gui.ui.window.main_actions.ask_weights_choice", lambda *a, **k: ("small_cnn", None))
+    monkeypatch.setattr("audionet_gui.ui.window.project_controller.ask_weights_choice",
+                        lambda *a, **k: ("small_cnn", None))
     restarted = []
-    monkeypatch.setattr(window, "start_training", lambda: restarted.append(window.project.training["backbone"]))
+    monkeypatch.setattr(window.projects, "start_training",
+                        lambda: restarted.append(window.project.training["backbone"]))
 
     window.project.training["backbone"] = "mobilenet_v2"
     window.offer_weights_choice(JobFailure(WeightsUnavailableError("offline"), "offline", ""))
