@@ -49,7 +49,8 @@ def register(subparsers) -> None:
                         "(random start; small_cnn needs none)")
     p.add_argument("--feature-layer", default=None, metavar="NAME[+NAME]",
                    help="backbone layer(s) to pool features from (default: the backbone's)")
-    p.add_argument("--epochs", type=positive_int, default=None, metavar="N", help="training epochs (default 60, early stop)")
+    p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
+                   help="training epochs (default 60, early stop)")
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="N")
     p.add_argument("--learning-rate", type=float, default=None, metavar="LR")
     p.add_argument("--fine-tune", action="store_true", help="also fine-tune the top of the backbone (slower)")
@@ -67,6 +68,8 @@ def register(subparsers) -> None:
     p.add_argument("--workspace", default=None, metavar="DIR",
                    help="where window images are kept (default: a per-dataset folder in the user cache)")
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="feature cache (default: the user cache)")
+    p.add_argument("--no-robustness", dest="robustness", action="store_false",
+                   help="skip the robustness report (test recordings in noise, another room, a cheap microphone, live)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_window_flags(p)
@@ -100,7 +103,7 @@ def run(args) -> int:
                                     test_dir=args.test_dir, workspace=args.workspace,
                                     feature_cache=args.cache_dir,
                                     split_cfg=SplitConfig(args.val_fraction, args.test_fraction), progress=progress,
-                                    augment=augment)
+                                    augment=augment, robustness=getattr(args, "robustness", True))
     except (AudioNetError, ValueError) as exc:
         progress.close()
         return fail(str(exc), status=1)
