@@ -33,7 +33,7 @@ from audionet_gui.ui.pages.identify_panel import AUDIO_FILTER
 from audionet_gui.ui.theme import THEMES, apply_theme
 
 TRAIN_STAGES = {"converting": "convert", "features": "features", "training": "train", "fine_tuning": "train",
-                "evaluating": "evaluate", "saving": "bundle"}
+                "evaluating": "evaluate", "calibrating": "evaluate", "robustness": "evaluate", "saving": "bundle"}
 
 
 class MainActions:
