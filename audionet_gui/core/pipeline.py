@@ -129,6 +129,15 @@ class TrainReport:
         if m.get("val"):
             lines.append(f"validation accuracy: {m['val']['accuracy']:.1%}")
         lines.append(f"unknown below p = {self.unknown_threshold:.3f}")
+        if test and "false_unknown_rate" in test:
+            lines.append(f"unknown on test: {test['false_unknown_rate']:.1%} of enrolled windows (clean and in noise) "
+                         f"answered unknown, {test['false_accept_rate']:.1%} of noise/stranger windows named")
+        robustness = m.get("robustness")
+        if robustness and robustness.get("conditions"):
+            lines.append("robustness: " + ", ".join(f"{name} {c['accuracy']:.0%}"
+                                                    for name, c in robustness["conditions"].items()))
+            if robustness.get("weakest"):
+                lines.append(f"weakest: {robustness['weakest']}. {robustness.get('advice', '')}")
         lines.append(f"wall time: {self.wall_seconds:.1f} s")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return lines
