@@ -451,7 +451,7 @@ def train_from_folders(
         sources: dict[str, list[str]] = {}
         for r in test_rows:
             sources.setdefault(r.label, []).append(r.source)
-        recordings, unreadable = load_recordings(sources, bundle.sample_rate)
+        recordings, unreadable = load_recordings(sources, bundle.sample_rate, cancel=cancel)
         robustness_metrics = bundle_robustness(bundle, recordings, seed=train_cfg.seed, progress=progress,
                                                cancel=cancel)
         robustness_metrics["failed"] = unreadable
@@ -493,7 +493,8 @@ def train_from_folders(
 
 
 def load_recordings(sources: dict[str, Sequence[str | Path]], sample_rate: int,
-                    per_class: int = ROBUSTNESS_PER_CLASS) -> tuple[list[tuple[np.ndarray, str]], list[dict]]:
+                    per_class: int = ROBUSTNESS_PER_CLASS,
+                    cancel: CancelToken | None = None) -> tuple[list[tuple[np.ndarray, str]], list[dict]]:
     """(samples at ``sample_rate``, label) of at most ``per_class`` recordings of each label (evenly spaced over
     the sorted distinct paths, so the choice is the same every time) and ``{path, reason}`` of unreadable ones."""
     recordings, failed = [], []
@@ -502,6 +503,7 @@ def load_recordings(sources: dict[str, Sequence[str | Path]], sample_rate: int,
         if len(paths) > per_class:
             paths = [paths[i] for i in np.linspace(0, len(paths) - 1, per_class).round().astype(int)]
         for path in paths:
+            ensure_token(cancel).raise_if_cancelled()
             try:
                 recordings.append((load_audio(path, sample_rate), label))
             except AudioFileError as exc:
@@ -605,6 +607,6 @@ def evaluate_folder(
         for i, source in enumerate(sources):
             if i not in failed:
                 by_label.setdefault(source.label, []).append(str(source.path))
-        recordings, _ = load_recordings(by_label, bundle.sample_rate)
+        recordings, _ = load_recordings(by_label, bundle.sample_rate, cancel=cancel)
         metrics["robustness"] = bundle_robustness(bundle, recordings, progress=progress, cancel=cancel)
     return metrics

@@ -237,3 +237,23 @@ def test_robustness_answers_a_short_clip_as_predict_does(pitch_bundle, tmp_path)
                         + 0.01 * rng.standard_normal(6400)).astype(np.float32), 16000)
         said = answer_with_bundle(pitch_bundle)(load_audio(path, pitch_bundle.sample_rate))
         assert said == predict_file(pitch_bundle, path).label == name
+
+
+def test_robustness_recordings_are_capped_per_class_and_chosen_the_same_way_every_time(tmp_path):
+    import soundfile as sf  # noqa: PLC0415 - only here
+
+    from audionet_gui.core.pipeline import load_recordings  # noqa: PLC0415 - only here
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(7):
+        paths.append(tmp_path / f"a{i}.wav")
+        sf.write(paths[-1], (0.1 * rng.standard_normal(1600)).astype(np.float32), 16000)
+    sources = {"a": list(reversed(paths)), "b": [paths[0], tmp_path / "gone.wav"]}
+    recordings, failed = load_recordings(sources, 16000, per_class=3)
+    assert [label for _, label in recordings] == ["a", "a", "a", "b"]
+    again, _ = load_recordings({"a": paths, "b": sources["b"]}, 16000, per_class=3)
+    assert all(np.array_equal(x, y) for (x, _), (y, _) in zip(recordings, again))  # order of listing: same pick
+    np.testing.assert_array_equal(recordings[0][0], sf.read(paths[0], dtype="float32")[0])  # first, middle, last
+    np.testing.assert_array_equal(recordings[2][0], sf.read(paths[6], dtype="float32")[0])
+    assert [f["path"] for f in failed] == [str(tmp_path / "gone.wav")]
