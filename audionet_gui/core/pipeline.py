@@ -64,6 +64,7 @@ from audionet_gui.core.model.calibration import (
     window_audio,
 )
 from audionet_gui.core.model.evaluation import (
+    calibrate_unknown_threshold,
     choose_unknown_threshold,
     evaluate_predictions,
     misclassified_windows,
@@ -206,8 +207,9 @@ def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], featu
     return np.asarray(head.predict(features, verbose=0, batch_size=256), dtype=np.float32)
 
 
-CALIBRATION_METHOD = ("balanced: the fewest false unknown + false accept; known = validation windows, clean and "
-                      "in augmentation noise at 0-20 dB SNR; negatives = noise-only windows and left-out classes")
+CALIBRATION_METHOD = ("balanced: the fewest false unknown + false accept, at most the threshold that keeps 95 % of "
+                      "the correct clean validation windows; known = validation windows, clean and in augmentation "
+                      "noise at 0-20 dB SNR; negatives = noise-only windows and left-out classes")
 
 
 def _top(probabilities: np.ndarray) -> np.ndarray:
@@ -246,8 +248,11 @@ def _calibrate_unknown(bundle: ModelBundle, val_probabilities: np.ndarray, train
                                                             others=[(x_test, np.array(y_test, np.int64))],
                                                             cancel=cancel)
     tracker.advance(1, message="left-out classes")
+    # Never above the older rule's threshold (95 % of the correct clean validation windows kept): an enrolled
+    # class heard clean must stay named; the noise windows a model names confidently are the speech gate's job.
+    cap = calibrate_unknown_threshold(val_probabilities, [index[r.label] for r in by_split["val"]])
     chosen = choose_unknown_threshold(np.concatenate([known_clean, known_noisy]),
-                                      np.concatenate([noise_neg, strangers_val]), n_classes)
+                                      np.concatenate([noise_neg, strangers_val]), n_classes, max_threshold=cap)
     threshold = chosen["threshold"]
     calibration = {
         "method": CALIBRATION_METHOD if len(strangers_val) else CALIBRATION_METHOD.replace(
