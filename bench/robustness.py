@@ -10,9 +10,9 @@ Data (made once per --work folder, deterministic):
   utterances from takes 5-49, test utterances from takes 0-4 (FSDD's official split), about 12 x 3 s of
   enrolment per speaker by default;
 - noise split: augmentation may use doing_the_dishes, exercise_bike and pink_noise (passed as --noise-dir);
-  the test noises are dude_miaowing, running_tap, white_noise and three synthetic noises made here (fan,
-  traffic, rain). Never test on a file used to augment: rows run with --no-bundled-noise where the app would
-  otherwise add its bundled library (which holds the test files);
+  the test noises are dude_miaowing, running_tap, white_noise and three synthetic noises (fan, traffic,
+  rain: the held-back test noises of core/audio/conditions.py). Never test on a file used to augment: rows
+  run with --no-bundled-noise where the app would otherwise add its bundled library (which holds the test files);
 - room + cheap microphone: each test utterance convolved with a synthetic room response (RT60 0.4-0.9 s) and
   band-limited to 300-3400 Hz at -20 dBFS with hiss (core/audio/conditions.py, built unlike the augmentation);
 - non-speech: 2.5 s clips of the test noises alone.
@@ -41,7 +41,13 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from audionet_gui.cli.entry import main as audionet
 from audionet_gui.core.audio.augment import add_noise
-from audionet_gui.core.audio.conditions import with_cheap_microphone, with_room
+from audionet_gui.core.audio.conditions import (
+    fan_noise,
+    rain_noise,
+    traffic_noise,
+    with_cheap_microphone,
+    with_room,
+)
 from audionet_gui.core.audio.files import load_audio
 
 SHARED = Path(__file__).resolve().parents[2] / "shared/data"
@@ -60,7 +66,14 @@ ROWS: dict[str, list[str]] = {
 }
 
 
-# ------------------------------------------------------------------------------------------------ synthetic noise
+# ------------------------------------------------------------------------------------------------ test noise
+def test_noises(rng: np.random.Generator) -> list[np.ndarray]:
+    noises = [load_audio(NOISE / f"{name}.flac", SR) for name in TEST_NOISES]
+    noises += [make(SR * 60, rng, SR).astype(np.float32) for make in (fan_noise, traffic_noise, rain_noise)]
+    return [n / (np.sqrt(np.mean(n.astype(np.float64) ** 2)) or 1.0) for n in noises]
+
+
+# ------------------------------------------------------------------------------------------------ data
 def _filtered(x: np.ndarray, lo: float, hi: float, sr: int) -> np.ndarray:
     spec = np.fft.rfft(x)
     f = np.fft.rfftfreq(x.size, 1 / sr)
@@ -68,36 +81,6 @@ def _filtered(x: np.ndarray, lo: float, hi: float, sr: int) -> np.ndarray:
     return np.fft.irfft(spec, x.size)
 
 
-def fan(n: int, rng: np.random.Generator, sr: int = SR) -> np.ndarray:
-    t = np.arange(n) / sr
-    hum = sum(np.sin(2 * np.pi * f * t + rng.random() * 6) / k for k, f in enumerate((120, 240, 360), start=1))
-    air = _filtered(rng.standard_normal(n), 50, 1500, sr)
-    return (0.4 * hum / np.std(hum) + air / np.std(air)) * (1 + 0.1 * np.sin(2 * np.pi * 0.7 * t))
-
-
-def traffic(n: int, rng: np.random.Generator, sr: int = SR) -> np.ndarray:
-    t = np.arange(n) / sr
-    rumble = _filtered(np.cumsum(rng.standard_normal(n)), 20, 800, sr)
-    cars = sum(np.exp(-((t - c) / 1.2) ** 2) for c in rng.uniform(0, t[-1] + 1, size=max(1, n // (4 * sr))))
-    return rumble / np.std(rumble) * (0.3 + cars)
-
-
-def rain(n: int, rng: np.random.Generator, sr: int = SR) -> np.ndarray:
-    hiss = _filtered(rng.standard_normal(n), 1500, sr / 2, sr)
-    drops = np.zeros(n)
-    idx = rng.integers(0, n, size=n // 200)
-    drops[idx] = rng.standard_normal(idx.size) * 6
-    drops = np.convolve(drops, np.exp(-np.arange(40) / 6.0), mode="same")
-    return hiss / np.std(hiss) + drops
-
-
-def test_noises(rng: np.random.Generator) -> list[np.ndarray]:
-    noises = [load_audio(NOISE / f"{name}.flac", SR) for name in TEST_NOISES]
-    noises += [make(SR * 60, rng).astype(np.float32) for make in (fan, traffic, rain)]
-    return [n / (np.sqrt(np.mean(n.astype(np.float64) ** 2)) or 1.0) for n in noises]
-
-
-# ------------------------------------------------------------------------------------------------ data
 def room_tone(n: int, rng: np.random.Generator) -> np.ndarray:
     return (_filtered(rng.standard_normal(n), 50, 3000, SR) * 10 ** (-70 / 20)).astype(np.float32)
 

@@ -1,5 +1,6 @@
 """``audionet evaluate MODEL_DIR DATA_DIR [--json]``: a model's metrics on every file of a folder of class
-subfolders: top-level ``accuracy``, ``recording_accuracy``, ``per_class``, ``confusion``, ``labels``."""
+subfolders: top-level ``accuracy``, ``recording_accuracy``, ``per_class``, ``confusion``, ``labels``; with
+``--robustness`` also ``robustness`` (the same report as after training: noise, room, cheap microphone, live)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def register(subparsers) -> None:
     p.add_argument("data_dir", metavar="DATA_DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--confusion-png", default=None, metavar="OUT.png", help="also draw the confusion matrix")
+    p.add_argument("--robustness", action="store_true",
+                   help="also score the recordings in held-back noise at 20/10/5/0 dB, another room, through a "
+                        "cheap microphone and by live replay (at most 20 recordings a class)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -28,7 +32,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
     try:
-        metrics = evaluate_folder(args.model_dir, args.data_dir, progress=progress)
+        metrics = evaluate_folder(args.model_dir, args.data_dir, progress=progress, robustness=args.robustness)
     except AudioNetError as exc:
         progress.close()
         return fail(str(exc), status=1)
@@ -40,12 +44,28 @@ def run(args) -> int:
     else:
         print(f"accuracy: {metrics['accuracy']:.1%} of {metrics['windows']} windows, "
               f"{metrics['recording_accuracy']:.1%} of {metrics['recordings']} recordings")
-        width = max(len(l) for l in metrics["labels"])
+        width = max(len(name) for name in metrics["labels"])
         print(f"{'class':<{width}}  precision  recall     f1  support")
         for label, s in metrics["per_class"].items():
             print(f"{label:<{width}}  {s['precision']:9.3f}  {s['recall']:6.3f}  {s['f1']:5.3f}  {s['support']:7d}")
         for f in metrics["failed"]:
             print(f"skipped {f['path']}: {f['reason']}")
+        if metrics.get("robustness"):
+            print_robustness(metrics["robustness"])
     if metrics["files"] == 0:
         return fail("no file could be evaluated", status=1)
     return 0
+
+
+def print_robustness(report: dict) -> None:
+    """A small table: one row per condition (accuracy, unknown rate), then the weakest condition and advice."""
+    conditions = report.get("conditions") or {}
+    if not conditions:
+        return
+    width = max(len("condition"), *(len(name) for name in conditions))
+    print(f"\nrobustness ({next(iter(conditions.values()))['recordings']} recordings)")
+    print(f"{'condition':<{width}}  accuracy  unknown")
+    for name, c in conditions.items():
+        print(f"{name:<{width}}  {c['accuracy']:8.1%}  {c['unknown_rate']:7.1%}")
+    if report.get("weakest"):
+        print(f"weakest: {report['weakest']}. {report.get('advice', '')}")

@@ -60,6 +60,8 @@ def register(subparsers) -> None:
     p.add_argument("--workspace", default=None, metavar="DIR",
                    help="where window images are kept (default: a per-dataset folder in the user cache)")
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="feature cache (default: the user cache)")
+    p.add_argument("--no-robustness", dest="robustness", action="store_false",
+                   help="skip the robustness report (test recordings in noise, another room, a cheap microphone, live)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_settings_flags(p)  # --image-size here is the network's input size (default: the backbone's)
@@ -91,7 +93,7 @@ def run(args) -> int:
                                     test_dir=args.test_dir, workspace=args.workspace,
                                     feature_cache=args.cache_dir,
                                     split_cfg=SplitConfig(args.val_fraction, args.test_fraction), progress=progress,
-                                    augment=augment)
+                                    augment=augment, robustness=getattr(args, "robustness", True))
     except (AudioNetError, ValueError) as exc:
         progress.close()
         return fail(str(exc), status=1)

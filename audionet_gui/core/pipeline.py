@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from audionet_gui.core.answers import unsure
+from audionet_gui.core.audio.conditions import test_noises
+from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
 from audionet_gui.core.base.jobs import (
@@ -42,6 +44,8 @@ from audionet_gui.core.base.jobs import (
 )
 from audionet_gui.core.data.convert import AugmentPlan, convert_dataset, load_manifest
 from audionet_gui.core.data.dataset import DatasetSpec, class_sources
+from audionet_gui.core.live.engine import classifier_from_bundle, live_config_from_bundle
+from audionet_gui.core.live.replay import live_answerer
 from audionet_gui.core.model.backbones import (
     get_spec,
     prepare_image,
@@ -50,20 +54,34 @@ from audionet_gui.core.model.backbones import (
     weights_identity,
 )
 from audionet_gui.core.model.bundle import ModelBundle, check_bundle_target, load_bundle, make_config, save_bundle
+from audionet_gui.core.model.calibration import (
+    NOISE_WINDOWS,
+    leave_one_class_out,
+    noise_windows,
+    noisy_copies,
+    score_windows,
+    window_audio,
+)
 from audionet_gui.core.model.evaluation import (
     calibrate_unknown_threshold,
+    choose_unknown_threshold,
     evaluate_predictions,
     misclassified_windows,
     render_confusion_png,
+    unknown_rates,
 )
 from audionet_gui.core.model.features import extract_features, feature_key
 from audionet_gui.core.model.predict import predict_images, predict_stream
+from audionet_gui.core.model.robustness import answer_with_bundle, robustness_report, standard_conditions
 from audionet_gui.core.model.training import LabeledImages, TrainConfig, train_classifier
 from audionet_gui.core.settings import ImageSettings
 
 PathLike = str | Path
 
 EVAL_BATCH = 32
+# The robustness report scores at most this many recordings of each class (chosen evenly from the sorted list):
+# every recording is answered under 7 conditions plus a live replay, so the cost grows fast.
+ROBUSTNESS_PER_CLASS = 20
 
 
 def cache_root() -> Path:
@@ -112,6 +130,15 @@ class TrainReport:
         if m.get("val"):
             lines.append(f"validation accuracy: {m['val']['accuracy']:.1%}")
         lines.append(f"unknown below p = {self.unknown_threshold:.3f}")
+        if test and "false_unknown_rate" in test:
+            lines.append(f"unknown on test: {test['false_unknown_rate']:.1%} of enrolled windows (clean and in noise) "
+                         f"answered unknown, {test['false_accept_rate']:.1%} of noise/stranger windows named")
+        robustness = m.get("robustness")
+        if robustness and robustness.get("conditions"):
+            lines.append("robustness: " + ", ".join(f"{name} {c['accuracy']:.0%}"
+                                                    for name, c in robustness["conditions"].items()))
+            if robustness.get("weakest"):
+                lines.append(f"weakest: {robustness['weakest']}. {robustness.get('advice', '')}")
         lines.append(f"wall time: {self.wall_seconds:.1f} s")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return lines
@@ -144,6 +171,20 @@ def _predict_paths(bundle: ModelBundle, paths: Sequence[Path], progress: Progres
     return np.concatenate(out) if out else np.zeros((0, len(bundle.labels)), np.float32)
 
 
+def _frozen_parts(model, train_cfg, feature_cache: Path | None):
+    """(extractor, head) of a head trained on frozen, cached backbone features, or None for any other model
+    (fine-tuned, end-to-end, small_cnn, another shape): only then are the cached features the model's own."""
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
+
+    spec = get_spec(train_cfg.backbone)
+    if train_cfg.fine_tune or not spec.pretrained or train_cfg.backbone == "small_cnn" or feature_cache is None:
+        return None
+    parts = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if len(parts) != 2 or not all(isinstance(part, keras.Model) for part in parts):
+        return None
+    return parts[0], parts[1]
+
+
 def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], feature_cache: Path | None,
                                   progress: ProgressCallback, cancel: CancelToken) -> np.ndarray | None:
     """Test probabilities through the feature cache, when that is exactly the model's own computation.
@@ -154,13 +195,8 @@ def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], featu
     caller runs the whole model) for fine-tuned or end-to-end models, whose backbone is no longer the cached one,
     and for any model of another shape.
     """
-    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
-
-    spec = get_spec(train_cfg.backbone)
-    if train_cfg.fine_tune or not spec.pretrained or train_cfg.backbone == "small_cnn" or feature_cache is None:
-        return None
-    parts = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    if len(parts) != 2 or not all(isinstance(part, keras.Model) for part in parts):
+    parts = _frozen_parts(model, train_cfg, feature_cache)
+    if parts is None:
         return None
     extractor, head = parts
     key = feature_key(train_cfg.backbone, train_cfg.weights, train_cfg.image_size, train_cfg.feature_layer)
@@ -169,6 +205,93 @@ def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], featu
     if features.shape[1] != int(head.input_shape[-1]):
         return None
     return np.asarray(head.predict(features, verbose=0, batch_size=256), dtype=np.float32)
+
+
+CALIBRATION_METHOD = ("balanced: the fewest false unknown + false accept, at most the threshold that keeps 95 % of "
+                      "the correct clean validation windows; known = validation windows, clean and in augmentation "
+                      "noise at 0-20 dB SNR; negatives = noise-only windows and left-out classes")
+
+
+def _top(probabilities: np.ndarray) -> np.ndarray:
+    p = np.asarray(probabilities, np.float32)
+    return p.max(axis=1) if p.ndim == 2 and p.shape[0] and p.shape[1] else np.zeros(0, np.float32)
+
+
+def _calibrate_unknown(bundle: ModelBundle, val_probabilities: np.ndarray, train_cfg, by_split: dict,
+                       index: dict, workspace: Path, feature_cache: Path | None, progress: ProgressCallback,
+                       cancel: CancelToken) -> tuple[float, dict, np.ndarray]:
+    """The unknown threshold from validation windows (core/model/calibration.py), its ``calibration`` record,
+    and the strangers' best probabilities on the test split (left-out classes; empty when not simulated)."""
+    n_classes = len(bundle.labels)
+    rate, wcfg = bundle.sample_rate, bundle.window_config
+    tracker = ProgressTracker(progress, "calibrating", 3)
+    rng = np.random.default_rng([train_cfg.seed, 1])
+    windows, _ = window_audio(by_split["val"], rate, wcfg)
+    known_clean = _top(val_probabilities)
+    known_noisy = _top(score_windows(bundle, noisy_copies(windows, None, rng), cancel))
+    tracker.advance(1, message="validation windows in noise")
+    noise_neg = _top(score_windows(bundle, noise_windows(NOISE_WINDOWS, wcfg.window_samples(rate), None, rng),
+                                   cancel))
+    tracker.advance(1, message="noise-only windows")
+    strangers_val = strangers_test = np.zeros(0, np.float32)
+    parts = _frozen_parts(bundle.model, train_cfg, feature_cache)
+    if parts is not None and n_classes >= 3:
+        groups = [by_split["train"], by_split["val"], by_split["test"]]
+        key = feature_key(train_cfg.backbone, train_cfg.weights, train_cfg.image_size, train_cfg.feature_layer)
+        feats = extract_features([workspace / r.image for g in groups for r in g], key, parts[0], feature_cache,
+                                 cancel=cancel, stage="calibrating")
+        cuts = np.cumsum([len(g) for g in groups])[:-1]
+        x_train, x_val, x_test = np.split(feats, cuts)
+        y_train, y_val, y_test = ([index[r.label] for r in g] for g in groups)
+        strangers_val, strangers_test = leave_one_class_out(x_train, np.array(y_train), x_val, np.array(y_val),
+                                                            n_classes, train_cfg,
+                                                            others=[(x_test, np.array(y_test, np.int64))],
+                                                            cancel=cancel)
+    tracker.advance(1, message="left-out classes")
+    # Never above the older rule's threshold (95 % of the correct clean validation windows kept): an enrolled
+    # class heard clean must stay named; the noise windows a model names confidently are the speech gate's job.
+    cap = calibrate_unknown_threshold(val_probabilities, [index[r.label] for r in by_split["val"]])
+    chosen = choose_unknown_threshold(np.concatenate([known_clean, known_noisy]),
+                                      np.concatenate([noise_neg, strangers_val]), n_classes, max_threshold=cap)
+    threshold = chosen["threshold"]
+    calibration = {
+        "method": CALIBRATION_METHOD if len(strangers_val) else CALIBRATION_METHOD.replace(
+            " and left-out classes", " (no left-out classes: not a head on frozen features, or under 3 classes)"),
+        "threshold": threshold,
+        "false_unknown_rate": chosen["false_unknown_rate"],
+        "false_accept_rate": chosen["false_accept_rate"],
+        "false_unknown_rate_clean": unknown_rates(known_clean, [], threshold)[0],
+        "false_unknown_rate_noise": unknown_rates(known_noisy, [], threshold)[0],
+        "false_accept_rate_noise": unknown_rates([], noise_neg, threshold)[1],
+        "false_accept_rate_strangers": unknown_rates([], strangers_val, threshold)[1] if len(strangers_val)
+        else None,
+        "known": {"clean": int(known_clean.size), "noise": int(known_noisy.size)},
+        "negatives": {"noise": int(noise_neg.size), "strangers": int(strangers_val.size)},
+    }
+    return threshold, calibration, strangers_test
+
+
+def _test_unknown_rates(bundle: ModelBundle, test_rows: Sequence, test_probabilities: np.ndarray,
+                        strangers: np.ndarray, seed: int, cancel: CancelToken) -> dict:
+    """False unknown (test windows, clean and in the held-back test noises at 0-20 dB, under the threshold) and
+    false accept (windows of held-back noise alone, and left-out classes, given a name) on the test split."""
+    threshold, rate, wcfg = bundle.unknown_threshold, bundle.sample_rate, bundle.window_config
+    held_back = list(test_noises(rate, seed).values())
+    rng = np.random.default_rng([seed, 2])
+    windows, _ = window_audio(test_rows, rate, wcfg)
+    clean = _top(test_probabilities)
+    noisy = _top(score_windows(bundle, noisy_copies(windows, held_back, rng), cancel))
+    noise = _top(score_windows(bundle, noise_windows(NOISE_WINDOWS, wcfg.window_samples(rate), held_back, rng),
+                               cancel))
+    strangers = np.asarray(strangers, np.float32)
+    return {
+        "false_unknown_rate": unknown_rates(np.concatenate([clean, noisy]), [], threshold)[0],
+        "false_accept_rate": unknown_rates([], np.concatenate([noise, strangers]), threshold)[1],
+        "false_unknown_rate_clean": unknown_rates(clean, [], threshold)[0],
+        "false_unknown_rate_noise": unknown_rates(noisy, [], threshold)[0],
+        "false_accept_rate_noise": unknown_rates([], noise, threshold)[1],
+        "false_accept_rate_strangers": unknown_rates([], strangers, threshold)[1] if strangers.size else None,
+    }
 
 
 def _unknown_rate(probabilities: np.ndarray, threshold: float) -> float:
@@ -189,6 +312,7 @@ def train_from_folders(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     augment: Any = "default",
+    robustness: bool = True,
 ) -> TrainReport:
     """Train a model from a dataset and write its bundle to ``out_dir``.
 
@@ -201,7 +325,10 @@ def train_from_folders(
     becomes images; they are resolved once for the backbone: their ``image_size`` (else ``train_cfg.image_size``)
     checked against it, else the backbone's own, so images are made at the size the network takes (no resizing
     anywhere). The bundle stores these resolved settings once.
-    Progress stages: "converting", "features", "training" (and "fine_tuning"), "evaluating", "saving".
+    ``robustness`` (on by default) scores the test split's recordings in held-back noise, another room, through
+    a cheap microphone and by live replay (metrics.json ``robustness``, see ``bundle_robustness``).
+    Progress stages: "converting", "features", "training" (and "fine_tuning"), "evaluating", "calibrating",
+    "robustness", "saving".
     Cancel leaves the previous bundle (or none) and a consistent, re-usable workspace.
     """
 
@@ -278,8 +405,7 @@ def train_from_folders(
     timings.update({f"train.{k}": v for k, v in (result.timings or {}).items()})
     cancel.raise_if_cancelled()
 
-    threshold = (calibrate_unknown_threshold(result.val_probabilities, val_set.labels) if len(val_set)
-                 else 1.0 / len(labels))
+    threshold = 1.0 / len(labels)  # "never unknown" until calibrated below (no validation windows: stays)
     config = make_config(
         settings=settings, backbone=train_cfg.backbone, unknown_threshold=threshold,
         weights=weights_identity(weights_path) if weights_path else "none",
@@ -289,6 +415,13 @@ def train_from_folders(
     )
     # A ModelBundle in memory (not yet on disk) so evaluation runs the exact inference path of prediction.
     bundle = ModelBundle(path=out_dir, labels=labels, config=config, metrics={}, model=result.model)
+    calibration, strangers_test = None, np.zeros(0, np.float32)
+    if len(val_set):
+        t0 = time.monotonic()
+        threshold, calibration, strangers_test = _calibrate_unknown(
+            bundle, result.val_probabilities, train_cfg, by_split, index, workspace, feature_cache, progress, cancel)
+        config["unknown_threshold"] = threshold
+        timings["calibrate_s"] = time.monotonic() - t0
 
     t0 = time.monotonic()
     test_rows = by_split["test"]
@@ -305,6 +438,8 @@ def train_from_folders(
         test_metrics = evaluate_predictions(test_probs, [index[r.label] for r in test_rows],
                                             [r.source for r in test_rows], labels)
         test_metrics["unknown_rate"] = _unknown_rate(test_probs, threshold)
+        test_metrics.update(_test_unknown_rates(bundle, test_rows, test_probs, strangers_test, train_cfg.seed,
+                                                cancel))
         test_metrics["misclassified"] = misclassified_windows(
             test_probs, [index[r.label] for r in test_rows], labels, [r.source for r in test_rows],
             [r.start_s for r in test_rows], [r.end_s for r in test_rows])
@@ -314,11 +449,25 @@ def train_from_folders(
                                            [r.source for r in by_split["val"]], labels)
         val_metrics["unknown_rate"] = _unknown_rate(result.val_probabilities, threshold)
 
+    robustness_metrics = None
+    if robustness and test_rows:
+        t0 = time.monotonic()
+        sources: dict[str, list[str]] = {}
+        for r in test_rows:
+            sources.setdefault(r.label, []).append(r.source)
+        recordings, unreadable = load_recordings(sources, bundle.sample_rate, cancel=cancel)
+        robustness_metrics = bundle_robustness(bundle, recordings, seed=train_cfg.seed, progress=progress,
+                                               cancel=cancel)
+        robustness_metrics["failed"] = unreadable
+        timings["robustness_s"] = time.monotonic() - t0
+
     metrics = {
         "labels": labels,
         "test": test_metrics,
+        "robustness": robustness_metrics,
         "val": val_metrics,
         "unknown_threshold": threshold,
+        "calibration": calibration,
         "data": {
             **{f"{s}_windows": len(by_split[s]) for s in by_split},
             **{f"{s}_recordings": len({r.source for r in by_split[s]}) for s in by_split},
@@ -347,6 +496,46 @@ def train_from_folders(
     return TrainReport(out_dir, workspace, labels, metrics, threshold, time.monotonic() - started, timings, warnings)
 
 
+def load_recordings(sources: dict[str, Sequence[str | Path]], sample_rate: int,
+                    per_class: int = ROBUSTNESS_PER_CLASS,
+                    cancel: CancelToken | None = None) -> tuple[list[tuple[np.ndarray, str]], list[dict]]:
+    """(samples at ``sample_rate``, label) of at most ``per_class`` recordings of each label (evenly spaced over
+    the sorted distinct paths, so the choice is the same every time) and ``{path, reason}`` of unreadable ones."""
+    recordings, failed = [], []
+    for label in sorted(sources):
+        paths = sorted({str(p) for p in sources[label]})
+        if len(paths) > per_class:
+            paths = [paths[i] for i in np.linspace(0, len(paths) - 1, per_class).round().astype(int)]
+        for path in paths:
+            ensure_token(cancel).raise_if_cancelled()
+            try:
+                recordings.append((load_audio(path, sample_rate), label))
+            except AudioFileError as exc:
+                failed.append({"path": path, "reason": exc.reason})
+    return recordings, failed
+
+
+def bundle_robustness(bundle: ModelBundle, recordings: Sequence[tuple[np.ndarray, str]], seed: int = 0,
+                      live: bool = True, per_class: int = ROBUSTNESS_PER_CLASS,
+                      progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict:
+    """The robustness report of a bundle (core/model/robustness.py) on ``recordings``: clean, the held-back test
+    noises (core/audio/conditions.test_noises, never used in training) at 20/10/5/0 dB, reverb, cheap_mic and
+    ``live_replay`` (through the live engine, with room tone around each recording). Each recording is named as
+    ``audionet predict`` names a file (a clip shorter than the window is filled by the same short-clip rule).
+    JSON-ready: ``conditions`` {name: {accuracy, unknown_rate, recordings, kind}}, ``weakest``, ``advice``,
+    ``seed``, ``per_class_limit``."""
+    noises = list(test_noises(bundle.sample_rate, seed).values())
+    live_answer = None
+    if live:
+        live_answer = live_answerer(classifier_from_bundle(bundle), bundle.labels, bundle.spectrogram_config,
+                                    live_config_from_bundle(bundle))
+    report = robustness_report(recordings, bundle.sample_rate, answer_with_bundle(bundle),
+                               standard_conditions(noises), live_answer=live_answer, seed=seed,
+                               progress=progress, cancel=cancel)
+    report["per_class_limit"] = per_class
+    return report
+
+
 def _summary_dict(summary: Any) -> Any:
     if summary is None:
         return None
@@ -365,10 +554,13 @@ def evaluate_folder(
     batch_size: int = EVAL_BATCH,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    robustness: bool = False,
 ) -> dict:
     """Metrics of a bundle on EVERY file of a folder of class subfolders (no split), as a JSON-ready dict:
     the keys of ``evaluate_predictions`` plus ``files``, ``failed`` (``{path, reason}`` of unreadable files,
     which are skipped) and ``unknown_rate``. A class the model does not know is a ``DatasetError`` naming it.
+    With ``robustness``, also ``robustness``: ``bundle_robustness`` on the folder's readable files (at most
+    ``ROBUSTNESS_PER_CLASS`` a class).
     """
 
     progress = progress or no_progress
@@ -414,4 +606,11 @@ def evaluate_folder(
     metrics["failed"] = list(failed.values())
     metrics["unknown_rate"] = _unknown_rate(probs_arr, bundle.unknown_threshold)
     metrics["unknown_threshold"] = bundle.unknown_threshold
+    if robustness:
+        by_label: dict[str, list[str]] = {}
+        for i, source in enumerate(sources):
+            if i not in failed:
+                by_label.setdefault(source.label, []).append(str(source.path))
+        recordings, _ = load_recordings(by_label, bundle.sample_rate, cancel=cancel)
+        metrics["robustness"] = bundle_robustness(bundle, recordings, progress=progress, cancel=cancel)
     return metrics

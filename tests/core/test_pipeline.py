@@ -142,7 +142,7 @@ def test_train_small_cnn_end_to_end(tones, tmp_path):
     report = train_from_folders(tones, tmp_path / "model", SETTINGS, cfg, workspace=tmp_path / "ws",
                                 feature_cache=tmp_path / "fc", progress=lambda p: stages.append(p.stage))
     order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
-    assert order == ["converting", "training", "evaluating", "saving"]
+    assert order == ["converting", "training", "calibrating", "evaluating", "robustness", "saving"]
     bundle = load_bundle(report.bundle_path)
     assert bundle.image_size == (64, 64) and bundle.spectrogram_config.image_size == (64, 64)
     assert bundle.labels == sorted(PITCHES)  # class folders in name order
@@ -173,12 +173,16 @@ def test_train_refuses_a_foreign_out_folder_before_any_work(tones, tmp_path):
 @pytest.mark.slow
 def test_test_features_come_from_the_cache_and_match_the_whole_model(tones, tmp_path):
     cfg = TrainConfig(backbone="mobilenet_v2", weights="none", image_size=(48, 48), epochs=20)
+    stages = []
     report = train_from_folders(tones, tmp_path / "model", SETTINGS, cfg, workspace=tmp_path / "ws",
-                                feature_cache=tmp_path / "fc")
+                                feature_cache=tmp_path / "fc", robustness=False,
+                                progress=lambda p: stages.append(p.stage))
+    assert report.metrics["robustness"] is None and "robustness" not in stages  # skipped on request
     bundle = load_bundle(report.bundle_path)
     rows = [r for r in load_manifest(tmp_path / "ws") if r.split == "test"]
     paths = [tmp_path / "ws" / r.image for r in rows]
     whole = predict_images(bundle, np.stack([load_png(p) for p in paths]))
+    stages = []
     stages = []
     cached = _cached_feature_probabilities(bundle.model, cfg, paths, tmp_path / "fc",
                                            lambda p: stages.append(p.stage), None)
@@ -187,3 +191,71 @@ def test_test_features_come_from_the_cache_and_match_the_whole_model(tones, tmp_
     # a fine-tuned model never takes the cached path
     assert _cached_feature_probabilities(bundle.model, dataclasses.replace(cfg, fine_tune=True), paths,
                                          tmp_path / "fc", lambda p: None, None) is None
+
+
+ROBUSTNESS_CONDITIONS = {"clean", "noise_20db", "noise_10db", "noise_5db", "noise_0db", "reverb", "cheap_mic",
+                         "live_replay"}
+
+
+@pytest.mark.slow
+def test_training_writes_the_robustness_report_and_the_unknown_calibration(tmp_path):
+    # four classes, so that a head on frozen features can leave one out and still tell two or more apart
+    data = make_tone_dataset(tmp_path / "tones4", {**PITCHES, "top": 4000.0}, files_per_class=6, seconds=2.0)
+    cfg = TrainConfig(backbone="mobilenet_v2", weights="none", image_size=(48, 48), epochs=15)
+    report = train_from_folders(data, tmp_path / "model", SETTINGS, cfg, workspace=tmp_path / "ws",
+                                feature_cache=tmp_path / "fc")
+    m = json.loads((report.bundle_path / "metrics.json").read_text())
+    robustness = m["robustness"]
+    assert set(robustness["conditions"]) == ROBUSTNESS_CONDITIONS
+    test_recordings = m["data"]["test_recordings"]
+    for name, c in robustness["conditions"].items():
+        assert {"accuracy", "unknown_rate", "recordings"} <= set(c), name
+        assert 0.0 <= c["accuracy"] <= 1.0 and 0.0 <= c["unknown_rate"] <= 1.0
+        assert c["recordings"] == test_recordings  # fewer than the cap of 20 a class: all of them
+    assert robustness["weakest"] in ROBUSTNESS_CONDITIONS - {"clean"} and robustness["advice"]
+    assert report.timings["robustness_s"] > 0
+
+    calibration = m["calibration"]
+    assert {"method", "false_unknown_rate", "false_accept_rate", "negatives"} <= set(calibration)
+    assert calibration["threshold"] == m["unknown_threshold"] == load_bundle(report.bundle_path).unknown_threshold
+    assert calibration["negatives"]["noise"] > 0
+    assert calibration["negatives"]["strangers"] == m["data"]["val_windows"]  # every class left out once
+    for block in (calibration, m["test"]):
+        assert 0.0 <= block["false_unknown_rate"] <= 1.0 and 0.0 <= block["false_accept_rate"] <= 1.0
+    assert m["test"]["false_unknown_rate_clean"] == pytest.approx(m["test"]["unknown_rate"])
+
+
+def test_robustness_answers_a_short_clip_as_predict_does(pitch_bundle, tmp_path):
+    import soundfile as sf  # noqa: PLC0415 - only here
+
+    from audionet_gui.core.audio.files import load_audio  # noqa: PLC0415 - only here
+    from audionet_gui.core.model.predict import predict_file  # noqa: PLC0415 - only here
+    from audionet_gui.core.model.robustness import answer_with_bundle  # noqa: PLC0415 - only here
+
+    rng = np.random.default_rng(0)
+    for hz, name in ((800.0, "mid"), (2000.0, "high")):
+        path = tmp_path / f"{name}.wav"  # 0.4 s: shorter than the model's 1 s window
+        sf.write(path, (0.3 * np.sin(2 * np.pi * hz * np.arange(6400) / 16000)
+                        + 0.01 * rng.standard_normal(6400)).astype(np.float32), 16000)
+        said = answer_with_bundle(pitch_bundle)(load_audio(path, pitch_bundle.sample_rate))
+        assert said == predict_file(pitch_bundle, path).label == name
+
+
+def test_robustness_recordings_are_capped_per_class_and_chosen_the_same_way_every_time(tmp_path):
+    import soundfile as sf  # noqa: PLC0415 - only here
+
+    from audionet_gui.core.pipeline import load_recordings  # noqa: PLC0415 - only here
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(7):
+        paths.append(tmp_path / f"a{i}.wav")
+        sf.write(paths[-1], (0.1 * rng.standard_normal(1600)).astype(np.float32), 16000)
+    sources = {"a": list(reversed(paths)), "b": [paths[0], tmp_path / "gone.wav"]}
+    recordings, failed = load_recordings(sources, 16000, per_class=3)
+    assert [label for _, label in recordings] == ["a", "a", "a", "b"]
+    again, _ = load_recordings({"a": paths, "b": sources["b"]}, 16000, per_class=3)
+    assert all(np.array_equal(x, y) for (x, _), (y, _) in zip(recordings, again))  # order of listing: same pick
+    np.testing.assert_array_equal(recordings[0][0], sf.read(paths[0], dtype="float32")[0])  # first, middle, last
+    np.testing.assert_array_equal(recordings[2][0], sf.read(paths[6], dtype="float32")[0])
+    assert [f["path"] for f in failed] == [str(tmp_path / "gone.wav")]

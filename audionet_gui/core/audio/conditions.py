@@ -4,6 +4,11 @@ These model the *test* side and are built differently from the training augmenta
 exponential-decay room responses here, simulated rooms there; a fixed telephone band here, random filters there),
 so a model is never scored on the very transformations it was trained with. Pure numpy; every function that draws
 takes a ``numpy.random.Generator``.
+
+``test_noises`` makes the held-back test noises (fan, traffic, rain, babble, mains hum): they are generated here
+for scoring only and are NEVER used for training or augmentation (augmentation draws from core/audio/augment.py,
+the bundled noise library and the user's noise folder), so a noise condition always measures noise the model
+has not heard.
 """
 
 from __future__ import annotations
@@ -67,3 +72,92 @@ def with_cheap_microphone(samples: np.ndarray, sample_rate: int, rng: np.random.
     out = out / peak * 10 ** (level_db / 20)
     out = add_noise(out, rng.standard_normal(out.size).astype(np.float32), hiss_snr_db)
     return np.tanh(out * 1.5).astype(np.float32) / np.float32(np.tanh(1.5))
+
+
+# ------------------------------------------------------------------------------------------- held-back test noises
+# Generated for the robustness report and the bench only; never used to train or augment a model.
+
+def _band(x: np.ndarray, lo: float, hi: float, sr: int) -> np.ndarray:
+    spec = np.fft.rfft(x)
+    f = np.fft.rfftfreq(x.size, 1 / sr)
+    spec[(f < lo) | (f > hi)] = 0
+    return np.fft.irfft(spec, x.size)
+
+
+def fan_noise(n: int, rng: np.random.Generator, sr: int) -> np.ndarray:
+    """A fan: a motor hum at 120/240/360 Hz over band-limited air, slowly swelling."""
+    t = np.arange(n) / sr
+    hum = sum(np.sin(2 * np.pi * f * t + rng.random() * 6) / k for k, f in enumerate((120, 240, 360), start=1))
+    air = _band(rng.standard_normal(n), 50, 1500, sr)
+    return (0.4 * hum / np.std(hum) + air / np.std(air)) * (1 + 0.1 * np.sin(2 * np.pi * 0.7 * t))
+
+
+def traffic_noise(n: int, rng: np.random.Generator, sr: int) -> np.ndarray:
+    """Traffic: low rumble with cars passing (slow swells)."""
+    t = np.arange(n) / sr
+    rumble = _band(np.cumsum(rng.standard_normal(n)), 20, 800, sr)
+    cars = sum(np.exp(-((t - c) / 1.2) ** 2) for c in rng.uniform(0, t[-1] + 1, size=max(1, n // (4 * sr))))
+    return rumble / np.std(rumble) * (0.3 + cars)
+
+
+def rain_noise(n: int, rng: np.random.Generator, sr: int) -> np.ndarray:
+    """Rain: high hiss with random drops."""
+    hiss = _band(rng.standard_normal(n), 1500, sr / 2, sr)
+    drops = np.zeros(n)
+    idx = rng.integers(0, n, size=n // 200)
+    drops[idx] = rng.standard_normal(idx.size) * 6
+    drops = np.convolve(drops, np.exp(-np.arange(40) / 6.0), mode="same")
+    return hiss / np.std(hiss) + drops
+
+
+def babble_noise(n: int, rng: np.random.Generator, sr: int, talkers: int = 6) -> np.ndarray:
+    """Crowd-like babble: several "talkers", each a glottal pulse train (100-250 Hz, drifting pitch) through two
+    formant resonances that move every syllable (~0.2 s), switched on and off at a syllable rate. No real speech,
+    so no speaker of the model can hide in it."""
+    t = np.arange(n) / sr
+    out = np.zeros(n)
+    syllable = max(1, int(0.2 * sr))
+    f = np.fft.rfftfreq(syllable * 2, 1 / sr)
+    for _ in range(talkers):
+        f0 = rng.uniform(100, 250) * (1 + 0.05 * np.sin(2 * np.pi * rng.uniform(0.2, 1.0) * t))
+        pulses = np.sign(np.sin(2 * np.pi * np.cumsum(f0) / sr)) + 0.3 * rng.standard_normal(n)
+        voice = np.zeros(n)
+        for start in range(0, n, syllable):
+            seg = pulses[start:start + syllable]
+            f1, f2 = rng.uniform(300, 900), rng.uniform(900, min(2500, sr / 2 - 200))
+            gain = np.exp(-((f - f1) / 120) ** 2) + 0.6 * np.exp(-((f - f2) / 180) ** 2)
+            spec = np.fft.rfft(seg, syllable * 2) * gain
+            voice[start:start + seg.size] = np.fft.irfft(spec, syllable * 2)[:seg.size] * np.hanning(seg.size)
+        envelope = np.repeat(rng.random(n // syllable + 1) > 0.3, syllable)[:n].astype(float)
+        out += voice / (np.std(voice) or 1.0) * envelope
+    return out
+
+
+def hum_noise(n: int, rng: np.random.Generator, sr: int, mains_hz: float | None = None) -> np.ndarray:
+    """Electrical hum: mains (50 or 60 Hz) with odd and even harmonics up to ~1 kHz and a little hiss."""
+    t = np.arange(n) / sr
+    base = mains_hz or float(rng.choice([50.0, 60.0]))
+    hum = sum(np.sin(2 * np.pi * base * k * t + rng.random() * 6) / k ** 0.7
+              for k in range(1, int(min(1000, sr / 2 - 1) // base) + 1))
+    return hum / np.std(hum) + 0.05 * rng.standard_normal(n)
+
+
+TEST_NOISE_MAKERS = {"fan": fan_noise, "traffic": traffic_noise, "rain": rain_noise, "babble": babble_noise,
+                     "hum": hum_noise}
+
+
+def _unit_rms(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    r = float(np.sqrt(np.mean(x ** 2))) if x.size else 0.0
+    return (x / r if r > 0 else x).astype(np.float32)
+
+
+def test_noises(sample_rate: int, seed: int = 0, seconds: float = 6.0) -> dict[str, np.ndarray]:
+    """The held-back test noises by name (fan, traffic, rain, babble, hum), ``seconds`` long each at
+    ``sample_rate``, unit RMS, the same for the same seed. For testing only: never train or augment with them."""
+    n = max(1, int(seconds * sample_rate))
+    return {name: _unit_rms(make(n, np.random.default_rng([seed, i]), sample_rate))
+            for i, (name, make) in enumerate(TEST_NOISE_MAKERS.items())}
+
+
+test_noises.__test__ = False  # a name pytest would otherwise collect wherever it is imported

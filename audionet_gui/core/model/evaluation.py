@@ -182,6 +182,54 @@ def calibrate_unknown_threshold(
     return float(min(max(value, floor), max(max_threshold, floor)))
 
 
+def unknown_rates(known_top: np.ndarray, negative_top: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(false unknown, false accept) at ``threshold``: the share of ``known_top`` (best probabilities of windows of
+    enrolled classes) under it, answered "unknown", and the share of ``negative_top`` (windows of no class of the
+    model: noise, strangers) at or above it, given a name. 0.0 for an empty side."""
+    known = np.asarray(known_top, np.float64).reshape(-1)
+    negative = np.asarray(negative_top, np.float64).reshape(-1)
+    fu = float(np.mean(known < threshold)) if known.size else 0.0
+    fa = float(np.mean(negative >= threshold)) if negative.size else 0.0
+    return fu, fa
+
+
+def choose_unknown_threshold(known_top: np.ndarray, negative_top: np.ndarray, n_classes: int,
+                             max_false_accept: float | None = None,
+                             max_threshold: float = MAX_UNKNOWN_THRESHOLD, step: float = 0.001) -> dict:
+    """The "unknown" threshold that best separates windows of enrolled classes (``known_top``: their best
+    probability, clean and in noise) from windows that must not be named (``negative_top``: noise, strangers).
+
+    Every threshold from 1/C to ``max_threshold`` in ``step`` is tried. Default ("balanced"): the one with the
+    fewest false unknown + false accept; with ``max_false_accept``: the fewest false unknown among those whose
+    false accept is at most that (the highest threshold when none is). Of equally good thresholds, the middle of
+    the longest run is taken, so the choice sits in the gap between the two groups rather than on its edge.
+    Returns ``{threshold, false_unknown_rate, false_accept_rate, method}``.
+    """
+    floor = 1.0 / max(1, n_classes)
+    known = np.sort(np.asarray(known_top, np.float64).reshape(-1))
+    negative = np.sort(np.asarray(negative_top, np.float64).reshape(-1))
+    top = max(max_threshold, floor)
+    grid = np.round(np.arange(floor, top + step / 2, step), 6)
+    grid[0], grid[-1] = floor, top
+    fu = np.searchsorted(known, grid, side="left") / known.size if known.size else np.zeros(grid.size)
+    fa = ((negative.size - np.searchsorted(negative, grid, side="left")) / negative.size if negative.size
+          else np.zeros(grid.size))
+    if max_false_accept is None:
+        method, cost = "balanced", fu + fa
+    else:
+        method = f"false accept <= {max_false_accept:g}"
+        allowed = fa <= max_false_accept + 1e-12
+        cost = np.where(allowed, fu, np.inf) if allowed.any() else np.where(grid == top, 0.0, np.inf)
+    best = np.flatnonzero(cost <= cost.min() + 1e-12)
+    # the longest run of consecutive optimal grid points, and its middle
+    runs = np.split(best, np.flatnonzero(np.diff(best) != 1) + 1)
+    run = max(runs, key=len)
+    i = int(run[len(run) // 2])
+    threshold = float(min(max(math.floor(grid[i] * 1000) / 1000, floor), top))
+    rate_fu, rate_fa = unknown_rates(known, negative, threshold)
+    return {"threshold": threshold, "false_unknown_rate": rate_fu, "false_accept_rate": rate_fa, "method": method}
+
+
 # --------------------------------------------------------------------------------------------- confusion picture
 
 def _font(size: int):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.ui.theme import muted_text_style, plot_colors
+from audionet_gui.ui.widgets.robustness_table import RobustnessTable
 
 
 def test_metrics(metrics: dict) -> dict:
@@ -181,7 +182,9 @@ class ResultsPanel(QWidget):
         upper = QSplitter(Qt.Horizontal)
         upper.addWidget(left)
         upper.addWidget(mid)
-        upper.setSizes([500, 450])
+        self.robustness = RobustnessTable()
+        upper.addWidget(self.robustness)
+        upper.setSizes([420, 380, 420])
         split = QSplitter(Qt.Vertical)
         split.addWidget(upper)
         split.addWidget(bottom)
@@ -236,6 +239,7 @@ class ResultsPanel(QWidget):
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.per_class.setItem(r, c, item)
         self.heatmap.set_matrix(test.get("confusion") or [], labels)
+        self.robustness.set_metrics(metrics)
         self._misclassified = misclassified_windows(metrics)
         if self._misclassified:
             self.misclassified_note.setText("Double-click a window to see it on the Inspect page.")

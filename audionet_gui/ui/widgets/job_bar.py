@@ -17,6 +17,8 @@ STAGE_NAMES = {
     "training": "Training",
     "fine_tuning": "Fine-tuning",
     "evaluating": "Testing",
+    "calibrating": "Calibrating \u201cunknown\u201d",
+    "robustness": "Testing in noise, other rooms and live",
     "saving": "Saving the model",
 }
 

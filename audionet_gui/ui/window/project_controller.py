@@ -37,7 +37,7 @@ from audionet_gui.ui.state import AppState, ModelInfo
 from audionet_gui.ui.window.job_controller import JobController
 
 TRAIN_STAGES = {"converting": "convert", "features": "features", "training": "train", "fine_tuning": "train",
-                "evaluating": "evaluate", "saving": "bundle"}
+                "evaluating": "evaluate", "calibrating": "evaluate", "robustness": "evaluate", "saving": "bundle"}
 SCAN_TITLE = "Checking files"
 
 

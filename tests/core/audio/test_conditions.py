@@ -66,3 +66,34 @@ def test_conditions_are_repeatable_per_seed():
     b = with_room(x, SR, np.random.default_rng(7))
     c = with_room(x, SR, np.random.default_rng(8))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_held_back_test_noises_are_unit_rms_deterministic_and_distinct():
+    from audionet_gui.core.audio import conditions  # noqa: PLC0415 - the module, so pytest does not collect test_noises
+
+    noises = conditions.test_noises(8000, seed=3, seconds=2.0)
+    assert set(noises) == {"fan", "traffic", "rain", "babble", "hum"}
+    again = conditions.test_noises(8000, seed=3, seconds=2.0)
+    other = conditions.test_noises(8000, seed=4, seconds=2.0)
+    for name, x in noises.items():
+        assert x.dtype == np.float32 and x.size == 16000 and np.all(np.isfinite(x))
+        assert _rms(x) == pytest.approx(1.0, rel=1e-3)
+        assert np.array_equal(x, again[name])
+        assert not np.allclose(x, other[name])
+    # each family has its own spectrum: rain mostly above 1.5 kHz (hiss; drops are broadband), hum and traffic below
+    def high_share(x):
+        spec = np.abs(np.fft.rfft(x)) ** 2
+        return float(spec[np.fft.rfftfreq(x.size, 1 / 8000) >= 1500].sum() / spec.sum())
+    assert high_share(noises["rain"]) > 0.5
+    assert high_share(noises["hum"]) < 0.05 and high_share(noises["traffic"]) < 0.05
+    assert 0.0 < high_share(noises["babble"]) < 0.5
+
+
+def test_test_noises_are_not_used_by_augmentation():
+    import inspect  # noqa: PLC0415 - only here
+
+    from audionet_gui.core.audio import augment  # noqa: PLC0415 - only here
+    from audionet_gui.core.data import convert  # noqa: PLC0415 - only here
+
+    for module in (augment, convert):
+        assert "conditions" not in inspect.getsource(module)

@@ -6,10 +6,12 @@ from PIL import Image
 
 from audionet_gui.core.model.evaluation import (
     calibrate_unknown_threshold,
+    choose_unknown_threshold,
     confusion_matrix,
     evaluate_predictions,
     misclassified_windows,
     render_confusion_png,
+    unknown_rates,
 )
 
 LABELS = ["alice", "bob", "carol"]
@@ -152,3 +154,51 @@ def test_misclassified_windows_most_confident_first():
     ]
     assert len(misclassified_windows(probs, true, LABELS, sources, starts, ends, limit=1)) == 1
     assert misclassified_windows(np.zeros((0, 3)), [], LABELS, [], [], []) == []
+
+
+# ------------------------------------------------------------------ unknown threshold against negatives
+
+def test_separated_known_and_negatives_give_both_rates_near_zero_and_a_threshold_in_the_gap():
+    rng = np.random.default_rng(0)
+    known = rng.uniform(0.75, 1.0, 400)      # enrolled classes, clean and in noise: confident
+    negatives = rng.uniform(0.1, 0.45, 200)  # noise and strangers: spread thin over the classes
+    chosen = choose_unknown_threshold(known, negatives, n_classes=10)
+    assert chosen["false_unknown_rate"] == 0.0 and chosen["false_accept_rate"] == 0.0
+    assert 0.45 < chosen["threshold"] < 0.75
+    assert chosen["threshold"] == pytest.approx(0.6, abs=0.03)  # the middle of the gap, not its edge
+    assert chosen["method"] == "balanced"
+
+
+def test_overlapping_groups_get_a_threshold_that_balances_the_two_errors():
+    rng = np.random.default_rng(1)
+    known = np.clip(rng.normal(0.7, 0.1, 2000), 0, 1)
+    negatives = np.clip(rng.normal(0.5, 0.1, 2000), 0, 1)
+    chosen = choose_unknown_threshold(known, negatives, n_classes=5)
+    # equal spreads: the best cut is half-way, and both errors are about the normal tail beyond 1 sigma
+    assert chosen["threshold"] == pytest.approx(0.6, abs=0.03)
+    assert chosen["false_unknown_rate"] == pytest.approx(0.16, abs=0.04)
+    assert chosen["false_accept_rate"] == pytest.approx(0.16, abs=0.04)
+    fu, fa = unknown_rates(known, negatives, chosen["threshold"])
+    assert (fu, fa) == (chosen["false_unknown_rate"], chosen["false_accept_rate"])
+    for other in (0.5, 0.7):  # no other threshold makes fewer errors in all
+        assert sum(unknown_rates(known, negatives, other)) > fu + fa
+
+
+def test_a_false_accept_target_trades_false_unknown_for_it():
+    rng = np.random.default_rng(2)
+    known = np.clip(rng.normal(0.7, 0.1, 2000), 0, 1)
+    negatives = np.clip(rng.normal(0.5, 0.1, 2000), 0, 1)
+    balanced = choose_unknown_threshold(known, negatives, 5)
+    strict = choose_unknown_threshold(known, negatives, 5, max_false_accept=0.02)
+    assert strict["false_accept_rate"] <= 0.02 < balanced["false_accept_rate"]
+    assert strict["false_unknown_rate"] > balanced["false_unknown_rate"]
+    assert strict["threshold"] > balanced["threshold"]
+
+
+def test_threshold_choice_stays_between_chance_and_the_cap():
+    # negatives more confident than anything known: nothing can be separated, never a threshold above the cap
+    chosen = choose_unknown_threshold([0.3, 0.35], [0.99, 0.98], n_classes=4)
+    assert 0.25 <= chosen["threshold"] <= 0.9
+    # no negatives at all: any threshold up to the least sure known window is free of errors
+    chosen = choose_unknown_threshold([0.6, 0.9], [], n_classes=4)
+    assert 0.25 <= chosen["threshold"] <= 0.6 and chosen["false_unknown_rate"] == 0.0
