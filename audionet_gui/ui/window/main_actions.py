@@ -1,7 +1,8 @@
 """The main window's menus and the requests behind them: projects, models, and starting/cancelling jobs.
 
 A mixin of ``MainWindow`` (kept apart so each file does one job). Every long step runs as a core function in a
-``JobRunner``; these methods only choose which one and show what comes back.
+``JobRunner`` (scanning, converting and training in a child process); these methods only choose which one and
+show what comes back.
 """
 
 from __future__ import annotations
@@ -263,7 +264,7 @@ class MainActions:
         if not self.project.classes:
             return
         self.run_job(scan_project, copy.deepcopy(self.project), title="Checking files", doing="Checking the files",
-                     on_finished=self.on_scan_finished)
+                     on_finished=self.on_scan_finished, process=True)
 
     def on_scan_finished(self, scan) -> None:
         if getattr(self, "_scan_pending", False):
@@ -278,7 +279,7 @@ class MainActions:
 
     def start_convert(self) -> None:
         self.run_job(convert_project, copy.deepcopy(self.project), title="Making images", doing="Making images",
-                     on_finished=self.on_convert_finished)
+                     on_finished=self.on_convert_finished, process=True)
 
     def on_convert_finished(self, summary) -> None:
         self.log.add_file_errors(summary.failed)
@@ -300,7 +301,7 @@ class MainActions:
                                         f"{out_dir}")
         self.go_to("Train")
         self.run_job(train_project, copy.deepcopy(self.project), out_dir, title="Training", doing="Training",
-                     on_finished=self.on_training_finished, on_progress=self.on_training_progress)
+                     on_finished=self.on_training_finished, on_progress=self.on_training_progress, process=True)
 
     def on_training_progress(self, p) -> None:
         stage = TRAIN_STAGES.get(p.stage)

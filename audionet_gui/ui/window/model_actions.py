@@ -1,20 +1,20 @@
 """The main window's model requests: open and show a saved model, copy it, identify files with it.
 
-A mixin of ``MainWindow`` beside ``MainActions``; loading and prediction run as core functions in a
-``JobRunner`` (``side_job``, so identifying does not wait for a data or training job).
+A mixin of ``MainWindow`` beside ``MainActions``; identifying a file (loading the model and predicting) runs as
+one core function in a child process, in a ``JobSlot`` of its own (``side_job`` is its newest run), so it does
+not wait for a data or training job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from audionet_gui.core.data.project import copy_model_folder
 from audionet_gui.core.model.bundle import load_bundle
-from audionet_gui.core.model.predict import predict_file
-from audionet_gui.qt.job_runner import JobFailure, JobRunner
+from audionet_gui.core.model.predict import identify_file
+from audionet_gui.qt.job_runner import JobFailure, JobSlot
 from audionet_gui.ui.dialogs.error_dialogs import show_fatal
 
 
@@ -65,34 +65,20 @@ class ModelActions:
         if not self.project.model_path:
             QMessageBox.information(self, "Identify", "Train a model or open one first.")
             return
-        if self.side_job is not None and self.side_job.outcome is None and self.side_job.is_running():
-            self.statusBar().showMessage("Still identifying the previous file…", 4000)
-            return
         self.identify_panel.set_busy(path)
         self.go_to("Identify")
-        if self.bundle is None or str(self.bundle.path) != str(self.project.model_path):
+        self._identifying = path
+        # loading the model and predicting run in a child process; a newer file replaces one still running
+        self.side_job = self._identify_slot().start(identify_file, self.project.model_path, path, top_k=5)
 
-            self._run_side(load_bundle, self.project.model_path, then=lambda b: self._loaded_then_predict(b, path),
-                           path=path)
-        else:
-            self._predict(path)
+    def _identify_slot(self) -> JobSlot:
+        slot = getattr(self, "_identify_jobs", None)
+        if slot is None:
+            slot = self._identify_jobs = JobSlot(self, name="Identifying", process=True)
+            slot.finished.connect(self.identify_panel.show_prediction)
+            slot.failed.connect(self._on_identify_failed)
+        return slot
 
-    def _loaded_then_predict(self, bundle, path: str) -> None:
-        self.bundle = bundle
-        self.live_panel.set_bundle(bundle)
-        self._predict(path)
-
-    def _predict(self, path: str) -> None:
-        self._run_side(predict_file, self.bundle, path, top_k=5, then=self.identify_panel.show_prediction, path=path)
-
-    def _run_side(self, fn: Callable, *args, then: Callable, path: str, **kwargs) -> None:
-        runner = JobRunner(fn, *args, parent=self, **kwargs)
-        runner.finished.connect(then)
-
-        def failed(f: JobFailure) -> None:
-            self.identify_panel.show_error(path, f.message)
-            self.log.add("error", f.message, getattr(f.exception, "path", None))
-
-        runner.failed.connect(failed)
-        self.side_job = runner
-        runner.start()
+    def _on_identify_failed(self, f: JobFailure) -> None:
+        self.identify_panel.show_error(self._identifying, f.message)
+        self.log.add("error", f.message, getattr(f.exception, "path", None))
