@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.core.model.bundle import load_bundle
-from audionet_gui.qt.job_runner import JobRunner
+from audionet_gui.qt.job_runner import JobSlot
 from audionet_gui.qt.live_worker import LiveWorker
 from audionet_gui.ui.pages.identify_panel import UNKNOWN, SpeakerTimeline, TopKBars
 from audionet_gui.ui.theme import error_text_style, muted_text_style, series_color, warning_text_style
@@ -60,7 +60,9 @@ class LivePanel(QWidget):
         self.labels: list[str] = []
         self.colors: dict[str, str] = {}
         self.listening = False
-        self._loader: JobRunner | None = None
+        self._loader = JobSlot(self, name="live-load-model")  # a newer model or Stop drops an older load
+        self._loader.finished.connect(self._on_bundle_loaded)
+        self._loader.failed.connect(lambda f: self._on_failed(f"could not load the model: {f.message}"))
         self._latencies: list[float] = []
         self._build()
         self._connect_worker()
@@ -175,6 +177,7 @@ class LivePanel(QWidget):
         w.stopped.connect(self._on_stopped)
         w.level.connect(self.meter.set_level)
         w.columns.connect(self.spectrogram.append_columns)
+        w.frame.connect(self.spectrogram.redraw)  # the worker's one display timer paces the view
         w.decision.connect(self.show_decision)
         w.event.connect(self.show_event)
         w.record_progress.connect(self.recorder.show_progress)
@@ -246,7 +249,7 @@ class LivePanel(QWidget):
 
     # -- listening ---------------------------------------------------------------------------------------------------
     def toggle_listening(self) -> None:
-        if self.listening or (self._loader is not None and self._loader.is_running()):
+        if self.listening or self._loader.is_busy():
             self.stop_listening()
         else:
             self.start_listening()
@@ -269,14 +272,11 @@ class LivePanel(QWidget):
             self._on_failed(str(exc))
 
     def _load_bundle_then_start(self) -> None:
-        if self._loader is not None and self._loader.is_running():
+        if self._loader.is_busy():
             return
         self._show_status(f"Loading the model {Path(self.model_path).name}…")
         self.start_button.setText("Stop")
-        self._loader = JobRunner(load_bundle, self.model_path, parent=self, name="live-load-model")
-        self._loader.finished.connect(self._on_bundle_loaded)
-        self._loader.failed.connect(lambda f: self._on_failed(f"could not load the model: {f.message}"))
-        self._loader.start()
+        self._loader.start(load_bundle, self.model_path)
 
     def _on_bundle_loaded(self, bundle) -> None:
         if str(bundle.path) != str(self.model_path):
@@ -287,8 +287,7 @@ class LivePanel(QWidget):
         self.start_listening()
 
     def stop_listening(self) -> None:
-        if self._loader is not None and self._loader.is_running():
-            self._loader.finished.disconnect()
+        self._loader.cancel()  # a load still running is not used
         self.worker.stop_listening()
         self._on_stopped()
 
@@ -298,7 +297,6 @@ class LivePanel(QWidget):
         cfg = self.bundle.spectrogram_config
         if freqs is not None:
             self.spectrogram.configure(freqs, cfg.hop_length / cfg.sample_rate)
-        self.spectrogram.start()
         self.worker.set_threshold(self.threshold.value() / 100.0)
         name = device.label if device is not None and hasattr(device, "label") else "the default input"
         self._show_status(f"Listening on {name} (model ready in {warm_up_s:.1f} s).")
@@ -366,7 +364,7 @@ class LivePanel(QWidget):
         self.recorder.show_recorded(Path(path))
         self.sample_recorded.emit(Path(path))
 
-    # -- small helpers --------------------------------------------------------------------------------------------------
+    # -- small helpers ----------------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
         self.recorder.set_listening(self.listening)
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 import audionet_gui.core.model.backbones as backbones
 from audionet_gui.core.base.errors import DatasetError, WeightsUnavailableError
 from audionet_gui.core.base.jobs import Progress
+from audionet_gui.qt import job_runner
 from audionet_gui.qt.job_runner import JobFailure
 from audionet_gui.ui.dialogs import weights_dialog
 from tests.ui.conftest import close_message_boxes, open_message_boxes
@@ -98,6 +99,7 @@ def test_offline_without_weights_offers_a_file_and_remembers_it(qtbot, window, t
         raise OSError("URL fetch failure: [Errno -2] Name or service not known")
 
     monkeypatch.setattr(backbones, "_download", offline)
+    monkeypatch.setattr(job_runner, "PROCESS_JOBS", False)  # training in a thread, so the offline stand-in applies
     weights = tmp_path / "my_inception.weights.h5"
     weights.write_bytes(b"stand-in")
     asked = []
@@ -107,7 +109,6 @@ def test_offline_without_weights_offers_a_file_and_remembers_it(qtbot, window, t
         return ("file", str(weights))
 
     monkeypatch.setattr("audionet_gui.ui.window.main_actions.ask_weights_choice", choose_file)
-    started = []
     window.add_paths([str(tone_data / "low"), str(tone_data / "mid")])
     qtbot.waitUntil(lambda: window.scan is not None and not window.job.is_running(), timeout=30000)
     window.project.training.update(backbone="inception_v3", weights="imagenet")
