@@ -34,6 +34,7 @@ import collections
 import contextlib
 import inspect
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import sys
@@ -107,6 +108,18 @@ def process_context():
     return _context
 
 
+def prestart_process_server() -> None:
+    """Start the fork server now, in the background, so the first child job does not wait for it."""
+    ctx = process_context()
+    if ctx.get_start_method() == "forkserver":
+        threading.Thread(target=_ensure_fork_server, name="job-forkserver", daemon=True).start()
+
+
+def _ensure_fork_server() -> None:
+    with contextlib.suppress(Exception):
+        multiprocessing.forkserver.ensure_running()
+
+
 _live_children: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -168,21 +181,11 @@ class JobRunner(QObject):
         self._started = True
         hooks = tuple(name for name in ("progress", "cancel") if _accepts(self._fn, name))
         if self.in_process:
-            ctx = process_context()
-            parent_conn, child_conn = ctx.Pipe(duplex=True)
-            self._process = ctx.Process(target=child_main, name=f"job:{self.name}",
-                                        args=(child_conn, self._fn, self._args, self._kwargs, hooks,
-                                              dict(os.environ), os.getcwd()))
-            try:
-                self._process.start()
-            except Exception as exc:  # arguments that do not pickle, no resources for a process...
-                self._process = None
-                self._inbox.append(("failed", JobFailure(exc, f"could not start the job's process: {exc}",
-                                                         traceback.format_exc())))
-            else:
-                _live_children.add(self._process)
-                self._conn = parent_conn
-            child_conn.close()
+            # Starting a process waits for the fork server (seconds the first time, while it imports its
+            # modules) and pickles the arguments: a thread of its own does it, never the GUI thread.
+            self._thread = threading.Thread(target=self._start_process, args=(hooks, dict(os.environ), os.getcwd()),
+                                            name=f"job-start:{self.name}", daemon=True)
+            self._thread.start()
         else:
             self._thread = threading.Thread(target=self._run_in_thread, args=(hooks,), name=f"job:{self.name}",
                                             daemon=True)
@@ -205,9 +208,9 @@ class JobRunner(QObject):
 
     def is_running(self) -> bool:
         """The worker (thread or process) has not stopped yet."""
-        if self._process is not None:
-            return self._process.is_alive()
-        return self._thread is not None and self._thread.is_alive()
+        if self._thread is not None and self._thread.is_alive():
+            return True  # a thread job, or a child process being started
+        return self._process is not None and self._process.is_alive()
 
     def wait(self, timeout_ms: int = -1) -> bool:
         """Block until the worker stops (shutdown and tests; never from a slot in normal use). A cancelled child
@@ -215,7 +218,8 @@ class JobRunner(QObject):
         end = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
         if self._thread is not None:
             self._thread.join(None if end is None else max(0.0, end - time.monotonic()))
-            return not self._thread.is_alive()
+            if self._thread.is_alive():
+                return False
         while self._process is not None and self._process.is_alive():
             self._read_pipe()  # a child blocked writing a large result would never end otherwise
             self._escalate_cancel()
@@ -235,7 +239,29 @@ class JobRunner(QObject):
         """The child's process id (process jobs)."""
         return None if self._process is None else self._process.pid
 
-    # -- worker side (thread mode) ------------------------------------------------------------------------------
+    # -- worker side ------------------------------------------------------------------------------------------------
+    def _start_process(self, hooks: tuple[str, ...], env: dict, cwd: str) -> None:
+        """Thread: start the child process (the GUI side picks up ``_conn`` once it is set)."""
+        ctx = process_context()
+        parent_conn, child_conn = ctx.Pipe(duplex=True)
+        process = ctx.Process(target=child_main, name=f"job:{self.name}",
+                              args=(child_conn, self._fn, self._args, self._kwargs, hooks, env, cwd))
+        try:
+            process.start()
+        except Exception as exc:  # arguments that do not pickle, no resources for a process...
+            parent_conn.close()
+            self._inbox.append(("failed", JobFailure(exc, f"could not start the job's process: {exc}",
+                                                     traceback.format_exc())))
+        else:
+            _live_children.add(process)
+            self._process = process
+            self._conn = parent_conn
+            if self._token.cancelled:  # cancelled while starting
+                with contextlib.suppress(OSError, ValueError):
+                    parent_conn.send(("cancel",))
+        finally:
+            child_conn.close()
+
     def _run_in_thread(self, hooks: tuple[str, ...]) -> None:
         """Touches no Qt object, only the inbox."""
         _lower_thread_priority()
