@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,6 +38,10 @@ def exiting_job(code, progress=None):
 
 def segfaulting_job():
     ctypes.string_at(0)
+
+
+def killed_job():
+    os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
 
 
 def deaf_job(seconds):
@@ -103,7 +108,8 @@ def test_an_exception_in_the_child_arrives_with_its_type_fields_and_traceback(qt
 
 
 @pytest.mark.parametrize(("job", "args", "reason"), [(exiting_job, (3,), "exit code 3"),
-                                                     (segfaulting_job, (), "SIGSEGV")])
+                                                     (segfaulting_job, (), "SIGSEGV"),
+                                                     (killed_job, (), "SIGKILL")])
 def test_a_crashing_child_is_a_failure_with_the_reason_and_the_next_job_runs(qtbot, job, args, reason):
     seen = run(qtbot, JobRunner(job, *args, process=True))
     assert seen[-1][0] == "failed"
