@@ -123,16 +123,18 @@ def _ensure_fork_server() -> None:
 _live_children: weakref.WeakSet = weakref.WeakSet()
 
 
-def _signal_group(process, sig: int) -> None:
-    """Send ``sig`` to the child's process group (itself and the workers it started), or to it alone."""
+def _signal_group(process, sig: int, group_only: bool = False) -> None:
+    """Send ``sig`` to the child's process group (itself and the workers it started), or to it alone when it
+    has no group of its own yet (not with ``group_only``: after the child was reaped its pid may be reused)."""
     pid = process.pid
     if pid is None:
         return
     try:
         os.killpg(pid, sig)
     except (OSError, AttributeError):
-        with contextlib.suppress(OSError):
-            os.kill(pid, sig)
+        if not group_only:
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
 
 
 @atexit.register
@@ -328,7 +330,9 @@ class JobRunner(QObject):
             self.done.emit()
 
     def _on_child_gone(self) -> None:
-        """The child ended without an answer: cancelled if asked to stop, else it crashed."""
+        """The child ended without an answer: cancelled if asked to stop, else it crashed. Worker processes it
+        started (its process group) go with it."""
+        _signal_group(self._process, getattr(signal, "SIGKILL", signal.SIGTERM), group_only=True)
         if self._token.cancelled:
             self._outcome = "cancelled"
             self.cancelled.emit()

@@ -194,3 +194,30 @@ def test_a_slot_delivers_only_the_newest_run(qtbot):
         pass
     assert results == [3] and cancelled == []
     assert first.outcome == "cancelled" and second.outcome == "finished"
+
+
+APP_THAT_DIES = """
+import os, signal, sys, time
+from PySide6.QtCore import QCoreApplication
+from audionet_gui.qt.job_runner import JobRunner
+from tests.qt.test_job_process import job_with_a_worker
+app = QCoreApplication([])
+runner = JobRunner(job_with_a_worker, sys.argv[1], process=True).start()
+end = time.monotonic() + 60
+while not (os.path.exists(sys.argv[1]) and open(sys.argv[1]).read().strip()) and time.monotonic() < end:
+    app.processEvents()
+    time.sleep(0.02)
+print(runner.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # the app crashes hard: no atexit, no cleanup
+"""
+
+
+def test_a_job_and_its_workers_die_with_an_app_that_crashes(tmp_path):
+    pid_file = tmp_path / "worker.pid"
+    out = subprocess.run([sys.executable, "-c", APP_THAT_DIES, str(pid_file)], capture_output=True, text=True,
+                         timeout=120)
+    child, worker = int(out.stdout.split()[0]), int(pid_file.read_text())
+    end = time.monotonic() + 3
+    while (_alive(child) or _alive(worker)) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not _alive(child) and not _alive(worker)
