@@ -27,7 +27,9 @@ from typing import Any
 
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
 
-CHILD_NICENESS = 10  # below the GUI's priority: the window stays responsive while the job keeps every core busy
+# A little below the GUI's priority. The window no longer shares the GIL with the job, so it needs no more than
+# that to stay responsive, and a deeper nice (10) starved the job on a busy machine (a few % of a core at load 10).
+CHILD_NICENESS = 2
 
 
 class WorkerProcessError(RuntimeError):
