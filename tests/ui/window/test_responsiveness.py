@@ -4,6 +4,7 @@ beats stays under 100 ms. The end-to-end test also trains, tests and identifies 
 
 Run with ``-s`` to see the figures: worst and 99th-percentile gap per stage, and the load average."""
 
+import gc
 import os
 import subprocess
 import sys
@@ -76,20 +77,40 @@ class Heartbeat:
 
     def __init__(self, interval_ms: int = 10):
         self.beats: list[tuple[float, float]] = []  # (time, run-queue wait so far)
+        self.cpu: list[float] = []  # the GUI thread's own CPU time at each beat
+        self.gc_pauses: list[tuple[float, int]] = []  # (seconds, generation) of the GUI process's collections
+        self._gc_start = 0.0
         self.timer = QTimer()
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._beat)
 
     def _beat(self) -> None:
         self.beats.append((time.monotonic(), _run_queue_wait_s()))
+        self.cpu.append(time.thread_time())
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_pauses.append((time.perf_counter() - self._gc_start, info.get("generation", -1)))
 
     def __enter__(self):
         self._beat()
         self.timer.start()
+        gc.callbacks.append(self._gc)
         return self
 
     def __exit__(self, *exc):
         self.timer.stop()
+        gc.callbacks.remove(self._gc)
+
+    def worst_gap_cpu_s(self) -> float:
+        """CPU time the GUI thread itself used during the worst gap (work of ours, vs. waiting on something)."""
+        gaps = self._gaps()
+        if not gaps:
+            return 0.0
+        i = max(range(len(gaps)), key=lambda k: gaps[k][0])
+        return self.cpu[i + 1] - self.cpu[i]
 
     def _gaps(self) -> list[tuple[float, float, float]]:
         """(gap less the run-queue wait, raw gap, end time since start)."""
@@ -118,7 +139,9 @@ class Heartbeat:
         gaps = [g[0] for g in self._gaps()] or [0.0]
         line = (f"GUI stall during {stage}: worst {max(gaps) * 1000:.0f} ms, p99 {np.percentile(gaps, 99) * 1000:.0f} "
                 f"ms (less waits for a CPU; raw worst {self.worst_raw_gap_s * 1000:.0f} ms) over {self.count} beats; "
-                f"{BUSY_LOOPS} busy loops; {load_text()}")
+                f"{BUSY_LOOPS} busy loops; {load_text()}; the GUI thread's CPU in the worst gap "
+                f"{self.worst_gap_cpu_s() * 1000:.0f} ms; longest garbage collection "
+                f"{max(self.gc_pauses, default=(0.0, -1))[0] * 1000:.0f} ms")
         print(line, flush=True)
         return line
 
