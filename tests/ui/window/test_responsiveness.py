@@ -60,6 +60,20 @@ def load_text() -> str:
         return f"load average {os.getloadavg()[0]:.1f}"
 
 
+def _steal_and_faults() -> tuple[float, int]:
+    """Seconds of CPU the hypervisor took from this VM (all CPUs) and this thread's major page faults so far:
+    two ways a thread stalls without running or waiting in the run queue (Linux; zeros elsewhere)."""
+    steal, faults = 0.0, 0
+    try:
+        with open("/proc/stat") as fh:
+            steal = int(fh.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/self/task/{threading.get_native_id()}/stat") as fh:
+            faults = int(fh.read().rsplit(")", 1)[1].split()[9])
+    except (OSError, IndexError, ValueError):
+        pass
+    return steal, faults
+
+
 def _run_queue_wait_s() -> float:
     """Seconds this thread has spent runnable but waiting for a CPU (Linux); 0 elsewhere."""
     try:
@@ -78,6 +92,7 @@ class Heartbeat:
     def __init__(self, interval_ms: int = 10):
         self.beats: list[tuple[float, float]] = []  # (time, run-queue wait so far)
         self.cpu: list[float] = []  # the GUI thread's own CPU time at each beat
+        self.other: list[tuple[float, int]] = []  # (host steal so far, major page faults so far) at each beat
         self.gc_pauses: list[tuple[float, int]] = []  # (seconds, generation) of the GUI process's collections
         self._gc_start = 0.0
         self.timer = QTimer()
@@ -87,6 +102,7 @@ class Heartbeat:
     def _beat(self) -> None:
         self.beats.append((time.monotonic(), _run_queue_wait_s()))
         self.cpu.append(time.thread_time())
+        self.other.append(_steal_and_faults())
 
     def _gc(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -111,6 +127,14 @@ class Heartbeat:
             return 0.0
         i = max(range(len(gaps)), key=lambda k: gaps[k][0])
         return self.cpu[i + 1] - self.cpu[i]
+
+    def worst_gap_other(self) -> tuple[float, int]:
+        """(host steal in s, major page faults) during the worst gap."""
+        gaps = self._gaps()
+        if not gaps:
+            return 0.0, 0
+        i = max(range(len(gaps)), key=lambda k: gaps[k][0])
+        return self.other[i + 1][0] - self.other[i][0], self.other[i + 1][1] - self.other[i][1]
 
     def _gaps(self) -> list[tuple[float, float, float]]:
         """(gap less the run-queue wait, raw gap, end time since start)."""
@@ -141,7 +165,9 @@ class Heartbeat:
                 f"ms (less waits for a CPU; raw worst {self.worst_raw_gap_s * 1000:.0f} ms) over {self.count} beats; "
                 f"{BUSY_LOOPS} busy loops; {load_text()}; the GUI thread's CPU in the worst gap "
                 f"{self.worst_gap_cpu_s() * 1000:.0f} ms; longest garbage collection "
-                f"{max(self.gc_pauses, default=(0.0, -1))[0] * 1000:.0f} ms")
+                f"{max(self.gc_pauses, default=(0.0, -1))[0] * 1000:.0f} ms; in the worst gap the host stole "
+                f"{self.worst_gap_other()[0] * 1000:.0f} ms of CPU and the GUI thread took "
+                f"{self.worst_gap_other()[1]} major page faults")
         print(line, flush=True)
         return line
 
