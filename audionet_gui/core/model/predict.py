@@ -69,8 +69,8 @@ class FilePrediction:
             "file": self.file,
             "label": self.label,
             "p": round(self.p, 4),
-            "probabilities": {l: round(float(v), 4) for l, v in zip(self.labels, self.probabilities)},
-            "top_k": [{"label": l, "p": round(v, 4)} for l, v in self.top_k],
+            "probabilities": {lab: round(float(v), 4) for lab, v in zip(self.labels, self.probabilities)},
+            "top_k": [{"label": lab, "p": round(v, 4)} for lab, v in self.top_k],
             "timeline": [s.to_dict() for s in self.timeline],
             "windows": self.windows,
             "unknown_threshold": self.threshold,
@@ -197,7 +197,7 @@ def build_timeline(starts: np.ndarray, ends: np.ndarray, probabilities: np.ndarr
     top_p = probabilities[np.arange(n), tops]
     decisions = [labels[t] if p >= threshold else UNKNOWN_LABEL for t, p in zip(tops, top_p)]
     centres = (np.asarray(starts) + np.asarray(ends)) / 2
-    label_index = {l: i for i, l in enumerate(labels)}
+    label_index = {lab: i for i, lab in enumerate(labels)}
 
     segments: list[Segment] = []
     seg_first = 0
