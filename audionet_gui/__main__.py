@@ -15,7 +15,6 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from audionet_gui import __version__
-from audionet_gui.qt.refcount_guard import protect_singletons
 from audionet_gui.resources import icon_path
 from audionet_gui.selftest import run_pipeline_check
 from audionet_gui.ui.settings_store import SettingsStore
@@ -40,8 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 def create_app(argv: list[str] | None = None):
     """The QApplication with names, high-DPI behaviour and theme set; the same for the app and the tests."""
 
-    protect_singletons()  # before any signal flows (PySide6 6.12.0 reference-count bug, see the module)
-
+    # The PySide6 reference-count guard is already applied: importing audionet_gui.ui above ran audionet_gui.qt.
     app = QApplication.instance()
     if app is None:
         prepare_high_dpi()

@@ -7,7 +7,14 @@ pyqtgraph mouse move emits several) CPython aborts: "Fatal Python error: bool_de
 False" or "none_dealloc". On Python 3.12+ these objects are immortal and the bug is harmless.
 
 ``protect_singletons()`` makes None, True and False effectively immortal on older Pythons by adding 2**40 to
-their reference counts once (they are never freed anyway). Call it once at start-up, before signals flow.
+their reference counts once (they are never freed anyway). It is applied in one place: importing the
+``audionet_gui.qt`` package (which ``audionet_gui.ui`` and so every window, page and bridge imports first).
+
+Upstream: no PySide report of this exact leak was found (searched GitHub issues for "PySide6 6.12 reference count
+None True emit", "bool_dealloc", "none_dealloc"); it is the same class of bug as PYSIDE-585 ("Fatal Python error:
+deallocating None", https://bugreports.qt.io/browse/PYSIDE-585), a borrowed ``Py_None`` returned as a new
+reference. Remove this module when PySide6 fixes it or the app requires Python >= 3.12 (immortal singletons,
+PEP 683); ``tests/qt/test_inspect_worker.py::test_refcount_guard_keeps_true_and_none_alive`` shows the need.
 """
 
 from __future__ import annotations

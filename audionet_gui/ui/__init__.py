@@ -1,5 +1,3 @@
 """Windows and widgets: they show state and send requests; they compute nothing."""
 
-from audionet_gui.qt.refcount_guard import protect_singletons
-
-protect_singletons()  # see audionet_gui/qt/__init__.py
+import audionet_gui.qt  # noqa: F401 - the Qt entry point: applies the PySide6 reference-count guard once

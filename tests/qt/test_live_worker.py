@@ -7,7 +7,7 @@ from PySide6.QtCore import QThread
 
 from audionet_gui.core.live.devices import NoInputDeviceError
 from audionet_gui.core.live.engine import LiveConfig, LiveEngine, MicrophoneSource, PushSource
-from audionet_gui.qt.live_worker import LiveWorker
+from audionet_gui.qt.live_worker import DISPLAY_FPS, LiveWorker
 from tests.core.live.fakes import LABELS, LOW_HZ, Feeder, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
 
 
@@ -81,7 +81,7 @@ def test_recording_needs_a_running_input(qtbot, tmp_path):
     assert "start listening" in blocker.args[0]
 
 
-def test_a_missing_device_is_a_visible_warning_and_the_default_is_used(qtbot, fake_sd):
+def test_a_missing_device_is_a_visible_warning_and_the_default_is_used(qtbot, fake_sd):  # noqa: F811
     worker = LiveWorker()
     events = []
     worker.event.connect(lambda kind, message: events.append((kind, message)))
@@ -95,8 +95,47 @@ def test_a_missing_device_is_a_visible_warning_and_the_default_is_used(qtbot, fa
         worker.stop_listening()
 
 
-def test_input_devices_for_a_picker(fake_sd):
+def test_input_devices_for_a_picker(fake_sd):  # noqa: F811
     devices = LiveWorker.input_devices()
     assert [d.key for d in devices] == ["Built-in Mic", "USB Headset"]
     fake_sd.devices = []
     assert LiveWorker.input_devices() == []
+
+
+def test_one_display_timer_paces_the_signals(qtbot):
+    """The engine writes ~100 column blocks and 50 level readings a second into its feed; the worker's display
+    timer turns them into at most one ``columns`` and one ``level`` per frame, all on the GUI thread."""
+    worker = LiveWorker()
+    engine = _engine()
+    feeder = Feeder(engine.source, tone(LOW_HZ, 1.0))
+    counts = {"columns": 0, "level": 0, "frame": 0, "other_thread": 0}
+    gui_thread = QThread.currentThread()
+
+    def count(name):
+        def slot(*_args):
+            counts[name] += 1
+            counts["other_thread"] += QThread.currentThread() is not gui_thread
+        return slot
+
+    for name in ("columns", "level", "frame"):
+        getattr(worker, name).connect(count(name))
+    with qtbot.waitSignal(worker.started, timeout=10000):
+        worker.start_engine(engine)
+    feeder.thread.start()
+    try:
+        qtbot.wait(300)
+        before = dict(counts)
+        pumped = engine.stream_time_s
+        qtbot.wait(1000)
+        pumped = engine.stream_time_s - pumped
+        frames = counts["frame"] - before["frame"]
+        assert pumped > 0.5  # audio kept flowing
+        assert 10 <= frames <= DISPLAY_FPS + 3
+        assert 0 < counts["columns"] - before["columns"] <= frames + 1
+        assert 0 < counts["level"] - before["level"] <= frames + 1
+        assert counts["other_thread"] == 0
+    finally:
+        feeder.stop.set()
+        with qtbot.waitSignal(worker.stopped, timeout=5000):
+            worker.stop_listening()
+    assert not worker.display_timer.isActive()

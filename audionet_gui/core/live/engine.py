@@ -3,12 +3,16 @@
 Two threads of its own, so the caller's thread (the GUI's, the CLI's) never waits on audio or on the network:
 
 - the *pump* drains the input's ring buffer every ``tick_s`` (Friture's timer): resamples to the model's rate,
-  reports the input level and new spectrogram columns, feeds any recording in progress, and every ``hop_s``
+  writes the input level and new spectrogram columns into ``feed``, feeds any recording in progress, and every ``hop_s``
   hands the last ``window_s`` seconds to
 - the *inference* thread: silence gate (window RMS under the model's ``silence_db`` => "silence", never a class
   name and no inference), the model's exact image (``spectrogram_image``), the classifier, smoothing over the last
   few probability vectors, and the confidence gate (under ``threshold`` => "unknown"). It keeps only the newest
   window when it falls behind, so decisions never lag further and further.
+
+What there is to show (levels, columns, decisions, events) goes into ``feed`` (core/live/feed.py), thread-safe
+bounded buffers that a display pulls from on its own timer; the optional callbacks are called as well (the CLI
+and tests use them).
 
 The classifier is a plain callable ``images (N, H, W, 3) uint8 -> probabilities (N, C)`` so tests inject their
 own; ``classifier_from_bundle`` makes one from a trained model folder.
@@ -42,6 +46,7 @@ from audionet_gui.core.live.devices import (
     list_input_devices,
     resolve_input_device,
 )
+from audionet_gui.core.live.feed import FeedFrame, LiveFeed
 from audionet_gui.core.live.input import AudioChunk, MicrophoneSource, PushSource, RingBuffer, StreamResampler
 from audionet_gui.core.live.spectrogram import LiveSpectrogram
 from audionet_gui.core.model.predict import predict_images
@@ -49,9 +54,9 @@ from audionet_gui.core.model.predict import predict_images
 Classifier = Callable[[np.ndarray], np.ndarray]
 
 __all__ = [
-    "AudioChunk", "Classifier", "InputDevice", "InputStreamError", "LevelReading", "LiveConfig", "LiveDecision",
-    "LiveEngine", "MicrophoneSource", "NoInputDeviceError", "ProbabilitySmoother", "PushSource", "RingBuffer",
-    "StreamResampler", "classifier_from_bundle", "decide",
+    "AudioChunk", "Classifier", "FeedFrame", "InputDevice", "InputStreamError", "LevelReading", "LiveConfig",
+    "LiveDecision", "LiveEngine", "LiveFeed", "MicrophoneSource", "NoInputDeviceError", "ProbabilitySmoother",
+    "PushSource", "RingBuffer", "StreamResampler", "classifier_from_bundle", "decide",
     "default_input_device", "engine_for_bundle", "find_input_device", "list_input_devices", "live_config_from_bundle",
     "resolve_input_device", "silence_decision",
 ]
@@ -118,7 +123,8 @@ def engine_for_bundle(bundle, device: DeviceChoice = None, classifier: Classifie
 class LiveEngine:
     """Listen to ``source`` and decide who (or what) is heard, every ``hop_s``.
 
-    Callbacks run on the engine's threads (copy what you need and return quickly):
+    Everything below is also written to ``feed`` (a display pulls it on its own timer). Callbacks, all optional,
+    run on the engine's threads (copy what you need and return quickly):
 
     - ``on_decision(LiveDecision)`` from the inference thread, every hop once a full window has arrived;
     - ``on_level(LevelReading)`` and ``on_columns(columns_db (bins, k), t0_s)`` from the pump, every tick;
@@ -154,6 +160,7 @@ class LiveEngine:
         self._win = max(1, int(round(self.config.window_s * self.sample_rate)))
         self._hop = max(1, int(round(self.config.hop_s * self.sample_rate)))
         self._compute_columns = compute_columns
+        self.feed = LiveFeed(column_s=spectrogram_config.hop_length / self.sample_rate)
         self._reset_stream_state()
         self._taps: list[Callable[[np.ndarray], None]] = []
         self._taps_lock = threading.Lock()
@@ -175,6 +182,7 @@ class LiveEngine:
         self._since_window = 0
         self._job = None
         self.timeline = Timeline(self.config.hop_s)
+        self.feed.clear()
 
     # --- control ---------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -275,13 +283,17 @@ class LiveEngine:
             return 0
         self._history.write(x, chunk.arrival)
         t_end = self._history.total_written / self.sample_rate
+        peak = float(np.max(np.abs(x)))
+        reading = LevelReading(t_end, rms_db(x), 20.0 * np.log10(max(peak, 1e-10)), peak >= 0.999)
+        self.feed.put_level(reading)
         if self.on_level is not None:
-            peak = float(np.max(np.abs(x)))
-            self.on_level(LevelReading(t_end, rms_db(x), 20.0 * np.log10(max(peak, 1e-10)), peak >= 0.999))
+            self.on_level(reading)
         if self._spectrogram is not None:
             columns, t0 = self._spectrogram.push(x)
-            if columns.shape[1] and self.on_columns is not None:
-                self.on_columns(columns, t0)
+            if columns.shape[1]:
+                self.feed.put_columns(columns, t0)
+                if self.on_columns is not None:
+                    self.on_columns(columns, t0)
         with self._taps_lock:
             taps = list(self._taps)
         for tap in taps:
@@ -346,6 +358,7 @@ class LiveEngine:
     def _publish(self, decision: LiveDecision) -> None:
         self.decisions_made += 1
         self.timeline.add(decision)
+        self.feed.put_decision(decision)
         if self.on_decision is not None:
             try:
                 self.on_decision(decision)
@@ -360,6 +373,7 @@ class LiveEngine:
         self._emit_event("error", message)
 
     def _emit_event(self, kind: str, message: str) -> None:
+        self.feed.put_event(kind, message)
         if self.on_event is not None:
             try:
                 self.on_event(kind, message)

@@ -23,7 +23,7 @@ from audionet_gui.core.audio.windows import cut_windows, iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.model.backbones import make_fast_predictor
-from audionet_gui.core.model.bundle import ModelBundle
+from audionet_gui.core.model.bundle import ModelBundle, load_bundle
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -197,6 +197,17 @@ def predict_file(bundle: ModelBundle, path: str | Path, top_k: int = 3,
     if len(probs) == 0:
         raise AudioFileError(path, "has no audio window to identify")
     return prediction_from_windows(bundle, str(path), starts, ends, probs, top_k)
+
+
+def identify_file(model_path: str | Path, path: str | Path, top_k: int = 3,
+                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> FilePrediction:
+    """Load the model folder and identify one file: the whole job in one call (the GUI runs it in a child
+    process, where loading TensorFlow and the model cannot stall the window); the result pickles."""
+
+    bundle = load_bundle(model_path)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    return predict_file(bundle, path, top_k=top_k, progress=progress, cancel=cancel)
 
 
 def predict_samples(bundle: ModelBundle, samples: np.ndarray, name: str = "<samples>", top_k: int = 3,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from audionet_gui.core.base.errors import AudioFileError, BundleError, DatasetError, WeightsUnavailableError
+from audionet_gui.core.base.job_process import WorkerProcessError
 from audionet_gui.core.data.project import ProjectError
 
 
@@ -26,6 +27,10 @@ def explain(exc: BaseException, doing: str) -> tuple[str, str]:
                 "config.json), or train a new model.")
     if isinstance(exc, ProjectError):
         return (msg, "Choose another project file, or start a new project.")
+    if isinstance(exc, WorkerProcessError):
+        return (f"{doing} stopped: {msg}.",
+                "The window is fine: try again. If it happens again, the computer may be short of memory: close "
+                "other programs or choose a smaller network (mobilenet_v2, small_cnn).")
     if isinstance(exc, MemoryError):
         return (f"{doing} ran out of memory.",
                 "Close other programs, or choose a smaller network (mobilenet_v2, small_cnn) or shorter windows.")

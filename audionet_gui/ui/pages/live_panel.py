@@ -193,6 +193,7 @@ class LivePanel(QWidget):
         w.stopped.connect(self._on_stopped)
         w.level.connect(self.meter.set_level)
         w.columns.connect(self.spectrogram.append_columns)
+        w.frame.connect(self.spectrogram.redraw)  # the worker's one display timer paces the view
         w.decision.connect(self.show_decision)
         w.event.connect(self.show_event)
         w.record_progress.connect(self.recorder.show_progress)
@@ -323,7 +324,6 @@ class LivePanel(QWidget):
         if freqs is not None:
             self.spectrogram.configure(freqs, cfg.hop_length / cfg.sample_rate, cfg,  # drawn as the model sees it
                                        self.state.bundle.window_config.window_s)
-        self.spectrogram.start()
         self.worker.set_threshold(self.threshold.value() / 100.0)
         name = device.label if device is not None and hasattr(device, "label") else "the default input"
         self._show_status(f"Listening on {name} (model ready in {warm_up_s:.1f} s).")

@@ -1,5 +1,6 @@
 """A scrolling live spectrogram (Friture style): columns arrive from the live worker at any rhythm and are
-stored in a ring; a QTimer of its own redraws the last ``span_s`` seconds at ``fps`` frames a second.
+stored in a ring; ``redraw`` shows the last ``span_s`` seconds. On the Live page the worker's one display timer
+calls it every frame (``LiveWorker.frame``); used on its own, ``start()`` runs a QTimer of its own at ``fps``.
 
 Columns come in bursts (the pump hands out ~20-30 ms pieces, later under load), so a tick often has nothing new.
 The view therefore runs ``LAG_S`` behind the newest column and glides towards it between bursts: every tick moves

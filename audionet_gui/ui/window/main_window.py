@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from audionet_gui.core.data.project import Project
 from audionet_gui.core.model.warmup import warm_up
-from audionet_gui.qt.job_runner import JobRunner
+from audionet_gui.qt.job_runner import JobRunner, prestart_process_server
 from audionet_gui.ui.dialogs.about import AboutDialog
 from audionet_gui.ui.pages.data_panel import DataPanel, local_paths
 from audionet_gui.ui.pages.identify_panel import IdentifyPanel
@@ -243,6 +243,7 @@ class MainWindow(QMainWindow):
         """Import TensorFlow/Keras in the background now (see core/warmup.py); ``self.engine_ready`` once done."""
 
         self.engine_ready = False
+        prestart_process_server()  # jobs run in child processes forked from it
         runner = JobRunner(warm_up, parent=self, name="warm-up")
         runner.done.connect(lambda: setattr(self, "engine_ready", True))
         self.warm_up_job = runner

@@ -1,8 +1,9 @@
 """Models: open a saved model, copy it elsewhere, identify files with the project's model.
 
-A plain object the window owns. The model and its loaded bundle belong to ``AppState`` (one loader there, shared
-with the Live page); prediction runs as a core function in a ``JobRunner`` of its own (``side_job``), so
-identifying does not wait for a data or training job.
+A plain object the window owns. The model belongs to ``AppState``; identifying a file (loading the model and
+predicting) runs as one core function in a child process, in a ``JobSlot`` of its own (``side_job`` is its newest
+run: a newer file replaces one still running), so it neither waits for a data or training job nor holds the GUI
+process's interpreter lock.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from audionet_gui.core.data.project import copy_model_folder
-from audionet_gui.core.model.predict import predict_file
-from audionet_gui.qt.job_runner import JobFailure, JobRunner
+from audionet_gui.core.model.predict import identify_file
+from audionet_gui.qt.job_runner import JobFailure, JobRunner, JobSlot
 from audionet_gui.ui.dialogs.error_dialogs import show_fatal
 from audionet_gui.ui.settings_store import SettingsStore
 from audionet_gui.ui.state import AppState, ModelInfo
@@ -24,11 +25,12 @@ from audionet_gui.ui.window.job_controller import JobController
 class ModelController:
     def __init__(self, view: Any, state: AppState, store: SettingsStore, jobs: JobController):
         self.view, self.state, self.store, self.jobs = view, state, store, jobs
-        self.side_job: JobRunner | None = None
-        self._waiting: str | None = None  # a file to identify once the model is loaded
-        state.bundle_changed.connect(self._on_bundle)
-        state.bundle_failed.connect(self._on_bundle_failed)
-        state.project_changed.connect(lambda _p: setattr(self, "_waiting", None))
+        self.side_job: JobRunner | None = None  # the newest identification
+        self._identifying: str | None = None
+        self.identify_jobs = JobSlot(view, name="Identifying", process=True)
+        self.identify_jobs.finished.connect(self.view.identify_panel.show_prediction)
+        self.identify_jobs.failed.connect(self._on_identify_failed)
+        state.project_changed.connect(lambda _p: self.identify_jobs.cancel())
 
     def show_model_on_disk(self, path: str) -> bool:
         try:
@@ -71,47 +73,18 @@ class ModelController:
         if not self.state.project.model_path or self.state.model is None:
             QMessageBox.information(self.view, "Identify", "Train a model or open one first.")
             return
-        if self._waiting is not None or (self.side_job is not None and self.side_job.outcome is None
-                                         and self.side_job.is_running()):
-            self.view.statusBar().showMessage("Still identifying the previous file…", 4000)
-            return
         self.view.identify_panel.set_busy(path)
         self.view.go_to("Identify")
-        bundle = self.state.request_bundle()
-        if bundle is None:
-            self._waiting = path  # the state is loading it: bundle_changed or bundle_failed follows
-        else:
-            self._predict(bundle, path)
+        self._identifying = path
+        # loading the model and predicting run in a child process; a newer file replaces one still running
+        self.side_job = self.identify_jobs.start(identify_file, self.state.project.model_path, path, top_k=5)
 
-    def _on_bundle(self, bundle) -> None:
-        path, self._waiting = self._waiting, None
-        if bundle is not None and path is not None:
-            self._predict(bundle, path)
-
-    def _on_bundle_failed(self, message: str) -> None:
-        path, self._waiting = self._waiting, None
-        if path is not None:
-            self.view.identify_panel.show_error(path, message)
-            self.view.log.add("error", message)
-
-    def _predict(self, bundle, path: str) -> None:
-        runner = JobRunner(predict_file, bundle, path, top_k=5, parent=self.view, name="Identifying")
-        runner.finished.connect(self.view.identify_panel.show_prediction)
-
-        def failed(f: JobFailure) -> None:
-            self.view.identify_panel.show_error(path, f.message)
-            self.view.log.add("error", f.message, getattr(f.exception, "path", None))
-
-        runner.failed.connect(failed)
-        self.side_job = runner
-        runner.start()
+    def _on_identify_failed(self, f: JobFailure) -> None:
+        self.view.identify_panel.show_error(self._identifying, f.message)
+        self.view.log.add("error", f.message, getattr(f.exception, "path", None))
 
     def cancel(self) -> None:
-        self._waiting = None
-        if self.side_job is not None and self.side_job.is_running():
-            self.side_job.cancel()
+        self.identify_jobs.cancel()
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
-        self.cancel()
-        if self.side_job is not None and self.side_job.is_running():
-            self.side_job.wait(timeout_ms)
+        self.identify_jobs.shutdown(timeout_ms / 1000.0)

@@ -220,7 +220,7 @@ class ProjectController:
             return
         project = self.state.project
         self.jobs.run(scan_project, copy.deepcopy(project), title=SCAN_TITLE, doing="Checking the files",
-                      on_finished=lambda scan: self.on_scan_finished(scan, project))
+                      on_finished=lambda scan: self.on_scan_finished(scan, project), process=True)
 
     def on_scan_finished(self, scan, project: Project | None = None) -> None:
         if self._scan_pending or (project is not None and project is not self.state.project):
@@ -235,7 +235,7 @@ class ProjectController:
 
     def start_convert(self) -> None:
         self.jobs.run(convert_project, copy.deepcopy(self.state.project), title="Making images",
-                      doing="Making images", on_finished=self.on_convert_finished)
+                      doing="Making images", on_finished=self.on_convert_finished, process=True)
 
     def on_convert_finished(self, summary) -> None:
         self.view.log.add_file_errors(summary.failed)
@@ -259,7 +259,7 @@ class ProjectController:
         self.view.go_to("Train")
         self.jobs.run(train_project, copy.deepcopy(project), out_dir, title="Training", doing="Training",
                       on_finished=lambda report: self.on_training_finished(report, project),
-                      on_progress=self.on_training_progress)
+                      on_progress=self.on_training_progress, process=True)
 
     def on_training_progress(self, p) -> None:
         stage = TRAIN_STAGES.get(p.stage)

@@ -1,9 +1,9 @@
 """Data page: folders and files dropped from a file manager become classes; edits; scans in a worker."""
 
+import os
 
-from PySide6.QtCore import QPointF, QThread
+from PySide6.QtCore import QPointF
 
-import audionet_gui.core.data.project as project_mod
 from audionet_gui.ui.pages.data_panel import DataPanel
 from audionet_gui.ui.window import main_window as mw
 from tests.tone_dataset import make_tone_dataset
@@ -102,18 +102,12 @@ def test_test_folder_is_shown_and_counted(qtbot, window, tone_data, tmp_path):
     assert "4 clips in the test folder" in window.data_panel.summary.text()
 
 
-def test_scanning_runs_off_the_gui_thread(qtbot, window, tone_data, monkeypatch):
-    threads = []
-    real = project_mod.scan_project
-
-    def spy(project, progress=None, cancel=None):
-        threads.append(QThread.currentThread())
-        return real(project, progress=progress, cancel=cancel)
-
-    monkeypatch.setattr("audionet_gui.ui.window.project_controller.scan_project", spy)
+def test_scanning_runs_off_the_gui_process(qtbot, window, tone_data):
     window.add_paths([str(tone_data / "low"), str(tone_data / "mid")])
     wait_for_scan(qtbot, window)
-    assert threads and threads[0] is not window.thread()
+    job = window.job
+    assert job.name == "Checking files" and job.in_process and job.pid not in (None, os.getpid())
+    assert job.outcome == "finished"
 
 
 def test_clicking_a_clip_asks_to_inspect_it(qtbot, window, tone_data):

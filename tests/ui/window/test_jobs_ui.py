@@ -1,6 +1,7 @@
 """Jobs seen from the window: progress in the job bar, Cancel, single-file errors in the log, fatal errors in a
 dialog that says what to do, and the offline-weights choices."""
 
+import os
 import time
 
 from PySide6.QtCore import QTimer
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 import audionet_gui.core.model.backbones as backbones
 from audionet_gui.core.base.errors import DatasetError, WeightsUnavailableError
 from audionet_gui.core.base.jobs import Progress
+from audionet_gui.qt import job_runner
 from audionet_gui.qt.job_runner import JobFailure
 from audionet_gui.ui.dialogs import weights_dialog
 from tests.ui.conftest import close_message_boxes, open_message_boxes
@@ -98,6 +100,7 @@ def test_offline_without_weights_offers_a_file_and_remembers_it(qtbot, window, t
         raise OSError("URL fetch failure: [Errno -2] Name or service not known")
 
     monkeypatch.setattr(backbones, "_download", offline)
+    monkeypatch.setattr(job_runner, "PROCESS_JOBS", False)  # training in a thread, so the offline stand-in applies
     weights = tmp_path / "my_inception.weights.h5"
     weights.write_bytes(b"stand-in")
     asked = []
@@ -162,3 +165,68 @@ def test_remembered_weights_file_comes_back_with_its_backbone(qtbot, window, tmp
     panel.backbone.setCurrentIndex(panel.backbone.findData("mobilenet_v2"))
     assert panel.values()["weights"] == path
     assert window.project.training["weights"] == path
+
+
+def crashing_training(*, progress=None, cancel=None):
+    """Runs in the job's child process and dies there as a native crash would, without a word."""
+    progress(Progress("training", 1, 3))
+    os._exit(3)
+
+
+def deaf_training(*, progress=None, cancel=None):
+    """Runs in a child process and never looks at its cancel token."""
+    progress(Progress("training", 1, 3))
+    time.sleep(60)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as fh:  # a zombie is not running
+        return fh.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_a_crash_in_a_child_process_training_is_an_error_and_the_window_keeps_working(qtbot, window, tone_data):
+    runner = window.run_job(crashing_training, title="Training", doing="Training", on_finished=lambda r: None,
+                            process=True)
+    assert runner.in_process
+    qtbot.waitUntil(lambda: runner.outcome == "failed", timeout=30000)
+    qtbot.waitUntil(lambda: bool(open_message_boxes()), timeout=3000)
+    box = open_message_boxes()[0]
+    assert "stopped unexpectedly" in box.text() and "exit code 3" in box.text()
+    assert box.informativeText().startswith("What to do:")
+    assert window.log.count("error") == 1 and "exit code 3" in window.log.rows()[-1][2]
+    assert "stopped" in window.job_bar.title.text()
+    close_message_boxes()
+    qtbot.waitUntil(lambda: not window.job_busy() and window.train_panel.train_button.isEnabled(), timeout=5000)
+    # the window is still usable: the next job (a real scan, in a child process too) succeeds
+    window.add_paths([str(tone_data / "low"), str(tone_data / "mid")])
+    qtbot.waitUntil(lambda: window.scan is not None, timeout=60000)
+    assert window.job.in_process and window.job.outcome == "finished"
+    assert window.scan.report.total_files == 8
+
+
+def test_cancel_stops_a_child_process_job_within_a_second(qtbot, window):
+    runner = window.run_job(deaf_training, title="Training", doing="Training", on_finished=lambda r: None,
+                            process=True)
+    qtbot.waitUntil(lambda: window.job_bar.count.text() != "", timeout=30000)  # the child is working
+    pid = runner.pid
+    assert _alive(pid)
+    t0 = time.monotonic()
+    window.job_bar.cancel_button.click()
+    qtbot.waitUntil(lambda: runner.outcome == "cancelled", timeout=3000)
+    assert time.monotonic() - t0 < 1.0
+    qtbot.waitUntil(lambda: not _alive(pid), timeout=1000)
+    assert "cancelled" in window.job_bar.title.text() and not open_message_boxes()
+
+
+def test_closing_the_window_leaves_no_job_process_behind(qtbot, window):
+    runner = window.run_job(deaf_training, title="Making images", on_finished=lambda r: None, process=True)
+    qtbot.waitUntil(lambda: window.job_bar.count.text() != "", timeout=30000)
+    pid = runner.pid
+    t0 = time.monotonic()
+    window.close()
+    assert time.monotonic() - t0 < 2.0
+    assert not _alive(pid)

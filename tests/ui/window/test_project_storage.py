@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from audionet_gui.core.base.jobs import Progress
 from audionet_gui.core.data.project import Project
+from audionet_gui.qt import job_runner
 from audionet_gui.ui.pages.train_panel import IDLE_TEXT
 from audionet_gui.ui.window.main_window import MainWindow
 from tests.tiny_models import small_spec, write_bundle
@@ -45,6 +46,7 @@ def fake_train_project(project, out_dir, progress=None, cancel=None):
 @pytest.fixture
 def fake_training(monkeypatch):
     monkeypatch.setattr("audionet_gui.ui.window.project_controller.train_project", fake_train_project)
+    monkeypatch.setattr(job_runner, "PROCESS_JOBS", False)  # in a thread, so the fake above is the job
 
 
 def wait_idle(qtbot, window):
@@ -209,6 +211,7 @@ def test_a_run_that_ends_after_new_project_stays_with_its_own_project(qtbot, win
         return fake_train_project(project, out_dir, progress)
 
     monkeypatch.setattr("audionet_gui.ui.window.project_controller.train_project", slow_training)
+    monkeypatch.setattr(job_runner, "PROCESS_JOBS", False)  # in a thread, so the stand-in above is the job
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)  # "start anyway?" yes
     data = make_tone_dataset(tmp_path / "data", {"low": 300.0, "mid": 800.0}, files_per_class=2, seconds=1.0)
     window.add_paths([str(data / "low"), str(data / "mid")])

@@ -1,20 +1,77 @@
-"""The GUI thread never stalls during a job: a 10 ms QTimer heartbeat runs while real jobs work, and the longest
-gap between beats stays under 100 ms. The end-to-end test also trains, tests and identifies for real."""
+"""The GUI thread never stalls during a job, even on a loaded machine: a 10 ms QTimer heartbeat runs while real
+jobs (scan, convert, train, identify) work, beside busy loops this test starts itself, and the longest gap between
+beats stays under 100 ms. The end-to-end test also trains, tests and identifies for real.
 
+Run with ``-s`` to see the figures: worst and 99th-percentile gap per stage, and the load average."""
+
+import gc
+import os
+import subprocess
+import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
 from tests.tone_dataset import make_tone_dataset
 
+# Every job (training included: TensorFlow runs in the job's child process, not in the GUI's) gets the same bound.
 STALL_LIMIT_S = 0.100
-# Keras builds (traces) the training graph in the job thread on the first epoch; some of TensorFlow's C++ calls
-# there hold Python's GIL for up to about 0.1 s (measured 0-0.13 s on 2 shared cores), which no thread can avoid
-# while training runs in the GUI's process. Training therefore gets this looser bound; running it in a child
-# process would remove the cause.
-TRAINING_STALL_LIMIT_S = 0.300
+TRAINING_STALL_LIMIT_S = STALL_LIMIT_S
+BUSY_LOOPS = 4  # at nice 0, as a user's other programs would be; with the app's own work the load is >= 6
+
+
+class BusyLoops:
+    """``BUSY_LOOPS`` processes that each keep a core busy, started for the measurement and stopped after it."""
+
+    def __init__(self):
+        self.loops: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        self.loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BUSY_LOOPS)]
+        time.sleep(0.3)
+
+    def stop(self) -> None:
+        for p in self.loops:
+            p.kill()
+        for p in self.loops:
+            p.wait(10)
+        self.loops = []
+
+
+@pytest.fixture
+def busy_machine():
+    loops = BusyLoops()
+    try:
+        yield loops
+    finally:
+        loops.stop()
+
+
+def load_text() -> str:
+    """The 1-minute load average and the number of runnable tasks now (Linux), for the report."""
+    try:
+        with open("/proc/loadavg") as fh:
+            fields = fh.read().split()
+        return f"load average {fields[0]} (1 min), {fields[3].split('/')[0]} runnable now"
+    except OSError:
+        return f"load average {os.getloadavg()[0]:.1f}"
+
+
+def _steal_and_faults() -> tuple[float, int]:
+    """Seconds of CPU the hypervisor took from this VM (all CPUs) and this thread's major page faults so far:
+    two ways a thread stalls without running or waiting in the run queue (Linux; zeros elsewhere)."""
+    steal, faults = 0.0, 0
+    try:
+        with open("/proc/stat") as fh:
+            steal = int(fh.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/self/task/{threading.get_native_id()}/stat") as fh:
+            faults = int(fh.read().rsplit(")", 1)[1].split()[9])
+    except (OSError, IndexError, ValueError):
+        pass
+    return steal, faults
 
 
 def _run_queue_wait_s() -> float:
@@ -34,20 +91,50 @@ class Heartbeat:
 
     def __init__(self, interval_ms: int = 10):
         self.beats: list[tuple[float, float]] = []  # (time, run-queue wait so far)
+        self.cpu: list[float] = []  # the GUI thread's own CPU time at each beat
+        self.other: list[tuple[float, int]] = []  # (host steal so far, major page faults so far) at each beat
+        self.gc_pauses: list[tuple[float, int]] = []  # (seconds, generation) of the GUI process's collections
+        self._gc_start = 0.0
         self.timer = QTimer()
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._beat)
 
     def _beat(self) -> None:
         self.beats.append((time.monotonic(), _run_queue_wait_s()))
+        self.cpu.append(time.thread_time())
+        self.other.append(_steal_and_faults())
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_pauses.append((time.perf_counter() - self._gc_start, info.get("generation", -1)))
 
     def __enter__(self):
         self._beat()
         self.timer.start()
+        gc.callbacks.append(self._gc)
         return self
 
     def __exit__(self, *exc):
         self.timer.stop()
+        gc.callbacks.remove(self._gc)
+
+    def worst_gap_cpu_s(self) -> float:
+        """CPU time the GUI thread itself used during the worst gap (work of ours, vs. waiting on something)."""
+        gaps = self._gaps()
+        if not gaps:
+            return 0.0
+        i = max(range(len(gaps)), key=lambda k: gaps[k][0])
+        return self.cpu[i + 1] - self.cpu[i]
+
+    def worst_gap_other(self) -> tuple[float, int]:
+        """(host steal in s, major page faults) during the worst gap."""
+        gaps = self._gaps()
+        if not gaps:
+            return 0.0, 0
+        i = max(range(len(gaps)), key=lambda k: gaps[k][0])
+        return self.other[i + 1][0] - self.other[i][0], self.other[i + 1][1] - self.other[i][1]
 
     def _gaps(self) -> list[tuple[float, float, float]]:
         """(gap less the run-queue wait, raw gap, end time since start)."""
@@ -71,32 +158,50 @@ class Heartbeat:
     def count(self) -> int:
         return len(self.beats)
 
+    def report(self, stage: str) -> str:
+        """A line for the lead: worst and p99 gap (less CPU waits), the raw worst, beats and the load."""
+        gaps = [g[0] for g in self._gaps()] or [0.0]
+        line = (f"GUI stall during {stage}: worst {max(gaps) * 1000:.0f} ms, p99 {np.percentile(gaps, 99) * 1000:.0f} "
+                f"ms (less waits for a CPU; raw worst {self.worst_raw_gap_s * 1000:.0f} ms) over {self.count} beats; "
+                f"{BUSY_LOOPS} busy loops; {load_text()}; the GUI thread's CPU in the worst gap "
+                f"{self.worst_gap_cpu_s() * 1000:.0f} ms; longest garbage collection "
+                f"{max(self.gc_pauses, default=(0.0, -1))[0] * 1000:.0f} ms; in the worst gap the host stole "
+                f"{self.worst_gap_other()[0] * 1000:.0f} ms of CPU and the GUI thread took "
+                f"{self.worst_gap_other()[1]} major page faults")
+        print(line, flush=True)
+        return line
+
 
 def wait_job(qtbot, window, timeout_ms):
     qtbot.waitUntil(lambda: window.job is not None and window.job.outcome is not None, timeout=timeout_ms)
     qtbot.waitUntil(lambda: not window.job.is_running(), timeout=10000)
 
 
-def test_no_stall_while_scanning_and_converting(qtbot, window, tmp_path):
+def test_no_stall_while_scanning_and_converting(qtbot, window, tmp_path, busy_machine):
     data = make_tone_dataset(tmp_path / "many", {"a": 300.0, "b": 900.0, "c": 2000.0}, files_per_class=20,
                              seconds=1.5)
     window.project.training.update(backbone="small_cnn", image_size=[64, 64])
-    with Heartbeat() as hb:
+    busy_machine.start()
+    with Heartbeat() as scan_hb:
         window.add_paths([str(data / n) for n in ("a", "b", "c")])
-        wait_job(qtbot, window, 60000)
-        assert window.scan is not None and window.scan.report.total_files == 60
+        wait_job(qtbot, window, 120000)
+    assert window.job.in_process
+    assert window.scan is not None and window.scan.report.total_files == 60
+    with Heartbeat() as convert_hb:
         window.start_convert()
-        wait_job(qtbot, window, 180000)
-    assert window.job.outcome == "finished"
-    print(f"worst GUI stall while scanning and converting: {hb.worst_gap_s * 1000:.0f} ms "
-          f"({hb.worst_raw_gap_s * 1000:.0f} ms with waits for a CPU)")
-    assert hb.count > 20
-    assert hb.worst_gap_s < STALL_LIMIT_S, (f"GUI thread stalled for {hb.worst_gap_s * 1000:.0f} ms "
-                                            f"({hb.worst_raw_gap_s * 1000:.0f} ms with waits for a CPU)")
+        wait_job(qtbot, window, 300000)
+    scan_hb.report("scanning")
+    convert_hb.report("converting")
+    busy_machine.stop()
+    assert window.job.in_process and window.job.outcome == "finished", window.log.rows()
+    for stage, hb in (("scanning", scan_hb), ("converting", convert_hb)):
+        assert hb.count > 20
+        assert hb.worst_gap_s < STALL_LIMIT_S, (f"GUI thread stalled for {hb.worst_gap_s * 1000:.0f} ms while "
+                                                f"{stage} ({hb.worst_raw_gap_s * 1000:.0f} ms with CPU waits)")
 
 
 @pytest.mark.slow
-def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_path):
+def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_path, busy_machine):
     data = make_tone_dataset(tmp_path / "tones", {"low": 300.0, "high": 2000.0}, files_per_class=8, seconds=1.5)
     window.add_paths([str(data / "low"), str(data / "high")])
     wait_job(qtbot, window, 60000)
@@ -105,10 +210,11 @@ def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_pa
     # as the app does at start (importing TensorFlow holds the GIL in long pieces whichever thread does it)
     window.warm_up()
     qtbot.waitUntil(lambda: window.engine_ready, timeout=120000)
+    busy_machine.start()
     stages = []
     with Heartbeat() as hb:
         window.start_training()
-        assert window.job.name == "Training"
+        assert window.job.name == "Training" and window.job.in_process
         window.job.progress.connect(
             lambda p: stages.append((round(time.monotonic() - hb.beats[0][0], 2), p.stage, p.done)))
         wait_job(qtbot, window, 600000)
@@ -125,9 +231,13 @@ def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_pa
     # identify a file: loads the model, then predicts, both in workers
     with Heartbeat() as id_hb:
         window.identify_file(str(data / "high" / "high_03.wav"))
-        qtbot.waitUntil(lambda: window.identify_panel.answer.text() != "", timeout=120000)
+        qtbot.waitUntil(lambda: window.identify_panel.answer.text() != "", timeout=300000)
     assert window.identify_panel.bars.items()
     assert window.identify_panel.timeline.segments
+    hb.report("training")
+    id_hb.report("identifying")
+    busy_machine.stop()
+    assert window.side_job.in_process
     print(f"worst GUI stall during training: {training_gap * 1000:.0f} ms {where}")
     assert training_gap < TRAINING_STALL_LIMIT_S, f"GUI stalled {training_gap * 1000:.0f} ms during training {where}"
     assert id_hb.worst_gap_s < STALL_LIMIT_S, f"GUI stalled {id_hb.worst_gap_s * 1000:.0f} ms during identification"
