@@ -22,7 +22,7 @@ from audionet_gui.core.audio.files import DEFAULT_SAMPLE_RATE, SILENCE_PEAK, ite
 from audionet_gui.core.base.errors import EmptyFileError, InvalidSamplesError, SilentAudioError
 from audionet_gui.core.base.fields import setting
 
-SHORT_CLIP_RULES = ("tile", "pad")
+SHORT_CLIP_RULES = ("stream", "tile", "pad")
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,9 @@ class WindowConfig:
         1.0, "Step between windows", "A new window starts every this many seconds. Smaller steps make more "
         "(overlapping) images from the same audio.", unit="s", min=0.01, max=60, step=0.1, flag="--hop")
     short_clip: str = setting(
-        "tile", "Clips shorter than a window", "tile: repeat the clip until the window is full (a short word "
-        "becomes continuous speech, as in live audio). pad: centre it in silence.", choices=SHORT_CLIP_RULES,
+        "stream", "Clips shorter than a window", "stream: the clip in silence, seen by windows every step as "
+        "the microphone sees a short word (several images, the clip at different places). tile: repeat the "
+        "clip until the window is full. pad: one image, the clip centred in silence.", choices=SHORT_CLIP_RULES,
         advanced=True)
     skip_silent: bool = setting(
         True, "Skip silent windows", "Windows quieter than the silence threshold are left out, so pauses do not "
@@ -94,7 +95,8 @@ def is_silent(samples: np.ndarray, silence_db: float) -> bool:
 
 
 def fill_short(samples: np.ndarray, length: int, rule: str) -> np.ndarray:
-    """Stretch a clip shorter than ``length`` to exactly ``length`` samples by the short-clip rule."""
+    """Stretch a clip shorter than ``length`` to exactly ``length`` samples by the short-clip rule (the centred
+    place for "stream" and "pad", whose other places ``stream_short_clip`` gives)."""
     out = np.zeros(length, dtype=np.float32)
     n = samples.size
     if n == 0:
@@ -105,6 +107,30 @@ def fill_short(samples: np.ndarray, length: int, rule: str) -> np.ndarray:
     start = (length - n) // 2
     out[start:start + n] = samples
     return out
+
+
+def clip_positions(n: int, win: int, hop: int) -> list[int]:
+    """Where a clip of ``n`` samples starts inside windows of ``win`` samples that a stream cut every ``hop``
+    samples would give, keeping those that hold at least half of the clip, and always the centred place."""
+    first, last = -(n // 2), win - (n - n // 2)
+    return sorted({*range(first, last + 1, hop), (win - n) // 2})
+
+
+def stream_short_clip(clip: np.ndarray, win: int, hop: int, sample_rate: int, cfg: WindowConfig) -> Iterator[Window]:
+    """The windows a microphone would give of a short clip said in silence (the "stream" rule): training sees
+    a short word as live identification does, at several places in the window and partly cut at its edges,
+    never as a repetition of itself. Silent ones are skipped as usual; the centred window is always kept."""
+    n = clip.size
+    centre = (win - n) // 2
+    emitted = 0
+    for p in clip_positions(n, win, hop):
+        data = np.zeros(win, dtype=np.float32)
+        lo, hi = max(0, -p), min(n, win - p)
+        data[max(0, p):max(0, p) + hi - lo] = clip[lo:hi]
+        if p != centre and cfg.skip_silent and rms_db(data) < cfg.silence_db:
+            continue
+        yield Window(0.0, n / sample_rate, data, emitted, padded=True)
+        emitted += 1
 
 
 def _window_starts(n: int, win: int, hop: int) -> list[int]:
@@ -179,6 +205,9 @@ def iter_windows(blocks: Iterable[np.ndarray], sample_rate: int, cfg: WindowConf
             raise SilentAudioError(source, "contains only silence")
 
     if total < win:
+        if cfg.short_clip == "stream":
+            yield from stream_short_clip(buf[:total], win, hop, sample_rate, cfg)
+            return
         # the only window of a short clip is kept even when quiet: it is all the file has
         yield Window(0.0, total / sample_rate, fill_short(buf[:total], win, cfg.short_clip), 0, padded=True)
         return

@@ -3,6 +3,7 @@ import pytest
 
 from audionet_gui.core.audio.windows import (
     WindowConfig,
+    clip_positions,
     cut_windows,
     fill_short,
     iter_file_windows,
@@ -101,3 +102,30 @@ def test_config_validation_and_round_trip():
         WindowConfig(window_s=0)
     with pytest.raises(ValueError):
         WindowConfig(short_clip="stretch")
+
+
+def test_a_short_clip_is_seen_as_a_stream_sees_it():
+    """The "stream" rule: the clip in silence at the places live windows (every hop) would hold it, at least
+    half of it inside, the centred place always; never repeated."""
+    sr = 1000
+    clip = np.ones(400, np.float32) * 0.5
+    cfg = WindowConfig(window_s=1.0, hop_s=0.5, short_clip="stream", skip_silent=False)
+    windows = cut_windows(clip, sr, cfg)
+    assert len(windows) >= 3
+    for w in windows:
+        assert w.samples.size == 1000 and w.padded
+        assert 200 <= np.count_nonzero(w.samples) <= 400  # never tiled: at most the clip once, at least half
+    assert any(np.count_nonzero(w.samples[:300]) == 0 and np.count_nonzero(w.samples) == 400 for w in windows)
+    centred = np.zeros(1000, np.float32)
+    centred[300:700] = 0.5
+    assert any(np.array_equal(w.samples, centred) for w in windows)
+    starts = [int(np.flatnonzero(w.samples)[0]) for w in windows]
+    assert len(set(starts)) == len(starts)  # each at its own place
+
+
+def test_stream_positions_follow_the_hop_and_keep_half_the_clip():
+    assert clip_positions(400, 1000, 500) == [-200, 300, 800]
+    assert clip_positions(400, 1000, 2000) == [-200, 300]  # a hop longer than the window: the centred place too
+    for p in clip_positions(300, 1000, 250):
+        inside = min(1000, p + 300) - max(0, p)
+        assert inside >= 150
