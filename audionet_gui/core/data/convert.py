@@ -46,6 +46,7 @@ from audionet_gui.core.audio.files import audio_info, iter_audio_blocks, load_au
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig, encode_indexed_png, spectrogram_indices
 from audionet_gui.core.audio.windows import WindowConfig, iter_windows
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
+from audionet_gui.core.base.fields import setting
 from audionet_gui.core.base.fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text, file_sha256
 from audionet_gui.core.base.jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.data.dataset import (
@@ -85,10 +86,12 @@ class AugmentPlan:
     seed: int = 0
     noise_files: tuple[str, ...] = ()   # background recordings to mix in (fan, traffic, rain, an empty room...)
     use_background_class: bool = True   # the dataset's _background_noise_ files are noise sources too
-    room: bool = True                   # reverberation from simulated rooms (ROOM_COUNT per seed)
-    mic: bool = True                    # random microphone band limits and tilt
-    babble: bool = True                 # other classes' training audio as talkers behind (speaker projects)
-    bundled_noise: bool = True          # the noise recordings shipped in resources/noise (CC BY 4.0)
+    room: bool = setting(True, "Rooms", "Training copies heard in simulated rooms (reverberation)")
+    mic: bool = setting(True, "Microphones", "Training copies through random microphones (band limits, tilt)")
+    babble: bool = setting(True, "Babble", "Other classes' training audio as talkers in the background (for "
+                           "speaker projects)")
+    bundled_noise: bool = setting(True, "Bundled noise", "Mix in the background noise recordings shipped with "
+                                  "the app (kitchen, exercise bike, running tap, ...; CC BY 4.0)")
 
     def to_dict(self) -> dict:
         return {"copies": self.copies, "seed": self.seed, "noise_files": list(self.noise_files),
