@@ -67,7 +67,9 @@ def real_noise_copy(test: Path, out: Path, noise_files: list[Path], snr_db: floa
     banks: dict[int, list] = {}
 
     def change(x, sr, i):
-        bank = banks.setdefault(sr, [load_audio(f, sr) for f in noise_files])
+        if sr not in banks:
+            banks[sr] = [load_audio(f, sr) for f in noise_files]
+        bank = banks[sr]
         return add_noise(x, bank[i % len(bank)], snr_db, rng)
 
     return _write_like(test, out, change)
@@ -80,7 +82,9 @@ def room_copy(test: Path, out: Path, cheap_mic: bool, seed: int = 1000) -> Path:
     rng = np.random.default_rng(seed)
 
     def change(x, sr, i):
-        bank = rooms.setdefault(sr, simulate_rooms(seed, sr, count=6))
+        if sr not in rooms:
+            rooms[sr] = simulate_rooms(seed, sr, count=6)
+        bank = rooms[sr]
         pad = np.concatenate([x, np.zeros(int(0.3 * sr), np.float32)])  # let the room ring out
         y = reverberate(pad, bank[i % len(bank)])
         if cheap_mic:
