@@ -22,6 +22,8 @@ level, shifted in time and with SpecAugment masks. It happens here, on audio, be
 a finished image; the copies are cached like any image and made and listed for training windows only
 (``augmented`` > 0), so validation and test measure real recordings. Which split a file falls in is planned
 before converting (the same plan the manifest uses), so babble never comes from validation or test audio.
+The copies' cache key covers everything they are made from, the babble recordings included: adding a training
+file to one class makes new copies for all (babble is then drawn from it too).
 """
 
 from __future__ import annotations
