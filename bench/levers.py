@@ -7,7 +7,7 @@ held out; augmentation uses the other four in place of the app's bundled copies,
 simulated room (rooms of other seeds than augmentation's); in a room through a cheap microphone (300-3400 Hz,
 a tilt, 20 dB quieter). Also the unknown rate in noise at 10 dB and the training time. Figures, not pass/fail.
 
-    .venv/bin/python bench/levers.py [--rows none full -room -mic -babble "-noise files" band_norm pcen floor]
+    .venv/bin/python bench/levers.py [--rows none full no-room no-mic no-babble no-noise-files band_norm pcen floor]
         [--backbone small_cnn] [--train-takes 5 49] [--epochs N] [--copies 1] [--snr 10 5]
 """
 
@@ -98,10 +98,10 @@ ABLATION_ROWS = {
     # name: (front end, plan fields or None for no augmentation)
     "none": ("none", None),
     "full": ("none", {}),
-    "-room": ("none", {"room": False}),
-    "-mic": ("none", {"mic": False}),
-    "-babble": ("none", {"babble": False}),
-    "-noise files": ("none", {"noise_files": ()}),
+    "no-room": ("none", {"room": False}),
+    "no-mic": ("none", {"mic": False}),
+    "no-babble": ("none", {"babble": False}),
+    "no-noise-files": ("none", {"noise_files": ()}),
     "band_norm": ("band_norm", {}),
     "pcen": ("pcen", {}),
     "floor": ("floor", {}),
