@@ -47,12 +47,12 @@ def _add_flag(group, f: SettingField, without_network: bool = False) -> None:
     if f.kind == "bool":
         # The declared flag sets the opposite of the default (--keep-silent); --<name> sets the default back.
         group.add_argument(f.flag, dest=f.name, action="store_const", const=not f.default, default=None,
-                           help=f"{info.label}: {'no' if f.default else 'yes'}. {info.help}")
+                           help=_escape(f"{info.label}: {'no' if f.default else 'yes'}. {info.help}"))
         if f.flag != "--" + f.name.replace("_", "-"):
             group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, action="store_const",
                                const=f.default, default=None, help=f"undo {f.flag} (the default)")
         return
-    kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": _help(f)}
+    kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": _escape(_help(f))}
     if f.kind == "size" and without_network:
         size = "x".join(str(v) for v in ImageSettings().effective_value(f.name))
         kwargs["help"] = f"width x height of the images in pixels, e.g. 299x299 (default {size})"
@@ -67,6 +67,11 @@ def _add_flag(group, f: SettingField, without_network: bool = False) -> None:
         metavar = _METAVARS.get(info.unit or "", "N" if f.kind == "int" else "X")
         kwargs.update(type=_optional(_typed(convert, f.kind), info.optional), metavar=metavar)
     group.add_argument(f.flag, **kwargs)
+
+
+def _escape(text: str) -> str:
+    """argparse formats help with %: a setting's own "%" must reach the screen as written."""
+    return text.replace("%", "%%")
 
 
 def _help(f: SettingField) -> str:

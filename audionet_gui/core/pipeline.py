@@ -473,6 +473,7 @@ def train_from_folders(
             **{f"{s}_recordings": len({r.source for r in by_split[s]}) for s in by_split},
             "convert": _summary_dict(summary),
             "workspace": str(workspace),
+            "augment": augment.to_dict() if augment is not None else None,  # what the training copies had
         },
         "backbone": {"name": train_cfg.backbone, "weights": config["backbone"]["weights"],
                      "image_size": list(size)},

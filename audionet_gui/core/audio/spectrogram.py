@@ -7,7 +7,8 @@ live identification all call it, so what is trained on, looked at and recognised
 Levels: ``compute_spectrogram`` returns power in dB relative to a full-scale sine (about dBFS), which the
 inspector reads out. The image is then scaled relative to the window's own loudest bin (``ref="max"``,
 default: a quiet and a loud recording of the same voice give the same picture) or to full scale
-(``ref="absolute"``), keeping ``db_range`` dB below the top.
+(``ref="absolute"``), keeping ``db_range`` dB below the top. A front end (``frontend``: per-band
+normalisation, PCEN, noise-floor suppression; core/audio/frontend.py) can replace that last step.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PIL import Image
 from threadpoolctl import ThreadpoolController
 
 from audionet_gui.core.audio.colormaps import COLORMAPS, colormap_lut
+from audionet_gui.core.audio.frontend import FRONTENDS, band_norm_levels, floor_levels, pcen_levels
 from audionet_gui.core.base.fields import setting
 from audionet_gui.core.base.fsutil import atomic_write_bytes
 
@@ -75,6 +77,22 @@ class SpectrogramConfig:
         "the choice matters for training.", choices=COLORMAPS)
     image_width: int = 299   # set through ImageSettings.image_size, not a setting of its own
     image_height: int = 299
+    # Front end (core/audio/frontend.py): how dB values become the image's levels. New fields go at the end.
+    frontend: str = setting("none", "Front end",
+                            "How levels become the image: plain dB, per-band normalisation over time (removes a "
+                            "microphone's or room's colouring), PCEN (adaptive gain per band) or noise-floor "
+                            "suppression (steady hum and hiss fade)", choices=FRONTENDS)
+    pcen_gain: float = setting(0.98, "PCEN gain", "How strongly PCEN divides by the recent level (0-1)",
+                               min=0.0, max=1.0, step=0.01, advanced=True)
+    pcen_bias: float = setting(2.0, "PCEN bias", "Offset before PCEN's compression", min=0.0, max=100.0,
+                               step=0.1, advanced=True)
+    pcen_power: float = setting(0.5, "PCEN power", "PCEN's compression exponent (0 = logarithm)", min=0.0,
+                                max=1.0, step=0.05, advanced=True)
+    pcen_time_constant: float = setting(0.4, "PCEN time constant", "How long PCEN's level memory is",
+                                        unit="s", min=0.01, max=10.0, step=0.05, advanced=True)
+    floor_percentile: float = setting(20.0, "Noise floor percentile",
+                                      "Floor mode: each band's floor is this percentile of its levels over time",
+                                      unit="%", min=0.0, max=90.0, step=1.0, advanced=True)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -98,6 +116,18 @@ class SpectrogramConfig:
             raise ValueError(f"fmin {self.fmin} Hz must be below fmax {self.top_hz} Hz")
         if self.fmax is not None and self.fmax > nyquist + 1e-6:
             raise ValueError(f"fmax {self.fmax} Hz is above the Nyquist frequency {nyquist} Hz")
+        if self.frontend not in FRONTENDS:
+            raise ValueError(f"front end must be one of {FRONTENDS}, got {self.frontend!r}")
+        if not 0 <= self.pcen_gain <= 1:
+            raise ValueError(f"PCEN gain must be between 0 and 1, got {self.pcen_gain}")
+        if self.pcen_bias < 0:
+            raise ValueError(f"PCEN bias must not be negative, got {self.pcen_bias}")
+        if not 0 <= self.pcen_power <= 1:
+            raise ValueError(f"PCEN power must be between 0 and 1, got {self.pcen_power}")
+        if not self.pcen_time_constant > 0:
+            raise ValueError(f"PCEN time constant must be positive, got {self.pcen_time_constant} s")
+        if not 0 <= self.floor_percentile <= 90:
+            raise ValueError(f"noise floor percentile must be between 0 and 90, got {self.floor_percentile}")
 
     @property
     def top_hz(self) -> float:
@@ -112,7 +142,13 @@ class SpectrogramConfig:
         return replace(self, image_width=int(width), image_height=int(height))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """All fields, except front-end fields at their defaults: configs (and so cache keys and fingerprints)
+        made before the front end existed stay what they were."""
+        d = asdict(self)
+        for f in fields(self):
+            if f.name in _LATER_FIELDS and d[f.name] == f.default:
+                del d[f.name]
+        return d
 
     @classmethod
     def from_dict(cls, data: dict) -> SpectrogramConfig:
@@ -129,6 +165,10 @@ class SpectrogramConfig:
     def fingerprint(self) -> str:
         """Stable short hash of everything that determines the image."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+
+_LATER_FIELDS = frozenset({"frontend", "pcen_gain", "pcen_bias", "pcen_power", "pcen_time_constant",
+                           "floor_percentile"})
 
 
 @dataclass
@@ -256,9 +296,21 @@ def normalise_db(values_db: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:
     return np.clip((values_db - (top - cfg.db_range)) / cfg.db_range, 0.0, 1.0).astype(np.float32)
 
 
+def image_levels(values_db: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:
+    """(bins, frames) dB values to the image's levels in [0, 1] through the configured front end."""
+    if cfg.frontend == "band_norm":
+        return band_norm_levels(values_db, cfg.db_range)
+    if cfg.frontend == "pcen":
+        return pcen_levels(values_db, cfg.sample_rate, cfg.hop_length, cfg.pcen_gain, cfg.pcen_bias, cfg.pcen_power,
+                           cfg.pcen_time_constant)
+    if cfg.frontend == "floor":
+        return floor_levels(values_db, cfg.db_range, cfg.floor_percentile)
+    return normalise_db(values_db, cfg)
+
+
 def render_indices(values_db: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:
     """(bins, frames) dB values to (H, W) uint8 colormap indices, low frequencies at the bottom."""
-    norm = normalise_db(values_db, cfg)[::-1]  # row 0 of an image is its top
+    norm = image_levels(values_db, cfg)[::-1]  # row 0 of an image is its top
     resized = Image.fromarray(np.ascontiguousarray(norm), mode="F").resize(
         (cfg.image_width, cfg.image_height), Image.Resampling.BILINEAR)
     return np.clip(np.asarray(resized) * 255.0 + 0.5, 0, 255).astype(np.uint8)

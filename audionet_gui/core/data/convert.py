@@ -14,11 +14,16 @@ sources, a renamed file is not converted twice, and a settings change converts a
 Source files are only ever read. A cancelled run keeps what it finished; the manifest is replaced only by a
 completed run.
 
-Augmentation (``AugmentPlan``) makes robust models: each window also gets ``copies`` variants with background
-noise mixed in at a random SNR (the user's noise recordings, the dataset's ``_background_noise_`` class, or
-coloured noise), a level change, a time shift and SpecAugment masks. It happens here, on audio, because noise
-cannot be added to a finished image; the copies are cached like any image and listed in the manifest for
-training windows only (``augmented`` > 0), so validation and test measure real recordings.
+Augmentation (``AugmentPlan``) makes robust models: each training window also gets ``copies`` variants heard in
+a simulated room (reverberation), with background noise mixed in at a random SNR (the noise recordings shipped
+with the app, the user's own, the dataset's ``_background_noise_`` class, or coloured noise), with other
+classes' training audio as babble behind it, through a random microphone (band limits, tilt), at another
+level, shifted in time and with SpecAugment masks. It happens here, on audio, because noise cannot be added to
+a finished image; the copies are cached like any image and made and listed for training windows only
+(``augmented`` > 0), so validation and test measure real recordings. Which split a file falls in is planned
+before converting (the same plan the manifest uses), so babble never comes from validation or test audio.
+The copies' cache key covers everything they are made from, the babble recordings included: adding a training
+file to one class makes new copies for all (babble is then drawn from it too).
 """
 
 from __future__ import annotations
@@ -38,25 +43,32 @@ from pathlib import Path
 
 import numpy as np
 
-from audionet_gui.core.audio.augment import AugmentConfig, augment_audio, spec_augment
-from audionet_gui.core.audio.files import iter_audio_blocks, load_audio
+from audionet_gui.core.audio.augment import AugmentConfig, augment_audio, simulate_rooms, spec_augment
+from audionet_gui.core.audio.files import audio_info, iter_audio_blocks, load_audio
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig, encode_indexed_png, spectrogram_indices
 from audionet_gui.core.audio.windows import WindowConfig, iter_windows
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
-from audionet_gui.core.base.fsutil import atomic_write_json, atomic_write_text, file_sha256
+from audionet_gui.core.base.fields import setting
+from audionet_gui.core.base.fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text, file_sha256
 from audionet_gui.core.base.jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.data.dataset import (
     BACKGROUND_CLASS,
     DatasetSpec,
     SplitConfig,
     dataset_sources,
+    hash_fraction,
     plan_splits,
     time_split,
 )
+from audionet_gui.resources import resources_dir
 
 WORKSPACE_FORMAT = 1
 MANIFEST_FIELDS = ("image", "label", "split", "source", "start_s", "end_s", "augmented")
 NOISE_BANK_SECONDS = 600.0  # of noise kept in each worker's memory (about 40 MB at 16 kHz)
+ROOM_COUNT = 8              # simulated rooms per seed
+BABBLE_FILES_PER_CLASS = 24  # training recordings of each class that babble may draw on
+BABBLE_SECONDS_PER_CLASS = 20.0
+BABBLE_SECONDS = 240.0       # in each worker's memory at most (15 MB at 16 kHz), shared by the classes
 
 
 @dataclass(frozen=True)
@@ -76,15 +88,29 @@ class AugmentPlan:
     seed: int = 0
     noise_files: tuple[str, ...] = ()   # background recordings to mix in (fan, traffic, rain, an empty room...)
     use_background_class: bool = True   # the dataset's _background_noise_ files are noise sources too
+    room: bool = setting(True, "Rooms", "Training copies heard in simulated rooms (reverberation)")
+    mic: bool = setting(True, "Microphones", "Training copies through random microphones (band limits, tilt)")
+    babble: bool = setting(True, "Babble", "Other classes' training audio as talkers in the background (for "
+                           "speaker projects)")
+    bundled_noise: bool = setting(True, "Bundled noise", "Mix in the background noise recordings shipped with "
+                                  "the app (kitchen, exercise bike, running tap, ...; CC BY 4.0)")
 
     def to_dict(self) -> dict:
         return {"copies": self.copies, "seed": self.seed, "noise_files": list(self.noise_files),
-                "use_background_class": self.use_background_class}
+                "use_background_class": self.use_background_class, "room": self.room, "mic": self.mic,
+                "babble": self.babble, "bundled_noise": self.bundled_noise}
 
     @classmethod
     def from_dict(cls, d: dict) -> AugmentPlan:
         return cls(int(d.get("copies", 1)), int(d.get("seed", 0)), tuple(d.get("noise_files", ())),
-                   bool(d.get("use_background_class", True)))
+                   bool(d.get("use_background_class", True)), bool(d.get("room", True)), bool(d.get("mic", True)),
+                   bool(d.get("babble", True)), bool(d.get("bundled_noise", True)))
+
+
+def bundled_noise_files() -> tuple[str, ...]:
+    """The background recordings shipped with the app (resources/noise, Speech Commands, CC BY 4.0)."""
+    folder = resources_dir() / "noise"
+    return tuple(str(p) for p in sorted(folder.glob("*.flac"))) if folder.is_dir() else ()
 
 
 @dataclass
@@ -145,6 +171,34 @@ def _write_images(out: Path, images, colormap: str) -> None:
             fh.write(encode_indexed_png(idx, colormap))
 
 
+@lru_cache(maxsize=2)
+def _room_bank(path: str) -> tuple:
+    with np.load(path, allow_pickle=False) as data:
+        return tuple(data[k] for k in sorted(data.files))
+
+
+@lru_cache(maxsize=2)
+def _babble_bank(segments: tuple[tuple[str, str, float], ...], sample_rate: int) -> dict:
+    """label -> recordings (the training part of each file), at most BABBLE_SECONDS_PER_CLASS per class and
+    BABBLE_SECONDS in all."""
+    bank: dict[str, list] = {}
+    left: dict[str, float] = {}
+    per_class = min(BABBLE_SECONDS_PER_CLASS, BABBLE_SECONDS / max(1, len({label for _, label, _ in segments})))
+    for path, label, fraction in segments:
+        budget = left.setdefault(label, per_class)
+        if budget <= 0.1:
+            continue
+        try:
+            audio = load_audio(path, sample_rate, max_seconds=budget / max(fraction, 1e-3))
+        except AudioFileError:
+            continue  # a bad file only means less babble
+        audio = audio[: int(audio.size * fraction)] if fraction < 1.0 else audio
+        if audio.size:
+            bank.setdefault(label, []).append(audio)
+            left[label] = budget - audio.size / sample_rate
+    return {label: tuple(v) for label, v in bank.items()}
+
+
 @lru_cache(maxsize=4)
 def _noise_bank(files: tuple[str, ...], sample_rate: int) -> tuple:
     bank, left = [], NOISE_BANK_SECONDS
@@ -163,7 +217,8 @@ def _noise_bank(files: tuple[str, ...], sample_rate: int) -> tuple:
 def convert_source(source: str, out_dir: str | None, spectrogram: dict, window: dict,
                    augment: dict | None = None) -> dict:
     """Convert one audio file: window PNGs into ``out_dir`` (None: originals are cached already) and, with
-    ``augment`` ({copies, seed, noise_files, key, out_dir}), augmented copies into ``augment["out_dir"]``.
+    ``augment`` ({copies, seed, noise_files, digest, out_dir, label, rooms, babble, mic}), augmented copies into
+    ``augment["out_dir"]``.
     Runs in worker processes: plain arguments only. Returns the record(s)."""
 
     spec_cfg = SpectrogramConfig.from_dict(spectrogram)
@@ -184,6 +239,9 @@ def convert_source(source: str, out_dir: str | None, spectrogram: dict, window: 
         aug_cfg = AugmentConfig()
         bank = _noise_bank(tuple(augment["noise_files"]), sr)
         source_seed = int(augment["digest"][:12], 16)
+        rooms = _room_bank(augment["rooms"]) if augment.get("rooms") else ()
+        voices = _babble_bank(tuple(tuple(b) for b in augment.get("babble", ())), sr)
+        pool = tuple(v for label, vs in sorted(voices.items()) if label != augment.get("label") for v in vs)
     for i, w in enumerate(iter_windows(counted(iter_audio_blocks(source, sr)), sr, win_cfg, source=source)):
         name = f"w{i:05d}"
         windows.append({"image": f"{name}.png", "start_s": round(w.start_s, 4), "end_s": round(w.end_s, 4)})
@@ -191,7 +249,8 @@ def convert_source(source: str, out_dir: str | None, spectrogram: dict, window: 
             originals.append((f"{name}.png", spectrogram_indices(w.samples, spec_cfg)))
         for k in range(1, augment["copies"] + 1 if augment else 1):
             rng = np.random.default_rng([augment["seed"], source_seed, i, k])
-            noisy = augment_audio(w.samples, sr, rng, aug_cfg, bank)
+            noisy = augment_audio(w.samples, sr, rng, aug_cfg, bank, rooms=rooms, babble_pool=pool,
+                                  mic=bool(augment.get("mic")))
             idx = spectrogram_indices(noisy, spec_cfg)
             # masks painted with index 0: the colour of silence at the bottom of the dB range
             idx = spec_augment(idx[..., None], rng, aug_cfg.time_masks, aug_cfg.freq_masks, aug_cfg.max_time_mask,
@@ -268,14 +327,23 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
         except OSError as exc:
             summary.failed.append({"path": str(s.path), "reason": f"cannot read file ({exc.strerror or exc})"})
             tracker.advance(message=s.path.name)
-    aug_key, noise_files = None, ()
+    aug_key, noise_files, rooms_file, babble, split_plan = None, (), None, [], {}
     if augment is not None:
         noise_files = tuple(str(Path(f).absolute()) for f in augment.noise_files)
+        if augment.bundled_noise:
+            noise_files += bundled_noise_files()
         if augment.use_background_class:
             noise_files += tuple(str(s.path) for s in sources if s.label == BACKGROUND_CLASS and s.path in digests)
         noise_ids = sorted(hashes.digest(Path(f)) if Path(f).is_file() else f for f in noise_files)
-        aug_key = hashlib.sha256(json.dumps([augment.copies, augment.seed, noise_ids, _augment_params()],
-                                            sort_keys=True).encode()).hexdigest()[:12]
+        split_plan = _planned_splits(sources, digests, cache_root, window_cfg, split_cfg, spec.test_dir is not None)
+        if augment.babble:
+            babble = _babble_segments(sources, split_plan, split_cfg, spec.test_dir is not None, augment.seed)
+        if augment.room:
+            rooms_file = _rooms_file(workspace, augment.seed, spectrogram_cfg.sample_rate)
+        flags = {k: v for k, v in augment.to_dict().items() if k not in ("copies", "seed", "noise_files")}
+        babble_ids = [[digests[Path(p)], label, fraction] for p, label, fraction in babble]
+        aug_key = hashlib.sha256(json.dumps([augment.copies, augment.seed, noise_ids, _augment_params(), flags,
+                                             babble_ids, ROOM_COUNT], sort_keys=True).encode()).hexdigest()[:12]
     hashes.save()
 
     # source -> (originals dir, original record, augmented dir, augmented record), dirs relative to workspace
@@ -287,7 +355,9 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
             continue
         digest = digests[s.path]
         images_dir = cache_root / digest[:2] / digest
-        aug_dir = images_dir.with_name(f"{digest}.aug-{aug_key}") if aug_key else None
+        # copies only where they are used: files (or parts of files, "time") that train
+        trains = split_plan.get(s.path, "train") in ("train", "time")
+        aug_dir = images_dir.with_name(f"{digest}.aug-{aug_key}") if aug_key and trains else None
         record = _record_complete(images_dir.with_name(f"{digest}.json"), images_dir, "windows")
         aug_record = _record_complete(aug_dir.with_name(aug_dir.name + ".json"), aug_dir, "augmented") \
             if aug_dir else None
@@ -300,7 +370,9 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
         aug_job = None
         if aug_dir is not None and aug_record is None:
             aug_job = {"copies": augment.copies, "seed": augment.seed, "noise_files": list(noise_files),
-                       "digest": digest, "out_dir": str(aug_dir)}
+                       "digest": digest, "out_dir": str(aug_dir), "label": s.label, "mic": augment.mic,
+                       "rooms": str(rooms_file) if rooms_file else None,
+                       "babble": babble}  # all classes: one bank per worker; its own label is left out there
         todo.append((s.path, images_dir if record is None else None, aug_job))
 
     def finish(source: Path, images_dir: Path | None, aug_job: dict | None, status: str, payload: dict) -> None:
@@ -341,6 +413,70 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
 
 def _augment_params() -> dict:
     return AugmentConfig().to_dict()
+
+
+def _planned_splits(sources, digests: dict, cache_root: Path, window_cfg: WindowConfig, split_cfg: SplitConfig,
+                    has_test_dir: bool) -> dict[Path, str]:
+    """The split plan the manifest will use, made before converting: durations from cached records, else from
+    the file's header (needed only for classes split by time; others just need a number)."""
+    counts: dict[str, int] = {}
+    for s in sources:
+        if s.path in digests:
+            counts[s.label] = counts.get(s.label, 0) + 1
+    durations: dict[Path, float] = {}
+    for s in sources:
+        if s.path not in digests:
+            continue
+        digest = digests[s.path]
+        try:
+            durations[s.path] = float(json.loads((cache_root / digest[:2] / f"{digest}.json").read_text())
+                                      ["duration_s"])
+            continue
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        if counts[s.label] >= split_cfg.min_files_for_file_split:
+            durations[s.path] = 0.0
+            continue
+        try:
+            durations[s.path] = audio_info(s.path).duration_s
+        except AudioFileError:
+            continue  # fails again, and is reported, when converted
+    return plan_splits(sources, durations, window_cfg.window_s, split_cfg, has_test_dir)
+
+
+def _babble_segments(sources, split_plan: dict, split_cfg: SplitConfig, has_test_dir: bool,
+                     seed: int) -> list[tuple[str, str, float]]:
+    """(path, label, fraction of the file that trains) for up to BABBLE_FILES_PER_CLASS training recordings of
+    each class, chosen by a seeded hash (the same files on every run)."""
+    train_part = 1.0 - split_cfg.val_fraction - (0.0 if has_test_dir else split_cfg.test_fraction)
+    by_label: dict[str, list] = {}
+    for s in sources:
+        split = split_plan.get(s.path)
+        if s.label == BACKGROUND_CLASS or split not in ("train", "time"):
+            continue
+        by_label.setdefault(s.label, []).append((hash_fraction(s.relpath, f"babble-{seed}"), str(s.path),
+                                                 1.0 if split == "train" else train_part))
+    out = []
+    for label in sorted(by_label):
+        for _, path, fraction in sorted(by_label[label])[:BABBLE_FILES_PER_CLASS]:
+            out.append((path, label, fraction))
+    return out
+
+
+@lru_cache(maxsize=4)
+def _simulated_rooms(seed: int, sample_rate: int) -> list:
+    return simulate_rooms(seed, sample_rate, ROOM_COUNT)  # seconds: once per process, then per workspace file
+
+
+def _rooms_file(workspace: Path, seed: int, sample_rate: int) -> Path:
+    """The seed's simulated room impulse responses, made once per workspace (seconds) and reused."""
+    path = workspace / "rooms" / f"rooms-s{seed}-{sample_rate}hz-{ROOM_COUNT}.npz"
+    if not path.is_file():
+        rirs = _simulated_rooms(seed, sample_rate)
+        buf = io.BytesIO()
+        np.savez(buf, **{f"r{i}": h for i, h in enumerate(rirs)})
+        atomic_write_bytes(path, buf.getvalue())
+    return path
 
 
 def _rel(path: Path | None, workspace: Path) -> str | None:

@@ -49,6 +49,11 @@ def about_html() -> str:
 <p>The demo project's clips come from the Free Spoken Digit Dataset (FSDD) by Zohar Jackson and contributors,
 licensed under Creative Commons Attribution-ShareAlike 4.0 (CC BY-SA 4.0). See
 <code>resources/demo/CREDITS.md</code>.</p>
+<h3>Background noise and speech detector</h3>
+<p>Training copies are mixed with the background noise recordings of Speech Commands (Pete Warden, Google,
+2018), licensed under Creative Commons Attribution 4.0 (CC BY 4.0); see <code>resources/noise/CREDITS.md</code>.
+Speech is detected with the weights of Silero VAD (Silero Team), MIT licence; see
+<code>resources/vad/CREDITS.md</code>.</p>
 <h3>Pretrained weights</h3>
 <p>ImageNet weights, when you use them, are downloaded by Keras from its own servers under their licences;
 AudioNet Studio does not ship them.</p>

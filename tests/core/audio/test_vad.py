@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from audionet_gui.core.audio.augment import add_noise, colored_noise
+from audionet_gui.core.audio.vad import (
+    CHUNK,
+    SPEECH_FRACTION,
+    default_model,
+    is_speech,
+    speech_fraction,
+    speech_probabilities,
+)
+from tests.audio_factory import SR, fan_hum, noise, speech_like, taps, tone
+
+# Silero VAD's own runtime (onnxruntime 1.32 on silero_vad_16k_op15.onnx from the silero-vad 6.2.3 wheel),
+# chunk by chunk with its reference wrapper's state and context, on ``_reference_input()``. If speech_like or
+# noise in tests/audio_factory.py change, recompute these with onnxruntime.
+ONNX_REFERENCE = [
+    0.05617, 0.04646, 0.02406, 0.01917, 0.01308, 0.01258, 0.01259, 0.01063, 0.00799, 0.00704, 0.88144, 0.94135,
+    0.99006, 0.99672, 0.99471, 0.98830, 0.98652, 0.98625, 0.98866, 0.99121, 0.99768, 0.98656, 0.97173, 0.97486,
+    0.60777, 0.95418, 0.98186, 0.96096, 0.95173, 0.94078, 0.90832, 0.97418, 0.95376, 0.96870, 0.95433, 0.96360,
+    0.95466, 0.95275, 0.95021, 0.98024, 0.91838, 0.98342, 0.98289, 0.99003, 0.98987, 0.99359, 0.99869]
+
+
+def _reference_input() -> np.ndarray:
+    return np.concatenate([noise(0.3, amp=0.005, seed=9),
+                           speech_like(1.2, seed=2) + noise(1.2, amp=0.005, seed=8)]).astype(np.float32)
+
+
+def _room(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Speech as a microphone hears it: never digital silence, a room's faint noise (about -46 dBFS) under it."""
+    return (x + noise(x.size / SR, amp=0.005, seed=seed + 100)).astype(np.float32)
+
+
+def test_numpy_network_equals_silero_onnx_model():
+    x = _reference_input()
+    p = default_model().probabilities(x)
+    assert p.shape == (-(-x.size // CHUNK),)
+    np.testing.assert_allclose(p, ONNX_REFERENCE, atol=2e-5)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_speech_like_audio_is_speech(seed):
+    x = _room(speech_like(2.0, seed=seed), seed)
+    assert speech_fraction(x, SR) > 0.5
+    assert is_speech(x, SR)
+
+
+@pytest.mark.parametrize("snr_db", [10.0, 5.0, 0.0])
+@pytest.mark.parametrize("kind", ["white", "pink", "fan"])
+def test_speech_in_noise_is_still_speech(kind, snr_db):
+    rng = np.random.default_rng(int(snr_db) + 7)
+    back = {"white": noise(2.0, seed=3), "pink": colored_noise(2 * SR, rng, "pink"), "fan": fan_hum(2.0)}[kind]
+    x = add_noise(speech_like(2.0, seed=11), back, snr_db, rng)
+    assert is_speech(x, SR)
+
+
+def _noises() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(5)
+    return {"white": noise(2.0, amp=0.1), "pink": 0.1 * colored_noise(2 * SR, rng, "pink"),
+            "brown rumble": 0.3 * colored_noise(2 * SR, rng, "brown"), "fan": fan_hum(2.0),
+            "loud fan": fan_hum(2.0, amp=0.3, seed=1), "taps": taps(2.0), "fast taps": taps(2.0, per_second=10, seed=2),
+            "room tone": noise(2.0, amp=0.003), "tone": tone(440, 2.0, amp=0.3),
+            "silence": np.zeros(2 * SR, np.float32)}
+
+
+def test_noise_is_mostly_not_speech():
+    fractions = {name: speech_fraction(x, SR) for name, x in _noises().items()}
+    called = [name for name, x in _noises().items() if is_speech(x, SR)]
+    assert len(called) <= 1, fractions  # "mostly": at most one kind of noise may fool it
+    assert np.mean(list(fractions.values())) < 0.05, fractions
+
+
+def test_a_short_word_in_a_long_window_is_speech_but_a_stray_click_is_not():
+    window = _room(np.zeros(2 * SR, np.float32))
+    word = window.copy()
+    word[SR: SR + int(0.45 * SR)] += speech_like(0.45, seed=4)
+    assert is_speech(word, SR)
+    click = window.copy()
+    click[SR: SR + 160] += taps(0.01, amp=0.8)
+    assert not is_speech(click, SR)
+
+
+def test_other_rates_are_resampled_and_tiny_inputs_answer_no():
+    x = _room(speech_like(2.0, seed=1))
+    at_8k = x[::2]  # crude decimation keeps 0-4 kHz speech
+    assert is_speech(at_8k, 8000)
+    assert speech_probabilities(x, SR).size == -(-x.size // CHUNK)
+    assert speech_fraction(np.zeros(0, np.float32), SR) == 0.0
+    assert not is_speech(np.zeros(10, np.float32), SR)
+    assert 0 < SPEECH_FRACTION < 0.5
+
+
+def test_decisions_do_not_depend_on_what_came_before_and_threshold_is_checked():
+    x = _room(speech_like(2.0, seed=2))
+    first = speech_probabilities(x, SR)
+    speech_probabilities(noise(3.0, amp=0.3), SR)
+    np.testing.assert_array_equal(speech_probabilities(x, SR), first)
+    assert speech_fraction(x, SR, threshold=0.9) <= speech_fraction(x, SR, threshold=0.3)
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError):
+            speech_fraction(x, SR, threshold=bad)
