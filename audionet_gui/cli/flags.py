@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from audionet_gui.core.audio.files import is_audio_file
+from audionet_gui.core.base.fields import settings_fields
 from audionet_gui.core.data.convert import AugmentPlan
 from audionet_gui.core.settings import PARTS, ImageSettings, SettingField, setting_fields, settings_from_json
 
@@ -139,6 +140,9 @@ def add_augment_flags(parser: argparse.ArgumentParser, default_copies: int = 0) 
                    help="recordings of background noise to mix in (fan, traffic, rain, an empty room); "
                         "repeatable. A _background_noise_ class folder is used too. Without any, coloured noise")
     g.add_argument("--augment-seed", type=int, default=0, metavar="N")
+    for f, info in settings_fields(AugmentPlan):  # the levers: on by default, each with a --no-<lever>
+        g.add_argument("--no-" + f.name.replace("_", "-"), dest=f"augment_{f.name}", action="store_false",
+                       help=_escape(f"{info.label} off. {info.help}"))
 
 
 def augment_plan_from(args: argparse.Namespace):
@@ -149,7 +153,8 @@ def augment_plan_from(args: argparse.Namespace):
         if not Path(d).is_dir():
             raise ValueError(f"{d}: noise folder does not exist")
         noise.extend(sorted(str(p) for p in Path(d).rglob("*") if p.is_file() and is_audio_file(p)))
-    return AugmentPlan(copies=int(args.augment), seed=int(args.augment_seed), noise_files=tuple(noise))
+    levers = {f.name: getattr(args, f"augment_{f.name}", f.default) for f, _ in settings_fields(AugmentPlan)}
+    return AugmentPlan(copies=int(args.augment), seed=int(args.augment_seed), noise_files=tuple(noise), **levers)
 
 
 def parse_image_size(text: str) -> tuple[int, int]:

@@ -104,3 +104,16 @@ def test_inspect_makes_the_image_the_flags_describe(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert (result["width"], result["height"]) == (40, 30)
     assert result["spectrogram"]["n_chroma"] == 24 and result["spectrogram"]["kind"] == "chroma"
+
+
+def test_each_augmentation_lever_has_a_no_flag():
+    import argparse  # noqa: PLC0415
+
+    from audionet_gui.cli.flags import add_augment_flags, augment_plan_from  # noqa: PLC0415 - local to this test
+
+    parser = argparse.ArgumentParser()
+    add_augment_flags(parser, default_copies=1)
+    plan = augment_plan_from(parser.parse_args([]))
+    assert plan.room and plan.mic and plan.babble and plan.bundled_noise
+    plan = augment_plan_from(parser.parse_args(["--no-room", "--no-bundled-noise"]))
+    assert not plan.room and not plan.bundled_noise and plan.mic and plan.babble
