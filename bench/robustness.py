@@ -60,9 +60,18 @@ SNRS = (20.0, 10.0, 5.0, 0.0)
 NOT_A_NAME = ("unknown", "no speech", "silence")
 
 # One row per lever: extra `audionet train` flags. "baseline" is the app before the robustness work.
+NO_LEVERS = ["--no-room", "--no-mic", "--no-babble"]
 ROWS: dict[str, list[str]] = {
-    "baseline": ["--augment", "1"],
     "no augmentation": ["--augment", "0"],
+    "baseline": ["--augment", "1", *NO_LEVERS],  # the app before this work: noise, level, shift, masks
+    "+ rooms": ["--augment", "1", "--no-mic", "--no-babble"],
+    "+ microphones": ["--augment", "1", "--no-room", "--no-babble"],
+    "+ babble": ["--augment", "1", "--no-room", "--no-mic"],
+    "all augmentation": ["--augment", "1"],
+    "all augmentation x2": ["--augment", "2"],
+    "all + band_norm": ["--augment", "1", "--frontend", "band_norm"],
+    "all + pcen": ["--augment", "1", "--frontend", "pcen"],
+    "all + floor": ["--augment", "1", "--frontend", "floor"],
 }
 
 
@@ -192,7 +201,7 @@ def run_row(name: str, flags: list[str], folders: dict[str, Path], args, work: P
     t0 = time.perf_counter()
     status, _ = run_cli(["train", str(folders["train"]), "--test-dir", str(folders["test"]), "--out", str(model),
                          "--backbone", args.backbone, "--weights", args.weights, "--quiet",
-                         "--noise-dir", str(folders["noise_dir"]), *flags])
+                         "--noise-dir", str(folders["noise_dir"]), "--no-bundled-noise", "--no-robustness", *flags])
     train_s = time.perf_counter() - t0
     if status != 0:
         return {"row": name, "error": f"train exited {status}"}

@@ -12,6 +12,7 @@ Rules (the same for training, files and live audio, so they can never disagree):
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -38,8 +39,8 @@ class WindowConfig:
         1.0, "Step between windows", "A new window starts every this many seconds. Smaller steps make more "
         "(overlapping) images from the same audio.", unit="s", min=0.01, max=60, step=0.1, flag="--hop")
     short_clip: str = setting(
-        "stream", "Clips shorter than a window", "stream: the clip in silence, seen by windows every step as "
-        "the microphone sees a short word (several images, the clip at different places). tile: repeat the "
+        "stream", "Clips shorter than a window", "stream: the clip in quiet room tone, seen by windows every step "
+        "as the microphone sees a short word (several images, the clip at different places). tile: repeat the "
         "clip until the window is full. pad: one image, the clip centred in silence.", choices=SHORT_CLIP_RULES,
         advanced=True)
     skip_silent: bool = setting(
@@ -116,17 +117,34 @@ def clip_positions(n: int, win: int, hop: int) -> list[int]:
     return sorted({*range(first, last + 1, hop), (win - n) // 2})
 
 
+ROOM_TONE_DB = (-72.0, -52.0)  # RMS dBFS of the quiet noise around a short clip: a studio to a quiet office
+
+
+def room_tone_like(n: int, rng: np.random.Generator, level_db: float) -> np.ndarray:
+    """Quiet noise of a random colour (white to brown) at ``level_db`` RMS: what a microphone hears between words
+    (it never hears digital zeros)."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.arange(spec.size, dtype=np.float64)
+    f[0] = 1.0
+    x = np.fft.irfft(spec / f ** rng.uniform(0.0, 1.0), n)
+    rms = float(np.sqrt(np.mean(x ** 2))) or 1.0
+    return (x / rms * 10 ** (level_db / 20)).astype(np.float32)
+
+
 def stream_short_clip(clip: np.ndarray, win: int, hop: int, sample_rate: int, cfg: WindowConfig) -> Iterator[Window]:
-    """The windows a microphone would give of a short clip said in silence (the "stream" rule): training sees
-    a short word as live identification does, at several places in the window and partly cut at its edges,
-    never as a repetition of itself. Silent ones are skipped as usual; the centred window is always kept."""
+    """The windows a microphone would give of a short clip said in a quiet room (the "stream" rule): training
+    sees a short word as live identification does, at several places in the window and partly cut at its edges,
+    with quiet room tone around it instead of digital silence, never as a repetition of itself. The tone's level
+    and colour are drawn from the clip itself, so a file always gives the same windows. Silent ones are skipped
+    as usual; the centred window is always kept."""
     n = clip.size
     centre = (win - n) // 2
+    rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(clip, np.float32).tobytes()))
     emitted = 0
     for p in clip_positions(n, win, hop):
-        data = np.zeros(win, dtype=np.float32)
+        data = room_tone_like(win, rng, float(rng.uniform(*ROOM_TONE_DB)))
         lo, hi = max(0, -p), min(n, win - p)
-        data[max(0, p):max(0, p) + hi - lo] = clip[lo:hi]
+        data[max(0, p):max(0, p) + hi - lo] += clip[lo:hi]
         if p != centre and cfg.skip_silent and rms_db(data) < cfg.silence_db:
             continue
         yield Window(0.0, n / sample_rate, data, emitted, padded=True)

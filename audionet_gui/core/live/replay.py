@@ -21,13 +21,16 @@ from audionet_gui.core.live.input import PushSource
 NOT_NAMES = (UNKNOWN, SILENCE, NO_SPEECH)
 
 
-def room_tone(n: int, rng: np.random.Generator, level_db: float = -65.0) -> np.ndarray:
-    """Quiet pink-ish room tone instead of digital silence (a microphone never hears exact zeros)."""
-    white = rng.standard_normal(n)
-    spec = np.fft.rfft(white)
-    f = np.arange(spec.size, dtype=np.float64)
-    f[0] = 1.0
-    x = np.fft.irfft(spec / np.sqrt(f), n)
+def room_tone(n: int, rng: np.random.Generator, level_db: float = -60.0, sample_rate: int = 16000) -> np.ndarray:
+    """A quiet room as a microphone hears it: mains hum with harmonics and a ventilation-like band of noise
+    (100-2000 Hz), at ``level_db`` RMS. A different family from the broadband tone training puts around short
+    clips (core/audio/windows.py), so replay does not test on what training made."""
+    t = np.arange(n) / sample_rate
+    hum = sum(np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) / k for k, f in enumerate((50.0, 100.0, 150.0), 1))
+    spec = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1 / sample_rate)
+    air = np.fft.irfft(spec * ((freqs > 100) & (freqs < 2000)), n)
+    x = 0.3 * hum / (np.std(hum) or 1.0) + air / (np.std(air) or 1.0)
     x /= np.sqrt(np.mean(x ** 2)) or 1.0
     return (x * 10 ** (level_db / 20)).astype(np.float32)
 
@@ -39,7 +42,7 @@ def replay(samples: np.ndarray, sample_rate: int, classifier: Classifier, labels
     ``background`` (room tone when None) and followed by ``tail_s`` of it."""
     lead, tail = int(lead_s * sample_rate), int(tail_s * sample_rate)
     if background is None:
-        background = room_tone(lead + tail, np.random.default_rng(0))
+        background = room_tone(lead + tail, np.random.default_rng(0), sample_rate=sample_rate)
     background = np.resize(np.asarray(background, np.float32), lead + tail)
     stream = np.concatenate([background[:lead], np.asarray(samples, np.float32), background[lead:]])
     source = PushSource(sample_rate, sample_rate, buffer_s=max(30.0, stream.size / sample_rate + 1))
