@@ -93,7 +93,8 @@ def main() -> None:
     ap.add_argument("--fsdd", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/fsdd_speakers")
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--old-limit", type=int, default=600,
-                    help="FSDD files the (slow) old approach converts; its rate is per audio second, so a sample suffices")
+                    help="FSDD files the (slow) old approach converts; its rate is per audio second, so a sample "
+                         "suffices")
     args = ap.parse_args()
 
     rows = []

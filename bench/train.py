@@ -61,7 +61,8 @@ from audionet_gui.core.model.training import (
 STANDIN = {"inception_v3": "inception_v3_notop.weights.h5", "mobilenet_v2": "mobilenet_v2_notop.weights.h5"}
 STUDY_LAYERS = ["mixed4", "mixed5", "mixed6", "mixed7", "mixed8", "mixed9", "mixed10"]
 STUDY_COMBOS = [["mixed4"], ["mixed5"], ["mixed6"], ["mixed7"], ["mixed8"], ["mixed10"], ["mixed5", "mixed7"],
-                ["mixed4", "mixed5"], ["mixed5", "mixed6"], ["mixed4", "mixed5", "mixed6"], ["mixed5", "mixed6", "mixed7"],
+                ["mixed4", "mixed5"], ["mixed5", "mixed6"], ["mixed4", "mixed5", "mixed6"],
+                ["mixed5", "mixed6", "mixed7"],
                 ["mixed4", "mixed5", "mixed6", "mixed7"]]
 
 
@@ -209,7 +210,8 @@ def run_backbone(backbone, args, speakers, images, noisy, extra_train=None, name
     noisy_x = np.stack([prepare_image(load_png(p), size) for p in noisy["test"][0]])
     nw, nr = accuracies(predict(noisy_x), noisy["test"][1], noisy["test"][2])
     t = result.timings
-    row = dict(backbone=name or backbone, layer=result.config.feature_layer or "default", window=w, recording=r, noisy_window=nw,
+    row = dict(backbone=name or backbone, layer=result.config.feature_layer or "default", window=w, recording=r,
+               noisy_window=nw,
                noisy_recording=nr, wall=wall, ips=t.get("images_per_s"), head=t.get("head_s", t.get("train_s")),
                retrain=retrain_s, epochs=len(result.history), dim=result.feature_dim)
     print(f"# {row}", flush=True)

@@ -49,7 +49,8 @@ def main() -> int:
     parser.add_argument("--theme", default="light", choices=("light", "dark"))
     args = parser.parse_args()
     if not os.environ.get("XDG_RUNTIME_DIR"):
-        raise SystemExit('screenshot_live: start the virtual microphone first: eval "$(bash scripts/virtual_mic.sh start)"')
+        raise SystemExit("screenshot_live: start the virtual microphone first: "
+                         'eval "$(bash scripts/virtual_mic.sh start)"')
     tmp = Path(tempfile.mkdtemp(prefix="audionet-live-shot-"))
     os.environ.setdefault("AUDIONET_CACHE_DIR", str(tmp / "cache"))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

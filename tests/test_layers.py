@@ -91,6 +91,7 @@ def test_cycle_finder_sees_indirect_cycles():
 def test_core_and_cli_import_without_qt_loaded():
     code = ("import sys, audionet_gui.cli, audionet_gui.core.data.convert, audionet_gui.core.data.dataset;"
             "audionet_gui.cli.build_parser();"
-            "bad=[m for m in sys.modules if m.startswith(('PySide6','pyqtgraph'))]; print(bad); sys.exit(1 if bad else 0)")
+            "bad=[m for m in sys.modules if m.startswith(('PySide6','pyqtgraph'))]; print(bad);"
+            "sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -20,7 +20,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     try:
         devices = list_input_devices()
-        problem = None if devices else "no audio input device found (no microphone connected, or no sound server running)"
+        problem = None if devices else ("no audio input device found (no microphone connected, or no sound server "
+                                        "running)")
     except NoInputDeviceError as exc:
         devices, problem = [], str(exc)
     if args.json:

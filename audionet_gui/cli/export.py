@@ -13,7 +13,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "export", help="export a model to TFLite",
         description="Write the network of MODEL_DIR as a TFLite flatbuffer: spectrogram images "
-                    "(N, H, W, 3) with values 0..255 in, class probabilities out. Labels and audio settings stay in MODEL_DIR "
+                    "(N, H, W, 3) with values 0..255 in, class probabilities out. Labels and audio settings stay in "
+                    "MODEL_DIR "
                     "(labels.json, config.json).")
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--tflite", required=True, metavar="OUT.tflite")
@@ -31,7 +32,8 @@ def run(args) -> int:
     if args.json:
         width, height = bundle.image_size
         print_json({"tflite": str(out), "bytes": size, "labels": bundle.labels,
-                    "input": [None, height, width, 3], "input_dtype": str(bundle.model.inputs[0].dtype)}, stream=sys.stdout)
+                    "input": [None, height, width, 3], "input_dtype": str(bundle.model.inputs[0].dtype)},
+                   stream=sys.stdout)
     else:
         print(f"wrote {out} ({size / 1e6:.1f} MB)")
     return 0

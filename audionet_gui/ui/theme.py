@@ -75,7 +75,8 @@ def is_dark(app: QApplication | None = None) -> bool:
 
 
 def _apply_plot_colors(dark: bool) -> None:
-    pg.setConfigOptions(antialias=True, background="#1e1f22" if dark else "w", foreground="#dfe1e5" if dark else "#202124")
+    pg.setConfigOptions(antialias=True, background="#1e1f22" if dark else "w",
+                        foreground="#dfe1e5" if dark else "#202124")
 
 
 def plot_colors() -> tuple[str, str]:

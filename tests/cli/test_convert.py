@@ -56,7 +56,8 @@ def test_inspect_writes_the_png(data, tmp_path, capsys):
     capsys.readouterr()
     assert main(["inspect", str(src), "--png", str(tmp_path / "w.png"), "--window-index", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert (out["start_s"], out["end_s"], out["width"]) == (0.5, 2.5, 299)  # a 2.5 s clip: windows 0-2 and the tail 0.5-2.5
+    # a 2.5 s clip: windows 0-2 and the tail 0.5-2.5
+    assert (out["start_s"], out["end_s"], out["width"]) == (0.5, 2.5, 299)
     assert (tmp_path / "w.png").exists()
     assert main(["inspect", str(src), "--png", str(tmp_path / "x.png"), "--window-index", "9"]) == 2
     bad = tmp_path / "bad.wav"
@@ -67,9 +68,9 @@ def test_inspect_writes_the_png(data, tmp_path, capsys):
 
 def test_console_script_runs_end_to_end(data, tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run([sys.executable, "-m", "audionet_gui.cli", "convert", str(data), "--out", str(tmp_path / "ws"),
-                           "--json", "--image-size", "48x48"], capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "audionet_gui.cli", "convert", str(data),
+                           "--out", str(tmp_path / "ws"), "--json", "--image-size", "48x48"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"] == 6
 

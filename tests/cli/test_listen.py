@@ -17,7 +17,7 @@ from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import train_from_folders
 from audionet_gui.core.settings import ImageSettings
-from tests.core.live.fakes import fake_sd, play, tone, virtual_mic_or_skip  # noqa: F401  (fixture)
+from tests.core.live.fakes import play, tone, virtual_mic_or_skip
 from tests.tiny_models import pitch_classifier, small_spec, write_bundle
 from tests.tone_dataset import make_tone_dataset, tone_clip
 

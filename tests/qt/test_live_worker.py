@@ -8,7 +8,7 @@ from PySide6.QtCore import QThread
 from audionet_gui.core.live.devices import NoInputDeviceError
 from audionet_gui.core.live.engine import LiveConfig, LiveEngine, MicrophoneSource, PushSource
 from audionet_gui.qt.live_worker import DISPLAY_FPS, LiveWorker
-from tests.core.live.fakes import LABELS, LOW_HZ, Feeder, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
+from tests.core.live.fakes import LABELS, LOW_HZ, Feeder, PitchClassifier, small_spec_cfg, tone
 
 
 def _engine(source=None):
@@ -81,7 +81,7 @@ def test_recording_needs_a_running_input(qtbot, tmp_path):
     assert "start listening" in blocker.args[0]
 
 
-def test_a_missing_device_is_a_visible_warning_and_the_default_is_used(qtbot, fake_sd):  # noqa: F811
+def test_a_missing_device_is_a_visible_warning_and_the_default_is_used(qtbot, fake_sd):
     worker = LiveWorker()
     events = []
     worker.event.connect(lambda kind, message: events.append((kind, message)))
@@ -95,7 +95,7 @@ def test_a_missing_device_is_a_visible_warning_and_the_default_is_used(qtbot, fa
         worker.stop_listening()
 
 
-def test_input_devices_for_a_picker(fake_sd):  # noqa: F811
+def test_input_devices_for_a_picker(fake_sd):
     devices = LiveWorker.input_devices()
     assert [d.key for d in devices] == ["Built-in Mic", "USB Headset"]
     fake_sd.devices = []

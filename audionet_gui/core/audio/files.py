@@ -15,7 +15,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import soundfile as sf
@@ -33,7 +32,7 @@ from audionet_gui.core.base.errors import (
 )
 from audionet_gui.core.base.fsutil import atomic_path
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 DEFAULT_SAMPLE_RATE = 16000
 # Read by libsndfile directly; anything else goes to ffmpeg.

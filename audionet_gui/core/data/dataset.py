@@ -79,7 +79,8 @@ class DatasetSpec:
         return [c.name for c in self.classes]
 
     def to_dict(self) -> dict:
-        return {"classes": [c.to_dict() for c in self.classes], "test_dir": str(self.test_dir) if self.test_dir else None}
+        return {"classes": [c.to_dict() for c in self.classes],
+                "test_dir": str(self.test_dir) if self.test_dir else None}
 
     @classmethod
     def from_dict(cls, data: dict) -> DatasetSpec:
@@ -193,7 +194,7 @@ def plan_splits(sources: Sequence[SourceFile], durations: dict[Path, float], win
             plan[s.path] = s.fixed_split
         elif s.path in durations:
             by_class[s.label].append(s)
-    for label, files in by_class.items():
+    for files in by_class.values():
         if len(files) < cfg.min_files_for_file_split:
             for s in files:
                 long_enough = durations[s.path] >= TIME_SPLIT_MIN_WINDOWS * window_s
@@ -318,7 +319,8 @@ def scan_dataset(spec: DatasetSpec, progress: ProgressCallback | None = None,
         if r.files < MIN_USEFUL_FILES:
             r.warnings.append("no readable audio")
         elif r.duration_s < MIN_USEFUL_SECONDS:
-            r.warnings.append(f"too little audio ({r.duration_s:.1f} s; {MIN_USEFUL_SECONDS:.0f} s or more works better)")
+            r.warnings.append(f"too little audio ({r.duration_s:.1f} s; {MIN_USEFUL_SECONDS:.0f} s or more works "
+                              "better)")
         if durations and r.duration_s > 0 and max(durations) / r.duration_s >= IMBALANCE_RATIO:
             r.warnings.append(f"imbalanced: {max(durations) / r.duration_s:.1f}x less audio than the largest class")
     for _, group in find_duplicates([s for s in sources if s.fixed_split is None]):

@@ -14,7 +14,6 @@ import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 
@@ -32,7 +31,7 @@ from audionet_gui.core.base.fsutil import atomic_path
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.inspect.overview import SpectrogramOverview, WaveformEnvelope
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # frames per spectrogram chunk (20 s at a 10 ms hop): each numpy call stays short, so the GUI thread
 # gets the GIL within a few ms while an hour is computed

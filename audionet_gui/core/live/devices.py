@@ -7,7 +7,6 @@ machine without PortAudio, and so tests can replace the backend with a fake.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Union
 
 from audionet_gui.core.base.errors import AudioNetError
 
@@ -43,7 +42,7 @@ class InputDevice:
         return asdict(self)
 
 
-DeviceChoice = Union[int, str, None]
+DeviceChoice = int | str | None
 
 
 def _sounddevice():

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import soundfile as sf
@@ -28,7 +27,7 @@ from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressT
 from audionet_gui.core.data.dataset import BACKGROUND_CLASS
 from audionet_gui.core.live.input import MicrophoneSource
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 
 class RecordingError(AudioNetError):

@@ -18,7 +18,6 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 
@@ -35,7 +34,7 @@ from audionet_gui.core.model.backbones import (
     weights_identity,
 )
 
-ImageItem = Union[str, os.PathLike, np.ndarray]
+ImageItem = str | os.PathLike | np.ndarray
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1

@@ -258,10 +258,10 @@ def _unfreeze_top(extractor, n_layers: int) -> None:
     statistics from pretraining are better than those of a small batch)."""
     import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
 
-    trunk = next((l for l in extractor.layers if isinstance(l, keras.Model)), extractor)
+    trunk = next((layer for layer in extractor.layers if isinstance(layer, keras.Model)), extractor)
     extractor.trainable = True
     trunk.trainable = True
-    weighted = [l for l in trunk.layers if l.weights]
+    weighted = [layer for layer in trunk.layers if layer.weights]
     for layer in weighted:
         layer.trainable = False
     for layer in weighted[-n_layers:] if n_layers > 0 else []:

@@ -55,7 +55,8 @@ class JobBar(QWidget):
         self.eta.setMinimumWidth(120)
         self.eta.setStyleSheet(muted_text_style())
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the running job (Esc). Finished work is kept; nothing half-written is left.")
+        self.cancel_button.setToolTip("Stop the running job (Esc). Finished work is kept; nothing half-written is "
+                                      "left.")
         self.cancel_button.clicked.connect(self._on_cancel)
         self._started = time.monotonic()
         layout = QHBoxLayout(self)

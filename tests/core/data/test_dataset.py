@@ -56,7 +56,8 @@ def test_split_is_stable_and_about_the_asked_fractions():
 
 def test_adding_files_never_moves_existing_ones(tmp_path):
     # enough files that no split is empty by chance (tiny classes get an empty split filled, see plan_splits)
-    make_class_tree(tmp_path, {"a": [noise(0.2, seed=i) for i in range(40)], "b": [noise(0.2, seed=i) for i in range(40)]})
+    make_class_tree(tmp_path, {"a": [noise(0.2, seed=i) for i in range(40)],
+                               "b": [noise(0.2, seed=i) for i in range(40)]})
     spec = DatasetSpec.from_root(tmp_path)
     before = plan_splits(dataset_sources(spec), {s.path: 0.5 for s in dataset_sources(spec)}, 2.0)
     for i in range(40, 80):

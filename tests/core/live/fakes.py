@@ -116,7 +116,8 @@ def fake_sd(monkeypatch):
 def virtual_mic_or_skip() -> None:
     """Skip unless a PulseAudio input is reachable (scripts/test.sh starts one; see scripts/virtual_mic.sh)."""
     if not os.environ.get("XDG_RUNTIME_DIR") and not os.environ.get("PULSE_SERVER"):
-        pytest.skip("no virtual microphone: XDG_RUNTIME_DIR is not set (start it: eval \"$(bash scripts/virtual_mic.sh start)\")")
+        pytest.skip("no virtual microphone: XDG_RUNTIME_DIR is not set "
+                    '(start it: eval "$(bash scripts/virtual_mic.sh start)")')
     try:
         info = subprocess.run(["pactl", "info"], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -15,7 +15,7 @@ from audionet_gui.core.live.devices import (
     resolve_input_device,
 )
 from audionet_gui.core.live.input import MicrophoneSource
-from tests.core.live.fakes import fake_sd, tone  # noqa: F401  (fixture)
+from tests.core.live.fakes import tone
 
 
 def test_lists_only_inputs_with_host_api_names_and_the_default(fake_sd):

@@ -22,7 +22,7 @@ from audionet_gui.qt.live_worker import LiveWorker
 from audionet_gui.ui.pages.live_panel import LivePanel
 from audionet_gui.ui.widgets.level_meter import LevelMeter
 from audionet_gui.ui.widgets.scrolling_spectrogram import LAG_S, ScrollingSpectrogram
-from tests.core.live.fakes import LABELS, LOW_HZ, Feeder, PitchClassifier, fake_sd, small_spec_cfg, tone  # noqa: F401
+from tests.core.live.fakes import LABELS, LOW_HZ, Feeder, PitchClassifier, small_spec_cfg, tone
 
 DEVICES = [InputDevice(1, "Built-in Mic", "ALSA", 1, 48000.0, is_default=True),
            InputDevice(2, "USB Headset", "JACK Audio Connection Kit", 2, 44100.0)]
@@ -173,7 +173,7 @@ class FakeMicWorker(LiveWorker):
         super().start_listening(bundle, device=device, classifier=PitchClassifier())
 
 
-def test_a_missing_device_falls_back_to_the_default_with_a_visible_warning(qtbot, fake_sd, settings, tmp_path):  # noqa: F811 - fixture
+def test_a_missing_device_falls_back_to_the_default_with_a_visible_warning(qtbot, fake_sd, settings, tmp_path):
     settings.setValue("live/device", "USB Mic that was unplugged")
     p = LivePanel(FakeMicWorker(), settings)
     qtbot.addWidget(p)
@@ -191,7 +191,7 @@ def test_a_missing_device_falls_back_to_the_default_with_a_visible_warning(qtbot
         p.shutdown()
 
 
-def test_a_device_that_cannot_be_opened_is_reported_and_nothing_runs(qtbot, fake_sd, settings, tmp_path):  # noqa: F811 - fixture
+def test_a_device_that_cannot_be_opened_is_reported_and_nothing_runs(qtbot, fake_sd, settings, tmp_path):
     fake_sd.fail_open = True
     p = LivePanel(FakeMicWorker(), settings)
     qtbot.addWidget(p)
