@@ -376,6 +376,10 @@ def train_from_folders(
                               progress=_restage(progress, "converting"), cancel=cancel, augment=augment, **extra)
     timings["convert_s"] = time.monotonic() - t0
     cancel.raise_if_cancelled()
+    # "auto" is decided once, here: the bundle records "speech" or "energy", so predict/evaluate/live never re-decide
+    settings = dataclasses.replace(settings, window=dataclasses.replace(settings.window, gate=summary.gate))
+    if summary.no_speech_windows:
+        warnings.append(f"{summary.no_speech_windows} windows without speech left out (speech gate)")
     rows = load_manifest(workspace)
     index = {label: i for i, label in enumerate(labels)}
     by_split: dict[str, list] = {"train": [], "val": [], "test": []}
