@@ -24,6 +24,13 @@ a finished image; the copies are cached like any image and made and listed for t
 before converting (the same plan the manifest uses), so babble never comes from validation or test audio.
 The copies' cache key covers everything they are made from, the babble recordings included: adding a training
 file to one class makes new copies for all (babble is then drawn from it too).
+
+The activity gate (``WindowConfig.gate``): unless it is "energy", the workers also measure each window's share of
+speech (Silero VAD, core/audio/vad.py, about 16 ms a window) and keep it in the source's record, next to the images
+and cached with them (the gate and the speech threshold are not part of the image key: switching the gate costs no
+reconversion). "auto" is then resolved once from the training windows (``resolved_gate``); with the speech gate a
+class's training and validation windows without speech are left out of the manifest (the background class keeps
+all of its windows) and counted (``ConvertSummary.no_speech_windows``); test windows stay, marked ``speech``.
 """
 
 from __future__ import annotations
