@@ -271,7 +271,7 @@ def test_training_with_the_speech_gate_leaves_speakers_non_speech_out_and_record
     data = make_class_tree(tmp_path / "data", {
         "ann": [speaker(i, 120.0) for i in range(6)],
         "bob": [speaker(i + 10, 200.0) for i in range(6)],
-        "_background_noise_": [fan_hum(6.0, seed=20 + i) for i in range(3)],
+        "_background_noise_": [fan_hum(6.0, seed=20 + i) for i in range(6)],
     })
     settings = ImageSettings(WindowConfig(), SPEC)  # gate "auto"
     cfg = TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64), epochs=3, seed=1)

@@ -66,7 +66,7 @@ def _as_matrix(weight: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))  # clipped: no overflow warning, same value to 1e-21
 
 
 class SileroVAD:
