@@ -44,6 +44,8 @@ def run(args) -> int:
     else:
         print(f"accuracy: {metrics['accuracy']:.1%} of {metrics['windows']} windows, "
               f"{metrics['recording_accuracy']:.1%} of {metrics['recordings']} recordings")
+        if metrics.get("no_speech_rate"):
+            print(f"no speech heard in {metrics['no_speech_rate']:.1%} of the recordings (speech gate; counted wrong)")
         width = max(len(name) for name in metrics["labels"])
         print(f"{'class':<{width}}  precision  recall     f1  support")
         for label, s in metrics["per_class"].items():

@@ -4,7 +4,7 @@ who-speaks-when segments. One owner for these rules, so a file (``predict``, ``e
 
 - Answers besides a class name: ``UNKNOWN`` (no class is sure enough: the best probability is under the model's
   calibrated threshold), ``SILENCE`` (the window is too quiet to tell: no inference is run, no class is named) and
-  ``NO_SPEECH`` (reserved, see below).
+  ``NO_SPEECH`` (the speech gate heard no one speak: no inference, no class named, no vote in a file's answer).
 - ``top_k``: the classes best first. Stable: tied probabilities keep the model's label order, for files and live.
 - ``gate``: THE unknown gate, probabilities -> (a label or ``UNKNOWN``, its probability, the best class's index);
   ``gate_rows`` applies it to many windows at once and ``unsure`` is its one comparison.
@@ -24,9 +24,9 @@ import numpy as np
 
 UNKNOWN = "unknown"
 SILENCE = "silence"
-# Reserved for the speech-activity gate (next step, not used yet): a window loud enough not to be SILENCE in which
-# no speech is detected (a door, music, a fan). Like SILENCE it names no class and runs no classifier. It is
-# defined now so every caller (JSON, pages, timelines) treats it as an answer that is not a class from the start.
+# The speech gate's answer (a bundle whose window gate is "speech"): a window loud enough not to be SILENCE in which
+# the speech detector hears no one speak (a door, music, a fan). Like SILENCE it names no class and runs no
+# classifier; in a file's window probabilities such a window is a row of zeros (``no_speech_rows``).
 NO_SPEECH = "no speech"
 # Answers that are not one of the model's classes, in the order the pages list them after the classes.
 NOT_A_CLASS = (UNKNOWN, SILENCE, NO_SPEECH)
@@ -57,13 +57,33 @@ def gate(probabilities: np.ndarray, labels: Sequence[str], threshold: float) -> 
     return (UNKNOWN if unsure(p, threshold) else labels[index]), p, index
 
 
+def no_speech_rows(probabilities: np.ndarray) -> np.ndarray:
+    """(N,) True for the rows of window probabilities (N, C) that the speech gate kept from the classifier: all
+    zeros (a classified window's probabilities sum to 1)."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or not len(probabilities):
+        return np.zeros(len(probabilities), bool)
+    return ~probabilities.any(axis=1)
+
+
+def recording_mean(probabilities: np.ndarray) -> np.ndarray:
+    """A recording's probabilities: the mean over its windows that were classified (windows without speech do
+    not vote); all zeros when none was (the recording's answer is NO_SPEECH)."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    voters = probabilities[~no_speech_rows(probabilities)]
+    return voters.mean(axis=0) if len(voters) else np.zeros(probabilities.shape[1], np.float64)
+
+
 def gate_rows(probabilities: np.ndarray, labels: Sequence[str],
               threshold: float) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """``gate`` for every row of ``probabilities`` (N, C): (answers, best probabilities (N,), best indices (N,))."""
+    """``gate`` for every row of ``probabilities`` (N, C): (answers, best probabilities (N,), best indices (N,)).
+    A row of zeros (``no_speech_rows``) is NO_SPEECH."""
     probabilities = np.asarray(probabilities)
     indices = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, np.int64)
     p = probabilities[np.arange(len(indices)), indices]
-    answers = [UNKNOWN if low else labels[i] for i, low in zip(indices, unsure(p, threshold))]
+    quiet = no_speech_rows(probabilities)
+    answers = [NO_SPEECH if q else UNKNOWN if low else labels[i]
+               for i, low, q in zip(indices, unsure(p, threshold), quiet)]
     return answers, p, indices
 
 

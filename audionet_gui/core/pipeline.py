@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from audionet_gui.core.answers import unsure
+from audionet_gui.core.answers import no_speech_rows, unsure
 from audionet_gui.core.audio.conditions import test_noises
 from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.windows import iter_file_windows
@@ -125,10 +125,15 @@ class TrainReport:
         if test:
             lines.append(f"test accuracy: {test['accuracy']:.1%} of {test['windows']} windows, "
                          f"{test['recording_accuracy']:.1%} of {test['recordings']} recordings")
+            if test.get("no_speech_rate"):
+                lines.append(f"no speech heard in {test['no_speech_rate']:.1%} of the test recordings (counted wrong)")
         else:
             lines.append("test accuracy: no test data")
         if m.get("val"):
             lines.append(f"validation accuracy: {m['val']['accuracy']:.1%}")
+        gate = counts.get("convert", {}).get("gate") if isinstance(counts.get("convert"), dict) else None
+        if gate:
+            lines.append(f"activity gate: {gate}")
         lines.append(f"unknown below p = {self.unknown_threshold:.3f}")
         if test and "false_unknown_rate" in test:
             lines.append(f"unknown on test: {test['false_unknown_rate']:.1%} of enrolled windows (clean and in noise) "
@@ -295,9 +300,10 @@ def _test_unknown_rates(bundle: ModelBundle, test_rows: Sequence, test_probabili
 
 
 def _unknown_rate(probabilities: np.ndarray, threshold: float) -> float:
-    if not len(probabilities):
+    classified = probabilities[~no_speech_rows(probabilities)] if len(probabilities) else probabilities
+    if not len(classified):
         return 0.0
-    return float(unsure(probabilities.max(axis=1), threshold).mean())
+    return float(unsure(classified.max(axis=1), threshold).mean())
 
 
 def train_from_folders(
@@ -376,6 +382,10 @@ def train_from_folders(
                               progress=_restage(progress, "converting"), cancel=cancel, augment=augment, **extra)
     timings["convert_s"] = time.monotonic() - t0
     cancel.raise_if_cancelled()
+    # "auto" is decided once, here: the bundle records "speech" or "energy", so predict/evaluate/live never re-decide
+    settings = dataclasses.replace(settings, window=dataclasses.replace(settings.window, gate=summary.gate))
+    if summary.no_speech_windows:
+        warnings.append(f"{summary.no_speech_windows} windows without speech left out (speech gate)")
     rows = load_manifest(workspace)
     index = {label: i for i, label in enumerate(labels)}
     by_split: dict[str, list] = {"train": [], "val": [], "test": []}
@@ -432,6 +442,10 @@ def train_from_folders(
                                                    cancel)
     if test_probs is None:
         test_probs = _predict_paths(bundle, test_paths, progress, cancel)
+    if settings.window.speech_gated and test_rows:
+        # as predict answers: a test window without speech is "no speech", not classified (a row of zeros)
+        test_probs = np.asarray(test_probs, np.float32).copy()
+        test_probs[~np.array([r.speech for r in test_rows], bool)] = 0.0
     timings["evaluate_s"] = time.monotonic() - t0
     test_metrics = None
     if test_rows:

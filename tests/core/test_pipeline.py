@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from audionet_gui.core.answers import NO_SPEECH
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig, load_png
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.errors import BundleError, DatasetError
@@ -13,7 +14,7 @@ from audionet_gui.core.base.jobs import Cancelled, CancelToken
 from audionet_gui.core.data.convert import load_manifest
 from audionet_gui.core.data.dataset import DatasetSpec
 from audionet_gui.core.model.bundle import load_bundle
-from audionet_gui.core.model.predict import predict_images
+from audionet_gui.core.model.predict import predict_images, predict_samples
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import (
     _cached_feature_probabilities,
@@ -23,6 +24,7 @@ from audionet_gui.core.pipeline import (
     train_from_folders,
 )
 from audionet_gui.core.settings import ImageSettings
+from tests.audio_factory import fan_hum, make_class_tree, speech_like
 from tests.tiny_models import pitch_classifier, small_spec, write_bundle
 from tests.tone_dataset import PITCHES, make_tone_dataset
 
@@ -154,6 +156,8 @@ def test_train_small_cnn_end_to_end(tones, tmp_path):
     assert 1 / 3 <= m["unknown_threshold"] == bundle.unknown_threshold <= 0.9
     assert (report.bundle_path / "confusion.png").stat().st_size > 1000
     assert isinstance(m["test"]["misclassified"], list)
+    # "auto" was resolved once, from the training windows: tones are not speech
+    assert bundle.window_config.gate == "energy" and m["data"]["convert"]["gate"] == "energy"
     # the bundle gives the same answer as the evaluation inside training did
     again = evaluate_folder(bundle, tones)
     assert again["accuracy"] >= 0.8
@@ -259,3 +263,26 @@ def test_robustness_recordings_are_capped_per_class_and_chosen_the_same_way_ever
     np.testing.assert_array_equal(recordings[0][0], sf.read(paths[0], dtype="float32")[0])  # first, middle, last
     np.testing.assert_array_equal(recordings[2][0], sf.read(paths[6], dtype="float32")[0])
     assert [f["path"] for f in failed] == [str(tmp_path / "gone.wav")]
+
+
+@pytest.mark.slow
+def test_training_with_the_speech_gate_leaves_speakers_non_speech_out_and_records_the_gate(tmp_path):
+    speaker = lambda seed, f0: np.concatenate([speech_like(4.0, seed=seed, f0=f0), fan_hum(2.0, seed=seed)])  # noqa: E731
+    data = make_class_tree(tmp_path / "data", {
+        "ann": [speaker(i, 120.0) for i in range(6)],
+        "bob": [speaker(i + 10, 200.0) for i in range(6)],
+        "_background_noise_": [fan_hum(6.0, seed=20 + i) for i in range(6)],
+    })
+    settings = ImageSettings(WindowConfig(), SPEC)  # gate "auto"
+    cfg = TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64), epochs=3, seed=1)
+    report = train_from_folders(data, tmp_path / "model", settings, cfg, workspace=tmp_path / "ws",
+                                feature_cache=tmp_path / "fc", augment=None, robustness=False)
+    bundle = load_bundle(report.bundle_path)
+    assert bundle.window_config.gate == "speech"  # resolved once, recorded in the bundle's settings
+    left_out = report.metrics["data"]["convert"]["no_speech_windows"]
+    assert left_out > 0 and any(f"{left_out} windows without speech left out" in w for w in report.warnings)
+    rows = load_manifest(tmp_path / "ws")
+    trained = [r for r in rows if r.split in ("train", "val")]
+    assert all(r.speech for r in trained if r.label != "_background_noise_")
+    assert any(not r.speech for r in trained if r.label == "_background_noise_")  # the background keeps its own
+    assert predict_samples(bundle, fan_hum(4.0, seed=99)).label == NO_SPEECH

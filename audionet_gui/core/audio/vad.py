@@ -28,6 +28,7 @@ import numpy as np
 import soxr
 from threadpoolctl import ThreadpoolController
 
+from audionet_gui.core.audio.windows import AUTO_SPEECH_CLASS_SHARE
 from audionet_gui.resources import resources_dir
 
 VAD_RATE = 16000
@@ -65,7 +66,7 @@ def _as_matrix(weight: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))  # clipped: no overflow warning, same value to 1e-21
 
 
 class SileroVAD:
@@ -149,3 +150,26 @@ def is_speech(window: np.ndarray, sample_rate: int = VAD_RATE, threshold: float 
               min_fraction: float = SPEECH_FRACTION) -> bool:
     """Does this window hold speech: are at least ``min_fraction`` of its chunks speech?"""
     return speech_fraction(window, sample_rate, threshold) >= min_fraction
+
+
+def window_speech(window: np.ndarray, sample_rate: int, threshold: float = DEFAULT_THRESHOLD) -> float:
+    """The share of a window's 32 ms chunks that hold speech (what conversion records per window, so the gate can
+    be decided and applied later without running the detector again)."""
+    return round(speech_fraction(window, sample_rate, threshold), 4)
+
+
+def has_speech(fraction: float | None, min_fraction: float = SPEECH_FRACTION) -> bool:
+    """A recorded ``window_speech`` fraction read as the gate reads it (None: not measured, counts as speech)."""
+    return fraction is None or fraction >= min_fraction
+
+
+def resolve_gate(classes: dict[str, tuple[int, int]]) -> str:
+    """"speech" or "energy" for an "auto" gate, from ``{class: (windows with speech, windows)}`` of the training
+    windows (the background class left out by the caller): speech when more than ``AUTO_SPEECH_CLASS_SHARE`` of
+    the classes have most of their windows called speech (one voice-like class of two is not a speaker project:
+    Silero calls a steady low hum with formants speech)."""
+    counted = [(speech, total) for speech, total in classes.values() if total]
+    if not counted:
+        return "energy"
+    speechy = sum(1 for speech, total in counted if speech * 2 > total)
+    return "speech" if speechy > AUTO_SPEECH_CLASS_SHARE * len(counted) else "energy"

@@ -24,6 +24,9 @@ from audionet_gui.core.base.errors import EmptyFileError, InvalidSamplesError, S
 from audionet_gui.core.base.fields import setting
 
 SHORT_CLIP_RULES = ("stream", "tile", "pad")
+GATES = ("auto", "speech", "energy")
+# "auto" becomes speech when at least this share of the (non-background) classes have most windows with speech
+AUTO_SPEECH_CLASS_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,15 @@ class WindowConfig:
         -50.0, "Silence threshold", "Windows whose RMS level is below this (dB relative to full scale) count as "
         "silence.", unit="dB", min=-200, max=0, step=1, decimals=1, relevant=("skip_silent", (True,)),
         advanced=True)
+    gate: str = setting(
+        "auto", "Activity gate", "Which windows are trained on and named. speech: only windows in which someone "
+        "speaks (Silero VAD); any other sound is answered \"no speech\" and never gets a speaker's name (speaker "
+        "projects). energy: only the silence level decides, every louder sound is classified (sound projects). "
+        "auto: speech when the training data is mostly speech, decided once when training.", choices=GATES)
+    speech_threshold: float = setting(
+        0.5, "Speech threshold", "How sure the speech detector must be (per 32 ms) that someone speaks. Raise it "
+        "in loud places so fewer noises pass as speech.", min=0.05, max=0.95, step=0.05,
+        relevant=("gate", ("auto", "speech")), advanced=True)
 
     def __post_init__(self) -> None:
         if not self.window_s > 0:
@@ -58,6 +70,20 @@ class WindowConfig:
             raise ValueError(f"hop must be positive, got {self.hop_s}")
         if self.short_clip not in SHORT_CLIP_RULES:
             raise ValueError(f"short_clip must be one of {SHORT_CLIP_RULES}, got {self.short_clip!r}")
+        if self.gate not in GATES:
+            raise ValueError(f"gate must be one of {GATES}, got {self.gate!r}")
+        if not 0 < self.speech_threshold < 1:
+            raise ValueError(f"speech threshold must be between 0 and 1, got {self.speech_threshold}")
+
+    @property
+    def speech_gated(self) -> bool:
+        """Only windows with speech are named. An unresolved "auto" (a bundle from before the gate) is the energy
+        gate: training resolves "auto" and records "speech" or "energy"."""
+        return self.gate == "speech"
+
+    def images_dict(self) -> dict:
+        """The fields that shape the windows' audio (the image cache key): not the gate, which only picks."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("gate", "speech_threshold")}
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -24,6 +24,13 @@ a finished image; the copies are cached like any image and made and listed for t
 before converting (the same plan the manifest uses), so babble never comes from validation or test audio.
 The copies' cache key covers everything they are made from, the babble recordings included: adding a training
 file to one class makes new copies for all (babble is then drawn from it too).
+
+The activity gate (``WindowConfig.gate``): unless it is "energy", the workers also measure each window's share of
+speech (Silero VAD, core/audio/vad.py, about 16 ms a window) and keep it in the source's record, next to the images
+and cached with them (the gate and the speech threshold are not part of the image key: switching the gate costs no
+reconversion). "auto" is then resolved once from the training windows (``resolved_gate``); with the speech gate a
+class's training and validation windows without speech are left out of the manifest (the background class keeps
+all of its windows) and counted (``ConvertSummary.no_speech_windows``); test windows stay, marked ``speech``.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import numpy as np
 from audionet_gui.core.audio.augment import AugmentConfig, augment_audio, simulate_rooms, spec_augment
 from audionet_gui.core.audio.files import audio_info, iter_audio_blocks, load_audio
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig, encode_indexed_png, spectrogram_indices
+from audionet_gui.core.audio.vad import has_speech, resolve_gate, window_speech
 from audionet_gui.core.audio.windows import WindowConfig, iter_windows
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
 from audionet_gui.core.base.fields import setting
@@ -63,7 +71,7 @@ from audionet_gui.core.data.dataset import (
 from audionet_gui.resources import resources_dir
 
 WORKSPACE_FORMAT = 1
-MANIFEST_FIELDS = ("image", "label", "split", "source", "start_s", "end_s", "augmented")
+MANIFEST_FIELDS = ("image", "label", "split", "source", "start_s", "end_s", "augmented", "speech")
 NOISE_BANK_SECONDS = 600.0  # of noise kept in each worker's memory (about 40 MB at 16 kHz)
 ROOM_COUNT = 8              # simulated rooms per seed
 BABBLE_FILES_PER_CLASS = 24  # training recordings of each class that babble may draw on
@@ -80,6 +88,7 @@ class ManifestRow:
     start_s: float
     end_s: float
     augmented: int = 0  # 0 = the recording itself, k = its k-th augmented copy (training only)
+    speech: bool = True  # the speech detector heard speech in the window (True when it was not run)
 
 
 @dataclass(frozen=True)
@@ -125,16 +134,19 @@ class ConvertSummary:
     splits: dict = field(default_factory=dict)        # split -> windows
     classes: dict = field(default_factory=dict)       # label -> {files, windows}
     augmented_windows: int = 0                        # extra training images from augmentation
+    gate: str = "energy"                              # the activity gate resolved for this data
+    no_speech_windows: int = 0                        # class windows without speech left out of train/val
 
     def to_dict(self) -> dict:
-        return {"files": self.files, "windows": self.windows, "seconds_of_audio": round(self.seconds_of_audio, 3),
+        return {"gate": self.gate, "no_speech_windows": self.no_speech_windows,
+                "files": self.files, "windows": self.windows, "seconds_of_audio": round(self.seconds_of_audio, 3),
                 "wall_seconds": round(self.wall_seconds, 3), "failed": self.failed, "cached": self.cached,
                 "workspace": self.workspace, "splits": self.splits, "classes": self.classes,
                 "augmented_windows": self.augmented_windows}
 
 
 def config_key(spectrogram_cfg: SpectrogramConfig, window_cfg: WindowConfig) -> str:
-    text = json.dumps({"spectrogram": spectrogram_cfg.to_dict(), "window": window_cfg.to_dict()}, sort_keys=True)
+    text = json.dumps({"spectrogram": spectrogram_cfg.to_dict(), "window": window_cfg.images_dict()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -242,9 +254,12 @@ def convert_source(source: str, out_dir: str | None, spectrogram: dict, window: 
         rooms = _room_bank(augment["rooms"]) if augment.get("rooms") else ()
         voices = _babble_bank(tuple(tuple(b) for b in augment.get("babble", ())), sr)
         pool = tuple(v for label, vs in sorted(voices.items()) if label != augment.get("label") for v in vs)
+    vad = win_cfg.gate != "energy"  # the share of speech per window: the gate is decided and applied later
     for i, w in enumerate(iter_windows(counted(iter_audio_blocks(source, sr)), sr, win_cfg, source=source)):
         name = f"w{i:05d}"
         windows.append({"image": f"{name}.png", "start_s": round(w.start_s, 4), "end_s": round(w.end_s, 4)})
+        if vad:
+            windows[-1]["speech"] = window_speech(w.samples, sr, win_cfg.speech_threshold)
         if out_dir is not None:
             originals.append((f"{name}.png", spectrogram_indices(w.samples, spec_cfg)))
         for k in range(1, augment["copies"] + 1 if augment else 1):
@@ -259,6 +274,8 @@ def convert_source(source: str, out_dir: str | None, spectrogram: dict, window: 
 
     # Each folder's record is written after its images, by the worker: it marks the folder complete.
     record = {"windows": windows, "duration_s": samples_read / sr}
+    if vad:
+        record["speech_threshold"] = win_cfg.speech_threshold
     if out_dir is not None:
         _write_images(Path(out_dir), originals, spec_cfg.colormap)
         atomic_write_json(f"{out_dir}.json", record, durable=False)
@@ -282,10 +299,14 @@ def _convert_or_error(source: str, out_dir: str | None, spectrogram: dict, windo
         return "error", {"path": source, "reason": f"could not be converted ({type(exc).__name__}: {exc})"}
 
 
-def _record_complete(record_path: Path, images_dir: Path, kind: str) -> dict | None:
-    """The record of a cached conversion when it and all its images exist, else None (convert again)."""
+def _record_complete(record_path: Path, images_dir: Path, kind: str, speech_threshold: float | None = None
+                     ) -> dict | None:
+    """The record of a cached conversion when it and all its images exist (and, with ``speech_threshold``, its
+    windows' speech shares measured at that threshold), else None (convert again)."""
     try:
         record = json.loads(record_path.read_text())
+        if speech_threshold is not None and record.get("speech_threshold") != speech_threshold:
+            return None
         if kind == "windows":
             names = [w["image"] for w in record["windows"]]
         else:
@@ -346,6 +367,7 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
                                              babble_ids, ROOM_COUNT], sort_keys=True).encode()).hexdigest()[:12]
     hashes.save()
 
+    vad_threshold = window_cfg.speech_threshold if window_cfg.gate != "energy" else None
     # source -> (originals dir, original record, augmented dir, augmented record), dirs relative to workspace
     records: dict[Path, tuple[str, dict, str | None, dict | None]] = {}
     todo: list[tuple[Path, Path | None, dict | None]] = []
@@ -358,7 +380,7 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
         # copies only where they are used: files (or parts of files, "time") that train
         trains = split_plan.get(s.path, "train") in ("train", "time")
         aug_dir = images_dir.with_name(f"{digest}.aug-{aug_key}") if aug_key and trains else None
-        record = _record_complete(images_dir.with_name(f"{digest}.json"), images_dir, "windows")
+        record = _record_complete(images_dir.with_name(f"{digest}.json"), images_dir, "windows", vad_threshold)
         aug_record = _record_complete(aug_dir.with_name(aug_dir.name + ".json"), aug_dir, "augmented") \
             if aug_dir else None
         jobs[s.path] = (images_dir, aug_dir)
@@ -381,7 +403,7 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
             summary.failed.append(payload)
             return
         base_dir, aug_dir = jobs[source]
-        record = {"windows": payload["windows"], "duration_s": payload["duration_s"]}
+        record = {k: payload[k] for k in ("windows", "duration_s", "speech_threshold") if k in payload}
         aug_record = None
         if aug_dir is not None:  # made just now, or cached from an earlier run
             aug_record = payload.get("augmented") or _record_complete(
@@ -398,14 +420,16 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
     else:
         _convert_parallel(todo, args, finish, n_workers, cancel)
 
-    rows = _manifest_rows(sources, records, plan_splits(
-        sources, {src: r[1]["duration_s"] for src, r in records.items()}, window_cfg.window_s, split_cfg,
-        spec.test_dir is not None), split_cfg, spec.test_dir is not None, summary)
+    plan = plan_splits(sources, {src: r[1]["duration_s"] for src, r in records.items()}, window_cfg.window_s,
+                       split_cfg, spec.test_dir is not None)
+    summary.gate = resolved_gate(window_cfg.gate, sources, records, plan, split_cfg, spec.test_dir is not None)
+    rows = _manifest_rows(sources, records, plan, split_cfg, spec.test_dir is not None, summary)
     write_manifest(workspace, rows)
     atomic_write_json(workspace / "workspace.json", {
         "format_version": WORKSPACE_FORMAT, "labels": spec.labels, "spectrogram": spectrogram_cfg.to_dict(),
         "window": window_cfg.to_dict(), "split": split_cfg.to_dict(), "dataset": spec.to_dict(),
-        "augment": augment.to_dict() if augment else None, "config_key": key, "failed": summary.failed})
+        "augment": augment.to_dict() if augment else None, "config_key": key, "failed": summary.failed,
+        "gate": summary.gate, "no_speech_windows": summary.no_speech_windows})
     summary.wall_seconds = time.monotonic() - started
     tracker.emit(force=True, message="done")
     return summary
@@ -483,10 +507,39 @@ def _rel(path: Path | None, workspace: Path) -> str | None:
     return path.relative_to(workspace).as_posix() if path is not None else None
 
 
+def _window_splits(record: dict, file_split: str, split_cfg: SplitConfig, has_test_dir: bool):
+    """(index, window, split) of a record's windows that fall in a split."""
+    for i, w in enumerate(record["windows"]):
+        split = file_split if file_split != "time" else time_split(
+            w["start_s"], w["end_s"], record["duration_s"], split_cfg, has_test_dir)
+        if split is not None:
+            yield i, w, split
+
+
+def resolved_gate(gate: str, sources, records, plan, split_cfg: SplitConfig, has_test_dir: bool) -> str:
+    """"speech" or "energy": ``gate`` itself, or for "auto" what the training windows of the classes (not the
+    background class) say (``vad.resolve_gate``)."""
+    if gate != "auto":
+        return gate
+    counts: dict[str, list[int]] = {}
+    for s in sources:
+        if s.path not in records or s.label == BACKGROUND_CLASS:
+            continue
+        for _, w, split in _window_splits(records[s.path][1], plan[s.path], split_cfg, has_test_dir):
+            if split == "train":
+                c = counts.setdefault(s.label, [0, 0])
+                c[0] += has_speech(w.get("speech"))
+                c[1] += 1
+    return resolve_gate({label: (c[0], c[1]) for label, c in counts.items()})
+
+
 def _manifest_rows(sources, records, plan, split_cfg: SplitConfig, has_test_dir: bool,
                    summary: ConvertSummary) -> list[ManifestRow]:
-    """Splits are decided here, not cached with the images, so split settings cost no reconversion."""
+    """Splits are decided here, not cached with the images, so split settings cost no reconversion. With the
+    speech gate (``summary.gate``), a class's training and validation windows without speech are left out (the
+    background class keeps all of its windows); test windows stay, marked, so the test measures "no speech"."""
     rows: list[ManifestRow] = []
+    speech_gate = summary.gate == "speech"
     for s in sources:
         if s.path not in records:
             continue
@@ -496,12 +549,14 @@ def _manifest_rows(sources, records, plan, split_cfg: SplitConfig, has_test_dir:
         label_stats["files"] += 1
         summary.files += 1
         summary.seconds_of_audio += record["duration_s"]
-        for i, w in enumerate(record["windows"]):
-            split = file_split if file_split != "time" else time_split(
-                w["start_s"], w["end_s"], record["duration_s"], split_cfg, has_test_dir)
-            if split is None:
+        for i, w, split in _window_splits(record, file_split, split_cfg, has_test_dir):
+            speech = has_speech(w.get("speech"))
+            if speech_gate and not speech and s.label != BACKGROUND_CLASS and split in ("train", "val"):
+                summary.no_speech_windows += 1
+                label_stats["no_speech_windows"] = label_stats.get("no_speech_windows", 0) + 1
                 continue
-            rows.append(ManifestRow(f"{rel_dir}/{w['image']}", s.label, split, str(s.path), w["start_s"], w["end_s"]))
+            rows.append(ManifestRow(f"{rel_dir}/{w['image']}", s.label, split, str(s.path), w["start_s"], w["end_s"],
+                                    speech=speech))
             label_stats["windows"] += 1
             summary.windows += 1
             summary.splits[split] = summary.splits.get(split, 0) + 1
@@ -581,7 +636,8 @@ def write_manifest(workspace: Path, rows: list[ManifestRow]) -> None:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(MANIFEST_FIELDS)
     for r in rows:
-        writer.writerow([r.image, r.label, r.split, r.source, f"{r.start_s:.4f}", f"{r.end_s:.4f}", r.augmented])
+        writer.writerow([r.image, r.label, r.split, r.source, f"{r.start_s:.4f}", f"{r.end_s:.4f}", r.augmented,
+                         int(r.speech)])
     atomic_write_text(Path(workspace) / "manifest.csv", buf.getvalue())
 
 
@@ -590,7 +646,8 @@ def load_manifest(workspace: Path | str) -> list[ManifestRow]:
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             return [ManifestRow(r["image"], r["label"], r["split"], r["source"], float(r["start_s"]), float(r["end_s"]),
-                                int(r.get("augmented") or 0)) for r in csv.DictReader(fh)]
+                                int(r.get("augmented") or 0), (r.get("speech") or "1") != "0")
+                    for r in csv.DictReader(fh)]
     except FileNotFoundError as exc:
         raise DatasetError(f"{path}: no manifest; convert the dataset first") from exc
     except (KeyError, ValueError) as exc:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from audionet_gui.core.answers import SILENCE, UNKNOWN, gate, top_k
+from audionet_gui.core.answers import NO_SPEECH, SILENCE, UNKNOWN, gate, top_k
 
 
 @dataclass
@@ -21,9 +21,11 @@ class LiveDecision:
     """One live decision.
 
     - ``t``: seconds of audio since the start of listening, at the end of the window decided on.
-    - ``label``: a class label, ``"unknown"`` (best class under the confidence threshold) or ``"silence"``
-      (window under the silence level: no inference is run and no class is ever named).
-    - ``p``: probability of ``label`` after smoothing; for "unknown" the best class's probability, for "silence" 1.0.
+    - ``label``: a class label, ``"unknown"`` (best class under the confidence threshold), ``"silence"``
+      (window under the silence level: no inference is run and no class is ever named) or ``"no speech"``
+      (speech gate: loud enough, but the speech detector hears no one speak; no inference either).
+    - ``p``: probability of ``label`` after smoothing; for "unknown" the best class's probability, for "silence"
+      1.0, for "no speech" the share of the window's 32 ms chunks that sounded like speech.
     - ``top_k``: ``[(label, p), ...]`` best first, after smoothing (empty for silence).
     - ``best``: the best class before gating (None for silence).
     - ``latency_ms``: from the arrival of the window's last sample to this decision.
@@ -37,7 +39,7 @@ class LiveDecision:
     best: str | None = None
     latency_ms: float = 0.0
     level_db: float = -200.0
-    gate: str | None = None  # None, "silence" or "low_confidence"
+    gate: str | None = None  # None, "silence", "no speech" or "low_confidence"
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -82,3 +84,7 @@ def decide(probs: np.ndarray, labels: Sequence[str], threshold: float, t: float,
 
 def silence_decision(t: float, level_db: float, latency_ms: float = 0.0) -> LiveDecision:
     return LiveDecision(t, SILENCE, 1.0, [], None, latency_ms, level_db, gate=SILENCE)
+
+
+def no_speech_decision(t: float, level_db: float, speech_share: float = 0.0, latency_ms: float = 0.0) -> LiveDecision:
+    return LiveDecision(t, NO_SPEECH, float(speech_share), [], None, latency_ms, level_db, gate=NO_SPEECH)

@@ -6,7 +6,8 @@ Two threads of its own, so the caller's thread (the GUI's, the CLI's) never wait
   writes the input level and new spectrogram columns into ``feed``, feeds any recording in progress, and every ``hop_s``
   hands the last ``window_s`` seconds to
 - the *inference* thread: silence gate (window RMS under the model's ``silence_db`` => "silence", never a class
-  name and no inference), the model's exact image (``spectrogram_image``), the classifier, smoothing over the last
+  name and no inference), with the model's speech gate the speech detector ("no speech": no inference either),
+  the model's exact image (``spectrogram_image``), the classifier, smoothing over the last
   few probability vectors, and the confidence gate (under ``threshold`` => "unknown"). It keeps only the newest
   window when it falls behind, so decisions never lag further and further.
 
@@ -34,8 +35,15 @@ import numpy as np
 
 from audionet_gui.core.answers import Timeline
 from audionet_gui.core.audio.spectrogram import spectrogram_image
+from audionet_gui.core.audio.vad import DEFAULT_THRESHOLD, has_speech, window_speech
 from audionet_gui.core.audio.windows import rms_db
-from audionet_gui.core.live.decisions import LiveDecision, ProbabilitySmoother, decide, silence_decision
+from audionet_gui.core.live.decisions import (
+    LiveDecision,
+    ProbabilitySmoother,
+    decide,
+    no_speech_decision,
+    silence_decision,
+)
 from audionet_gui.core.live.devices import (
     DeviceChoice,
     InputDevice,
@@ -72,6 +80,8 @@ class LiveConfig:
     top_k: int = 3
     tick_s: float = 0.02        # pump period: level and spectrogram columns 50 times a second
     history_s: float = 10.0     # model-rate audio kept for windows and recordings
+    speech_gate: bool = False   # the model's speech gate: a window without speech is "no speech", not classified
+    speech_threshold: float = DEFAULT_THRESHOLD
 
     def __post_init__(self) -> None:
         if not 0 < self.hop_s <= 0.5:
@@ -94,7 +104,8 @@ def live_config_from_bundle(bundle, **overrides) -> LiveConfig:
     """The live settings a trained model implies: its window length, silence level and unknown threshold."""
     wcfg = bundle.window_config
     values = dict(window_s=float(wcfg.window_s), silence_db=float(wcfg.silence_db),
-                  threshold=float(bundle.unknown_threshold))
+                  threshold=float(bundle.unknown_threshold), speech_gate=wcfg.speech_gated,
+                  speech_threshold=float(wcfg.speech_threshold))
     values.update({k: v for k, v in overrides.items() if v is not None})
     return LiveConfig(**values)
 
@@ -346,6 +357,11 @@ class LiveEngine:
         if level < self.config.silence_db:
             self._smoother.reset()  # a voice before the pause must not colour the first window after it
             return silence_decision(t, level, (time.monotonic() - arrival) * 1000.0)
+        if self.config.speech_gate:
+            share = window_speech(window, self.spec_cfg.sample_rate, self.config.speech_threshold)
+            if not has_speech(share):
+                self._smoother.reset()  # like silence: the last speaker must not colour the next speech
+                return no_speech_decision(t, level, share, (time.monotonic() - arrival) * 1000.0)
 
         image = spectrogram_image(window, self.spec_cfg)
         probs = np.asarray(self.classifier(image[None]), dtype=np.float64).reshape(-1)

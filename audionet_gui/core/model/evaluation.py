@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from audionet_gui.core.answers import NO_SPEECH, no_speech_rows
 from audionet_gui.core.base.fsutil import atomic_path
 
 # The share of correct validation windows that must stay above the "unknown" threshold.
@@ -55,10 +56,13 @@ def per_class_scores(matrix: np.ndarray, labels: Sequence[str]) -> dict:
 def recording_probabilities(probabilities: np.ndarray, true_indices: Sequence[int], sources: Sequence[str]):
     """Average window probabilities per source recording.
 
-    Returns (sources, mean probabilities (R, C), true index per recording) in order of first appearance. A
-    recording is keyed by (source, true class) so one file listed under two classes is never silently merged.
+    Returns (sources, mean probabilities (R, C), true index per recording) in order of first appearance. Windows
+    the speech gate kept from the classifier (rows of zeros) do not vote; a recording of only such windows gets
+    a row of zeros (its answer is "no speech"). A recording is keyed by (source, true class) so one file listed
+    under two classes is never silently merged.
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
+    quiet = no_speech_rows(probabilities)
     keys: dict = {}
     sums = []
     counts = []
@@ -69,11 +73,12 @@ def recording_probabilities(probabilities: np.ndarray, true_indices: Sequence[in
             slot = keys[key] = len(sums)
             sums.append(np.zeros(probabilities.shape[1]))
             counts.append(0)
-        sums[slot] += probabilities[row]
-        counts[slot] += 1
+        if not quiet[row]:  # a window without speech (speech gate) does not vote
+            sums[slot] += probabilities[row]
+            counts[slot] += 1
     if not sums:
         return [], np.zeros((0, probabilities.shape[1] if probabilities.ndim == 2 else 0)), np.zeros(0, np.int64)
-    means = np.stack(sums) / np.asarray(counts, dtype=np.float64)[:, None]
+    means = np.stack(sums) / np.maximum(np.asarray(counts, dtype=np.float64), 1)[:, None]  # none: zeros
     recording_sources = [k[0] for k in keys]
     recording_true = np.asarray([k[1] for k in keys], dtype=np.int64)
     return recording_sources, means, recording_true
@@ -91,7 +96,8 @@ def evaluate_predictions(
     recording each window was cut from. Keys: ``labels``, ``windows``, ``recordings``, ``accuracy`` (per window),
     ``recording_accuracy`` (window probabilities averaged per recording), ``per_class`` (label -> precision,
     recall, f1, support; window level), ``macro_f1``, ``confusion`` (windows; rows true, columns predicted) and
-    ``recording_confusion``.
+    ``recording_confusion``, ``no_speech_rate`` (recordings answered "no speech" by the speech gate, counted
+    wrong and left out of the confusion matrices) and ``window_no_speech_rate``.
     """
     labels = list(labels)
     n_classes = len(labels)
@@ -107,12 +113,14 @@ def evaluate_predictions(
         raise ValueError(f"evaluate_predictions: true class index out of range 0..{n_classes - 1}")
 
     predicted = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, np.int64)
-    matrix = confusion_matrix(true_indices, predicted, n_classes)
-    accuracy = float((predicted == true_indices).mean()) if len(predicted) else 0.0
+    quiet = no_speech_rows(probabilities)  # answered "no speech" (speech gate): not named, so wrong
+    matrix = confusion_matrix(true_indices[~quiet], predicted[~quiet], n_classes)
+    accuracy = float(((predicted == true_indices) & ~quiet).mean()) if len(predicted) else 0.0
 
     _, rec_probs, rec_true = recording_probabilities(probabilities, true_indices, sources)
     rec_pred = rec_probs.argmax(axis=1) if len(rec_probs) else np.zeros(0, np.int64)
-    rec_accuracy = float((rec_pred == rec_true).mean()) if len(rec_pred) else 0.0
+    rec_quiet = no_speech_rows(rec_probs)
+    rec_accuracy = float(((rec_pred == rec_true) & ~rec_quiet).mean()) if len(rec_pred) else 0.0
 
     per_class = per_class_scores(matrix, labels)
     present = [s["f1"] for s in per_class.values() if s["support"]]
@@ -125,7 +133,10 @@ def evaluate_predictions(
         "macro_f1": float(np.mean(present)) if present else 0.0,
         "per_class": per_class,
         "confusion": matrix.tolist(),
-        "recording_confusion": confusion_matrix(rec_true, rec_pred, n_classes).tolist(),
+        "recording_confusion": confusion_matrix(rec_true[~rec_quiet], rec_pred[~rec_quiet], n_classes).tolist(),
+        # recordings (windows) of a class answered "no speech" by the speech gate: counted as not named (wrong)
+        "no_speech_rate": float(rec_quiet.mean()) if len(rec_quiet) else 0.0,
+        "window_no_speech_rate": float(quiet.mean()) if len(quiet) else 0.0,
     }
 
 
@@ -139,11 +150,12 @@ def misclassified_windows(probabilities: np.ndarray, true_indices: Sequence[int]
     if not len(probabilities):
         return []
     predicted = probabilities.argmax(axis=1)
-    wrong = np.flatnonzero(predicted != true_indices)
+    quiet = no_speech_rows(probabilities)  # answered "no speech": wrong for a class's window (p 0, listed last)
+    wrong = np.flatnonzero((predicted != true_indices) | quiet)
     top = probabilities[wrong, predicted[wrong]]
     order = wrong[np.argsort(-top, kind="stable")][:limit]
     return [{"file": str(files[i]), "start": round(float(starts[i]), 3), "end": round(float(ends[i]), 3),
-             "true": labels[true_indices[i]], "predicted": labels[predicted[i]],
+             "true": labels[true_indices[i]], "predicted": NO_SPEECH if quiet[i] else labels[predicted[i]],
              "p": round(float(probabilities[i, predicted[i]]), 4)} for i in order]
 
 

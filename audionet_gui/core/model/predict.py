@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from audionet_gui.core.answers import Segment, build_timeline, gate, top_k
+from audionet_gui.core.answers import NO_SPEECH, Segment, build_timeline, gate, recording_mean, top_k
 from audionet_gui.core.audio.files import audio_info
 from audionet_gui.core.audio.spectrogram import spectrogram_image
+from audionet_gui.core.audio.vad import has_speech, window_speech
 from audionet_gui.core.audio.windows import cut_windows, iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
@@ -35,8 +36,8 @@ class FilePrediction:
     window_starts: np.ndarray  # (N,) seconds
     window_ends: np.ndarray  # (N,) seconds
     window_probabilities: np.ndarray  # (N, C)
-    probabilities: np.ndarray  # (C,) mean over windows
-    label: str  # the top label, or "unknown" when its probability is below the threshold
+    probabilities: np.ndarray  # (C,) mean over windows (with the speech gate: over the windows with speech)
+    label: str  # the top label, "unknown" when its probability is below the threshold, or "no speech"
     p: float  # probability of the top label
     top_k: list[tuple[str, float]]
     timeline: list[Segment]
@@ -111,7 +112,8 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 def predict_stream(bundle: ModelBundle, items: Iterable[tuple[Any, Any]], batch_size: int = DEFAULT_BATCH_SIZE,
                    cancel: CancelToken | None = None) -> Iterator[tuple[list, np.ndarray]]:
-    """For a stream of ``(tag, Window)`` pairs, yield ``(tags, probabilities)`` batch by batch.
+    """For a stream of ``(tag, Window)`` pairs, yield ``(tags, probabilities)`` batch by batch. With the bundle's
+    speech gate, a window without speech is not classified: its row is all zeros (``answers.no_speech_rows``).
 
     Windows of many files can share a batch (a folder of half-second clips then runs at full batch size);
     the tag says where each window came from. At most two batches of images exist at a time.
@@ -119,9 +121,18 @@ def predict_stream(bundle: ModelBundle, items: Iterable[tuple[Any, Any]], batch_
 
     cancel = ensure_token(cancel)
     spec = bundle.spectrogram_config
+    wcfg = bundle.window_config
+    rate = bundle.sample_rate
 
     def make_images(batch):
-        return np.stack([spectrogram_image(w.samples, spec) for _, w in batch])
+        """(images of the windows to classify, which windows they are); with the speech gate only windows with
+        speech are classified, the others get a row of zeros (``answers.NO_SPEECH``)."""
+        keep = [True] * len(batch)
+        if wcfg.speech_gated:
+            keep = [has_speech(window_speech(w.samples, rate, wcfg.speech_threshold)) for _, w in batch]
+        width, height = bundle.image_size
+        images = [spectrogram_image(w.samples, spec) for (_, w), k in zip(batch, keep) if k]
+        return (np.stack(images) if images else np.zeros((0, height, width, 3), np.uint8)), np.asarray(keep, bool)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectrogram") as pool:
         pending = None  # (batch, future images) being prepared while the network runs on the previous one
@@ -137,7 +148,9 @@ def predict_stream(bundle: ModelBundle, items: Iterable[tuple[Any, Any]], batch_
 
 def _run_pending(bundle: ModelBundle, pending, batch_size: int) -> tuple[list, np.ndarray]:
     batch, future = pending
-    probs = predict_images(bundle, future.result(), batch_size)
+    images, keep = future.result()
+    probs = np.zeros((len(batch), len(bundle.labels)), np.float32)
+    probs[keep] = predict_images(bundle, images, batch_size)
     return [(tag, w) for tag, w in batch], probs
 
 
@@ -166,8 +179,10 @@ def prediction_from_windows(bundle: ModelBundle, file: str, starts: np.ndarray, 
                             probabilities: np.ndarray, k: int = 3) -> FilePrediction:
     labels = bundle.labels
     threshold = bundle.unknown_threshold
-    mean = probabilities.mean(axis=0)
+    mean = recording_mean(probabilities)
     label, p, _ = gate(mean, labels, threshold)
+    if not mean.any():  # no window with speech (speech gate): the recording's answer is "no speech"
+        label, p = NO_SPEECH, 0.0
     hop_s = bundle.window_config.hop_s
     return FilePrediction(
         file=file, labels=list(labels), window_starts=starts, window_ends=ends,

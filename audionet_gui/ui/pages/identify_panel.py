@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audionet_gui.core.answers import NOT_A_CLASS, UNKNOWN
+from audionet_gui.core.answers import NO_SPEECH, NOT_A_CLASS, SILENCE, UNKNOWN
 from audionet_gui.ui.pages.data_panel import accept_local_paths, local_paths
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
 
@@ -183,6 +183,7 @@ class IdentifyPanel(QWidget):
         self._labels = list(labels or [])
         self.colors = {lab: series_color(i) for i, lab in enumerate(self._labels)}
         self.colors[UNKNOWN] = "#9e9e9e"
+        self.colors[SILENCE] = self.colors[NO_SPEECH] = "#d0d0d0"
         if description:
             self.model_label.setText(description)
         else:
@@ -199,13 +200,14 @@ class IdentifyPanel(QWidget):
     def show_prediction(self, prediction: Any) -> None:
         """``prediction``: a core FilePrediction (file, label, p, top_k, timeline of segments, windows)."""
         label, p = prediction.label, float(prediction.p)
-        speakers = list(dict.fromkeys(s.label for s in prediction.timeline if s.label != UNKNOWN))
+        speakers = list(dict.fromkeys(s.label for s in prediction.timeline if s.label not in NOT_A_CLASS))
         if len(speakers) > 1:  # a conversation: one name for the whole file would mislead
             self.answer.setText(f"{len(speakers)} speakers: {', '.join(speakers)}")
             self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} windows. Who speaks when "
                                     "is below; the bars average the whole file.")
         else:
-            self.answer.setText(f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
+            self.answer.setText(f"{NO_SPEECH}: nobody speaks in this file" if label == NO_SPEECH
+                                else f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
                                 else f"{UNKNOWN}: no class is sure enough ({100 * p:.0f} %)")
             self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s), "
                                     "over the whole file:")

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audionet_gui.core.answers import NOT_A_CLASS, SILENCE, UNKNOWN
+from audionet_gui.core.answers import NO_SPEECH, NOT_A_CLASS, SILENCE, UNKNOWN
 from audionet_gui.qt.live_worker import LiveWorker
 from audionet_gui.ui.pages.identify_panel import SpeakerTimeline, TopKBars
 from audionet_gui.ui.settings_store import SettingsStore, as_store
@@ -209,7 +209,7 @@ class LivePanel(QWidget):
         labels = list(model.labels) if model is not None else []
         self.colors = {lab: series_color(i) for i, lab in enumerate(labels)}
         self.colors[UNKNOWN] = "#9e9e9e"
-        self.colors[SILENCE] = "#d0d0d0"
+        self.colors[SILENCE] = self.colors[NO_SPEECH] = "#d0d0d0"
         self.model_label.setText(model.description() if model is not None else NO_MODEL_TEXT)
         self.go_train.setVisible(model is None)
         if model is not None and model.threshold is not None:
@@ -351,6 +351,9 @@ class LivePanel(QWidget):
         if d.label == SILENCE:
             self.answer.setText(SILENCE)
             self.answer_note.setText(f"too quiet to tell ({d.level_db:.0f} dBFS)")
+        elif d.label == NO_SPEECH:
+            self.answer.setText(NO_SPEECH)
+            self.answer_note.setText(f"a sound, but nobody speaking ({d.level_db:.0f} dBFS)")
         elif d.label == UNKNOWN:
             self.answer.setText(UNKNOWN)
             best = f"best guess {d.best} at {100 * d.p:.0f} %, " if d.best else ""
@@ -369,7 +372,7 @@ class LivePanel(QWidget):
 
     def show_timeline(self) -> None:
         segments = [(s.start_s, s.end_s, s.label, s.p) for s in self.worker.timeline()]
-        lanes = self.labels + [lab for lab in (UNKNOWN, SILENCE) if lab not in self.labels]
+        lanes = self.labels + [lab for lab in NOT_A_CLASS if lab not in self.labels]
         self.timeline.set_segments(segments, lanes, self.colors)
         if segments:
             end = segments[-1][1]

@@ -6,7 +6,9 @@ from audionet_gui.core.audio.vad import (
     CHUNK,
     SPEECH_FRACTION,
     default_model,
+    has_speech,
     is_speech,
+    resolve_gate,
     speech_fraction,
     speech_probabilities,
 )
@@ -100,3 +102,11 @@ def test_decisions_do_not_depend_on_what_came_before_and_threshold_is_checked():
     for bad in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError):
             speech_fraction(x, SR, threshold=bad)
+
+
+def test_resolve_gate_needs_most_classes_to_be_mostly_speech():
+    assert resolve_gate({"ann": (9, 10), "bob": (8, 10), "cat": (1, 10)}) == "speech"
+    assert resolve_gate({"ann": (9, 10), "hum": (1, 10)}) == "energy"  # one voice-like class of two: not enough
+    assert resolve_gate({"ann": (5, 10), "bob": (5, 10)}) == "energy"  # half the windows is not "most"
+    assert resolve_gate({}) == "energy" and resolve_gate({"ann": (0, 0)}) == "energy"
+    assert has_speech(None) and has_speech(SPEECH_FRACTION) and not has_speech(SPEECH_FRACTION - 0.01)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from audionet_gui.core.audio.windows import (
+    GATES,
     WindowConfig,
     clip_positions,
     cut_windows,
@@ -131,3 +132,23 @@ def test_stream_positions_follow_the_hop_and_keep_half_the_clip():
     for p in clip_positions(300, 1000, 250):
         inside = min(1000, p + 300) - max(0, p)
         assert inside >= 150
+
+
+# --- the activity gate setting --------------------------------------------------------------------------------
+def test_gate_setting_round_trips_and_refuses_unknown_values():
+    assert WindowConfig().gate == "auto" and GATES == ("auto", "speech", "energy")
+    cfg = WindowConfig(gate="speech", speech_threshold=0.7)
+    assert WindowConfig.from_dict(cfg.to_dict()) == cfg and cfg.speech_gated
+    assert not WindowConfig(gate="auto").speech_gated and not WindowConfig(gate="energy").speech_gated
+    old = {k: v for k, v in WindowConfig().to_dict().items() if k not in ("gate", "speech_threshold")}
+    assert WindowConfig.from_dict(old).gate == "auto"  # a project or bundle from before the gate loads
+    with pytest.raises(ValueError, match="gate"):
+        WindowConfig(gate="vad")
+    with pytest.raises(ValueError, match="speech threshold"):
+        WindowConfig(speech_threshold=1.0)
+
+
+def test_the_gate_is_not_part_of_the_image_key():
+    base = WindowConfig()
+    assert WindowConfig(gate="speech", speech_threshold=0.3).images_dict() == base.images_dict()
+    assert WindowConfig(hop_s=0.5).images_dict() != base.images_dict()

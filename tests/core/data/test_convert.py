@@ -12,7 +12,8 @@ from audionet_gui.core.base.jobs import Cancelled, CancelToken
 from audionet_gui.core.data import convert
 from audionet_gui.core.data.convert import AugmentPlan, convert_dataset, load_manifest, load_workspace_info
 from audionet_gui.core.data.dataset import DatasetSpec
-from tests.audio_factory import SR, make_class_tree, noise, voice, write
+from tests.audio_factory import SR, fan_hum, make_class_tree, noise, speech_like, voice, write
+from tests.tone_dataset import make_tone_dataset
 
 SMALL = SpectrogramConfig(image_width=64, image_height=48)
 
@@ -240,3 +241,45 @@ def test_babble_is_other_classes_training_audio_and_rooms_and_mic_reach_the_work
     convert_dataset(spec, tmp_path / "ws2", SMALL, workers=1, augment=off)
     assert seen and all(n_rooms == 0 and not pool and not mic for n_rooms, pool, mic in seen)
     assert not (tmp_path / "ws2" / "rooms").exists()
+
+
+# --- the activity gate ----------------------------------------------------------------------------------------
+def _speaker_tree(root):
+    """Two speakers whose files are 4 s of speech then 2 s of a fan (the window 4-6 s holds no speech), and a
+    background class of fan noise alone."""
+    speaker = lambda seed, f0: np.concatenate([speech_like(4.0, seed=seed, f0=f0), fan_hum(2.0, seed=seed)])  # noqa: E731
+    return make_class_tree(root, {
+        "ann": [speaker(i, 120.0) for i in range(3)],
+        "bob": [speaker(i + 10, 200.0) for i in range(3)],
+        "_background_noise_": [fan_hum(6.0, seed=20 + i) for i in range(2)],
+    })
+
+
+def test_speech_gate_leaves_a_speakers_windows_without_speech_out_but_keeps_the_background(tmp_path):
+    data = _speaker_tree(tmp_path / "data")
+    spec = DatasetSpec.from_root(data)
+    split = convert.SplitConfig(val_fraction=0.0, test_fraction=0.0)
+    gated = convert_dataset(spec, tmp_path / "ws", SMALL, WindowConfig(gate="speech"), workers=1, split_cfg=split)
+    rows = load_manifest(tmp_path / "ws")
+    assert gated.gate == "speech" and gated.no_speech_windows > 0
+    speakers = [r for r in rows if r.label in ("ann", "bob")]
+    assert speakers and all(r.speech for r in speakers)
+    assert not any(r.start_s >= 3.99 for r in speakers)  # the fan-only tail (the window 4-6 s) is left out
+    background = [r for r in rows if r.label == "_background_noise_"]
+    assert len(background) == 2 * 5 and not any(r.speech for r in background)  # kept, all 5 windows each
+    assert load_workspace_info(tmp_path / "ws")["gate"] == "speech"
+    assert gated.to_dict()["no_speech_windows"] == gated.no_speech_windows
+
+    # the energy gate trains on every window, from the same cached images (the gate is not in the image key)
+    energy = convert_dataset(spec, tmp_path / "ws", SMALL, WindowConfig(gate="energy"), workers=1, split_cfg=split)
+    assert energy.gate == "energy" and energy.no_speech_windows == 0 and energy.cached == energy.files
+    assert energy.windows == gated.windows + gated.no_speech_windows
+    # "auto" on speakers resolves to speech
+    auto = convert_dataset(spec, tmp_path / "ws", SMALL, WindowConfig(), workers=1, split_cfg=split)
+    assert auto.gate == "speech" and auto.cached == auto.files
+
+
+def test_auto_gate_is_energy_for_tone_classes(tmp_path):
+    data = make_tone_dataset(tmp_path / "tones", files_per_class=3)
+    summary = convert_dataset(DatasetSpec.from_root(data), tmp_path / "ws", SMALL, WindowConfig(), workers=1)
+    assert summary.gate == "energy" and summary.no_speech_windows == 0

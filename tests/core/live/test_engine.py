@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from audionet_gui.core.answers import SILENCE, UNKNOWN
+from audionet_gui.core.answers import NO_SPEECH, SILENCE, UNKNOWN
 from audionet_gui.core.audio.spectrogram import compute_spectrogram
+from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.live.engine import (
     LiveConfig,
     LiveEngine,
@@ -18,8 +20,10 @@ from audionet_gui.core.live.engine import (
     RingBuffer,
     StreamResampler,
     decide,
+    live_config_from_bundle,
 )
 from audionet_gui.core.live.spectrogram import LiveSpectrogram
+from tests.audio_factory import fan_hum, speech_like
 from tests.core.live.fakes import HIGH_HZ, LABELS, LOW_HZ, PitchClassifier, small_spec_cfg, tone
 
 
@@ -272,3 +276,34 @@ def test_starting_again_after_stop_is_a_fresh_session():
         assert decisions[0].t == pytest.approx(1.0, abs=0.2)  # stream time starts from zero each session
         assert engine.timeline.segments()[0].start_s == pytest.approx(decisions[0].t - 0.5)
         assert not engine.running
+
+
+def test_speech_gate_answers_no_speech_for_a_fan_and_a_name_for_speech():
+    classifier = PitchClassifier()
+    src = PushSource(in_rate=16000, sample_rate=16000)
+    engine = LiveEngine(src, classifier, LABELS, small_spec_cfg(),
+                        LiveConfig(window_s=2.0, hop_s=0.5, silence_db=-50.0, threshold=0.5, smoothing=2,
+                                   speech_gate=True))
+    fan = _feed(src, engine, fan_hum(4.0, seed=1, amp=0.1))
+    assert fan and {d.label for d in fan} == {NO_SPEECH} and classifier.calls == 0  # never classified
+    assert all(d.gate == NO_SPEECH and d.best is None and d.top_k == [] for d in fan)
+    speech = _feed(src, engine, speech_like(4.0, seed=3, f0=120.0))
+    named = [d.label for d in speech if d.t >= 6.0]  # windows wholly inside the speech
+    assert named and set(named) <= set(LABELS) and classifier.calls > 0
+    assert [s.label for s in engine.timeline.segments()][0] == NO_SPEECH
+    assert speech[-1].to_json()["label"] in LABELS
+
+    # without the gate (an energy-gated model) the same fan is classified and named
+    plain = PitchClassifier()
+    src, engine = _engine(plain)
+    assert {d.label for d in _feed(src, engine, fan_hum(3.0, seed=1, amp=0.1))} <= set(LABELS)
+
+
+def test_live_config_follows_the_models_gate():
+    def bundle(gate):
+        return SimpleNamespace(window_config=WindowConfig(gate=gate, speech_threshold=0.6), unknown_threshold=0.4)
+
+    assert live_config_from_bundle(bundle("speech")).speech_gate
+    assert live_config_from_bundle(bundle("speech")).speech_threshold == 0.6
+    assert not live_config_from_bundle(bundle("energy")).speech_gate
+    assert not live_config_from_bundle(bundle("auto")).speech_gate  # an old bundle: today's energy gate

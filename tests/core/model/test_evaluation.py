@@ -202,3 +202,17 @@ def test_threshold_choice_stays_between_chance_and_the_cap():
     # no negatives at all: any threshold up to the least sure known window is free of errors
     chosen = choose_unknown_threshold([0.6, 0.9], [], n_classes=4)
     assert 0.25 <= chosen["threshold"] <= 0.6 and chosen["false_unknown_rate"] == 0.0
+
+
+def test_windows_answered_no_speech_do_not_vote_and_count_as_not_named():
+    # rec a: one classified window (right) and one "no speech" row; rec b: only "no speech" rows
+    probs = np.array([[0.9, 0.1], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    m = evaluate_predictions(probs, [0, 0, 0, 0], ["a", "a", "b", "b"], ["x", "y"])
+    assert m["accuracy"] == pytest.approx(0.25)  # the no-speech windows are wrong, not class "x"
+    assert m["recording_accuracy"] == pytest.approx(0.5)  # a: named from its speech window; b: not named
+    assert m["no_speech_rate"] == pytest.approx(0.5) and m["window_no_speech_rate"] == pytest.approx(0.75)
+    assert m["confusion"] == [[1, 0], [0, 0]] and m["recording_confusion"] == [[1, 0], [0, 0]]
+    wrong = misclassified_windows(probs, [0, 0, 0, 0], ["x", "y"], ["a", "a", "b", "b"], [0, 1, 0, 1], [2, 3, 2, 3])
+    assert len(wrong) == 3 and {w["predicted"] for w in wrong} == {"no speech"}
+    clean = evaluate_predictions(probs[:1], [0], ["a"], ["x", "y"])
+    assert clean["no_speech_rate"] == 0.0 and clean["recording_accuracy"] == 1.0

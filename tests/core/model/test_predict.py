@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audionet_gui.core.answers import UNKNOWN
-from audionet_gui.core.audio.windows import Window
+from audionet_gui.core.answers import NO_SPEECH, UNKNOWN
+from audionet_gui.core.audio.windows import Window, WindowConfig
 from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.model import predict as predict_mod
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.predict import predict_file, predict_images, predict_samples
+from tests.audio_factory import fan_hum, speech_like
 from tests.tiny_models import constant_classifier, pitch_classifier, small_spec, write_bundle
 
 SR = 16000
@@ -116,3 +117,37 @@ def test_predict_file_reports_progress_in_windows(pitch_bundle, tmp_path):
     result = predict_file(pitch_bundle, path, batch_size=4, progress=reports.append)
     assert result.windows == 19
     assert reports[-1].stage == "predicting" and reports[-1].total == 19 and reports[-1].done == 19
+
+
+# --- the speech gate ------------------------------------------------------------------------------------------
+def _constant_bundle(path, gate):
+    return load_bundle(write_bundle(path, model=constant_classifier([0.8, 0.2]), labels=["ann", "bob"],
+                                    window=WindowConfig(gate=gate), threshold=0.5))
+
+
+def test_speech_gated_bundle_answers_no_speech_for_noise_and_names_speech(tmp_path):
+    gated = _constant_bundle(tmp_path / "gated", "speech")
+    assert gated.window_config.gate == "speech"
+    fan = tmp_path / "fan.wav"
+    sf.write(fan, fan_hum(4.0, seed=1), SR)
+    result = predict_file(gated, fan)
+    assert result.label == NO_SPEECH and result.p == 0.0
+    assert not result.window_probabilities.any()  # no window was classified
+    assert [s.label for s in result.timeline] == [NO_SPEECH]
+    d = result.to_dict()
+    json.dumps(d)
+    assert d["label"] == NO_SPEECH and set(d) >= {"file", "label", "p", "probabilities", "top_k", "timeline"}
+
+    # speech then the fan: named from the speech windows only; the fan's tail is a "no speech" segment
+    mixed = tmp_path / "mixed.wav"
+    sf.write(mixed, np.concatenate([speech_like(4.0, seed=3, f0=120.0), fan_hum(4.0, seed=1)]), SR)
+    result = predict_file(gated, mixed)
+    assert result.label == "ann" and result.p == pytest.approx(0.8, abs=1e-4)  # zero rows do not vote
+    labels = [s.label for s in result.timeline]
+    assert labels[0] == "ann" and labels[-1] == NO_SPEECH
+    assert result.timeline[-1].end_s == pytest.approx(8.0)
+
+    # the energy gate (today's behaviour) classifies the fan and names it
+    energy = _constant_bundle(tmp_path / "energy", "energy")
+    assert predict_file(energy, fan).label == "ann"
+    assert predict_samples(gated, fan_hum(3.0, seed=2)).label == NO_SPEECH
