@@ -129,12 +129,14 @@ def test_window_image_is_the_cnn_image(tone_wav):
         np.testing.assert_array_equal(image, spectrogram_image(window.samples, cfg))
 
 
-def test_short_clip_has_one_filled_window(tmp_path):
+def test_short_clip_is_filled_by_the_rule_the_model_uses(tmp_path):
     path = tmp_path / "short.wav"
     sf.write(path, tone(seconds=0.5), SR)
-    insp = inspect_file(path, SpectrogramConfig(), WindowConfig(window_s=2.0))
+    insp = inspect_file(path, SpectrogramConfig(), WindowConfig(window_s=2.0, short_clip="pad"))
     assert len(insp.windows) == 1 and insp.windows[0].padded
     assert insp.windows[0].samples.size == 2 * SR
+    streamed = inspect_file(path, SpectrogramConfig(), WindowConfig(window_s=2.0, hop_s=1.0))  # the default rule
+    assert len(streamed.windows) > 1 and all(w.padded and w.samples.size == 2 * SR for w in streamed.windows)
 
 
 def test_export_values_csv(tmp_path, tone_wav):
