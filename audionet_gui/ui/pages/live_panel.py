@@ -42,6 +42,9 @@ TIMELINE_SPAN_S = 60.0
 NO_MODEL_TEXT = "No model yet: train one on the Train page, or open a saved model folder."
 
 
+NO_MODEL_THRESHOLD = 0.5  # the slider's place without a model (LiveConfig's default)
+
+
 class LivePanel(QWidget):
     sample_recorded = Signal(object)          # Path of the new WAV in a class folder
     background_class_requested = Signal()     # please add a _background_noise_ class with a folder
@@ -214,6 +217,8 @@ class LivePanel(QWidget):
         self.go_train.setVisible(model is None)
         if model is not None and model.threshold is not None:
             self.set_threshold_value(model.threshold)
+        elif model is None:
+            self.set_threshold_value(NO_MODEL_THRESHOLD)  # nothing of the last project's model stays
         self._update_buttons()
 
     def reset(self, *_args) -> None:

@@ -148,7 +148,7 @@ def test_new_project_clears_every_page(qtbot, window, tmp_path, fake_training):
     assert results.per_class.rowCount() == 2 and results.heatmap.matrix.size == 4
     assert results.misclassified.rowCount() == 1
     assert identify.answer.text() and identify.timeline.segments
-    assert live.model_path == window.project.model_path
+    assert live.model_path == window.project.model_path and live.threshold.value() == 30
     assert window.data_panel.table.rowCount() == 2
 
     new_project(window)
@@ -173,6 +173,7 @@ def test_new_project_clears_every_page(qtbot, window, tmp_path, fake_training):
     assert "No model" in identify.model_label.text()
     assert live.model_path is None and live.bundle is None and "No model" in live.model_label.text()
     assert live.answer.text() == "—" and live.bars.items() == [] and live.timeline.segments == []
+    assert live.threshold.value() == 50  # the last model's calibrated threshold (0.3) is gone too
     assert live.recorder.status.text() == "" and not live.listening
     assert window.state.model is None and window.state.scan is None and window.metrics == {}
 
