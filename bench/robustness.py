@@ -72,6 +72,8 @@ ROWS: dict[str, list[str]] = {
     "all + band_norm": ["--augment", "1", "--frontend", "band_norm"],
     "all + pcen": ["--augment", "1", "--frontend", "pcen"],
     "all + floor": ["--augment", "1", "--frontend", "floor"],
+    "all, energy gate": ["--augment", "1", "--gate", "energy"],
+    "all, speech threshold 0.3": ["--augment", "1", "--speech-threshold", "0.3"],
 }
 
 

@@ -142,18 +142,20 @@ class SpectrogramConfig:
         return replace(self, image_width=int(width), image_height=int(height))
 
     def to_dict(self) -> dict:
-        """All fields, except front-end fields at their defaults: configs (and so cache keys and fingerprints)
-        made before the front end existed stay what they were."""
+        """All fields, except front-end fields at the values a config made before the front end existed implies:
+        such configs (and so their cache keys and fingerprints) stay what they were."""
         d = asdict(self)
-        for f in fields(self):
-            if f.name in _LATER_FIELDS and d[f.name] == f.default:
-                del d[f.name]
+        for name, legacy in _LEGACY_VALUES.items():
+            if d[name] == legacy:
+                del d[name]
         return d
 
     @classmethod
     def from_dict(cls, data: dict) -> SpectrogramConfig:
+        """A stored config; a front-end field it lacks takes its legacy value (a model trained before the front
+        end existed keeps its plain-dB images whatever today's default front end is)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{**_LEGACY_VALUES, **{k: v for k, v in data.items() if k in known}})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -167,8 +169,9 @@ class SpectrogramConfig:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
 
 
-_LATER_FIELDS = frozenset({"frontend", "pcen_gain", "pcen_bias", "pcen_power", "pcen_time_constant",
-                           "floor_percentile"})
+# The front-end fields came later: what a config without them meant (plain dB images).
+_LEGACY_VALUES = {"frontend": "none", "pcen_gain": 0.98, "pcen_bias": 2.0, "pcen_power": 0.5,
+                  "pcen_time_constant": 0.4, "floor_percentile": 20.0}
 
 
 @dataclass
