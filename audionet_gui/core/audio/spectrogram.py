@@ -26,7 +26,7 @@ from threadpoolctl import ThreadpoolController
 
 from audionet_gui.core.audio.colormaps import COLORMAPS, colormap_lut
 from audionet_gui.core.audio.frontend import FRONTENDS, band_norm_levels, floor_levels, pcen_levels
-from audionet_gui.core.base.fields import setting
+from audionet_gui.core.base.fields import check_bounds, setting
 from audionet_gui.core.base.fsutil import atomic_write_bytes
 
 KINDS = ("mel", "stft", "chroma")
@@ -128,6 +128,7 @@ class SpectrogramConfig:
             raise ValueError(f"PCEN time constant must be positive, got {self.pcen_time_constant} s")
         if not 0 <= self.floor_percentile <= 90:
             raise ValueError(f"noise floor percentile must be between 0 and 90, got {self.floor_percentile}")
+        check_bounds(self)  # then kind, choices and the min/max declared with each field
 
     @property
     def top_hz(self) -> float:

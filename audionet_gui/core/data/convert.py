@@ -57,7 +57,13 @@ from audionet_gui.core.audio.vad import has_speech, resolve_gate, window_speech
 from audionet_gui.core.audio.windows import WindowConfig, iter_windows
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
 from audionet_gui.core.base.fields import setting
-from audionet_gui.core.base.fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text, file_sha256
+from audionet_gui.core.base.fsutil import (
+    NotRegularFileError,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    file_sha256,
+)
 from audionet_gui.core.base.jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.data.dataset import (
     BACKGROUND_CLASS,
@@ -345,6 +351,9 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
         cancel.raise_if_cancelled()
         try:
             digests[s.path] = hashes.digest(s.path)
+        except NotRegularFileError as exc:  # a pipe would block and /dev/zero never end: a bad file, not a hang
+            summary.failed.append({"path": str(s.path), "reason": exc.reason})
+            tracker.advance(message=s.path.name)
         except OSError as exc:
             summary.failed.append({"path": str(s.path), "reason": f"cannot read file ({exc.strerror or exc})"})
             tracker.advance(message=s.path.name)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from audionet_gui.core.audio.files import audio_info, is_audio_file
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
-from audionet_gui.core.base.fsutil import file_sha256
+from audionet_gui.core.base.fsutil import file_sha256, is_regular_file
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 
 SPLITS = ("train", "val", "test")
@@ -262,6 +262,8 @@ def find_duplicates(sources: Iterable[SourceFile]) -> list[tuple[str, list[Sourc
     """
     by_size: dict[int, list[SourceFile]] = defaultdict(list)
     for s in sources:
+        if not is_regular_file(s.path):
+            continue  # never hashed: a pipe blocks, a device never ends (the scan reports them as bad files)
         try:
             by_size[s.path.stat().st_size].append(s)
         except OSError:
