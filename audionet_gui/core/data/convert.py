@@ -42,7 +42,7 @@ import json
 import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,6 +65,7 @@ from audionet_gui.core.base.fsutil import (
     file_sha256,
 )
 from audionet_gui.core.base.jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
+from audionet_gui.core.base.lifeline import process_pool, stop_now
 from audionet_gui.core.data.dataset import (
     BACKGROUND_CLASS,
     DatasetSpec,
@@ -612,7 +613,7 @@ def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -
     pending: dict[Future, list[tuple]] = {}
     queue = list(reversed(_batches(todo, n_workers)))
     try:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+        with process_pool(n_workers, ctx) as pool:  # workers end with this process, even on SIGKILL
             try:
                 while queue or pending:
                     while queue and len(pending) < n_workers * 2:
@@ -626,6 +627,9 @@ def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -
                         for item, result in zip(batch, results):
                             finish(*item, *result)
                     cancel.raise_if_cancelled()
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the workers now, not after their batches
+                stop_now(pool)
+                raise
             except BaseException:
                 for fut in pending:
                     fut.cancel()
