@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from audionet_gui.cli.term import fail, print_json
+from audionet_gui.cli.term import fail, print_json, shown
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.model.bundle import export_tflite, load_bundle
 
@@ -35,5 +35,5 @@ def run(args) -> int:
                     "input": [None, height, width, 3], "input_dtype": str(bundle.model.inputs[0].dtype)},
                    stream=sys.stdout)
     else:
-        print(f"wrote {out} ({size / 1e6:.1f} MB)")
+        print(f"wrote {shown(out)} ({size / 1e6:.1f} MB)")
     return 0

@@ -68,10 +68,12 @@ from audionet_gui.core.base.jobs import Cancelled, CancelToken, ProgressCallback
 from audionet_gui.core.base.lifeline import process_pool, stop_now
 from audionet_gui.core.data.dataset import (
     BACKGROUND_CLASS,
+    HIDDEN_REASON,
     DatasetSpec,
     SplitConfig,
     dataset_sources,
     hash_fraction,
+    hidden_entries,
     plan_splits,
     time_split,
 )
@@ -136,6 +138,7 @@ class ConvertSummary:
     seconds_of_audio: float = 0.0
     wall_seconds: float = 0.0
     failed: list[dict] = field(default_factory=list)  # {path, reason}
+    skipped: list[dict] = field(default_factory=list)  # {path, reason}: left out on purpose (hidden names)
     cached: int = 0
     workspace: str = ""
     splits: dict = field(default_factory=dict)        # split -> windows
@@ -149,7 +152,7 @@ class ConvertSummary:
                 "files": self.files, "windows": self.windows, "seconds_of_audio": round(self.seconds_of_audio, 3),
                 "wall_seconds": round(self.wall_seconds, 3), "failed": self.failed, "cached": self.cached,
                 "workspace": self.workspace, "splits": self.splits, "classes": self.classes,
-                "augmented_windows": self.augmented_windows}
+                "augmented_windows": self.augmented_windows, "skipped": self.skipped}
 
 
 def config_key(spectrogram_cfg: SpectrogramConfig, window_cfg: WindowConfig) -> str:
@@ -345,6 +348,7 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
     cache_root = workspace / "cache" / key
     hashes = _HashCache(workspace / "hashes.json")
     summary = ConvertSummary(workspace=str(workspace))
+    summary.skipped = [{"path": str(p), "reason": HIDDEN_REASON} for p in hidden_entries(spec)]
     tracker = ProgressTracker(progress, "converting", len(sources))
 
     digests: dict[Path, str] = {}
