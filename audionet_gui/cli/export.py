@@ -6,7 +6,7 @@ import sys
 
 from audionet_gui.cli.term import fail, print_json, shown
 from audionet_gui.core.base.errors import AudioNetError
-from audionet_gui.core.model.bundle import export_tflite, load_bundle
+from audionet_gui.core.model.bundle import check_export_target, export_tflite, load_bundle
 
 
 def register(subparsers) -> None:
@@ -24,6 +24,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     try:
+        check_export_target(args.model_dir, args.tflite)  # before seconds of loading, and never the model itself
         bundle = load_bundle(args.model_dir)
         out = export_tflite(bundle, args.tflite)
     except AudioNetError as exc:
