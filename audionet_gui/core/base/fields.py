@@ -67,7 +67,13 @@ def _number_text(value: float) -> str:
     return f"{value:g}"
 
 
-def check_bounds(obj: Any) -> None:
+def check_kinds(obj: Any) -> None:
+    """Only the kinds (a number, text, true/false, one of the choices): what the other checks of a settings
+    object need before they compare values. ``check_bounds`` does this and the ranges."""
+    check_bounds(obj, ranges=False)
+
+
+def check_bounds(obj: Any, ranges: bool = True) -> None:
     """Check every ``setting`` field of a settings dataclass against its own metadata (kind, choices, min, max),
     so the bounds live with the field: ValueError naming the setting, its allowed range and the value. Called by
     the settings' ``__post_init__``, so values from a project or a model folder are checked on load (a window
@@ -102,6 +108,8 @@ def check_bounds(obj: Any) -> None:
                 raise ValueError(f"{where} must be {'a whole number' if integral else 'a number'}, got {number!r}")
             if not math.isfinite(number):
                 raise ValueError(f"{where} must be a finite number, got {number!r}")
+            if not ranges:
+                continue
             low = -math.inf if info.min is None else info.min
             high = math.inf if info.max is None else info.max
             if not low <= number <= high:

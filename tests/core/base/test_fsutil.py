@@ -29,7 +29,7 @@ def finishes(fn, timeout=10.0):
     def run():
         try:
             box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+        except BaseException as exc:  # handed back to the test
             box["value"] = exc
 
     t = threading.Thread(target=run, daemon=True)
