@@ -56,11 +56,15 @@ def _worker_start(parent_pid: int, kernel: bool) -> None:
     die_with_parent(parent_pid, kernel=kernel)
 
 
-def process_pool(max_workers: int, mp_context: Any) -> ProcessPoolExecutor:
-    """A process pool whose workers end with this process (see the module's doc)."""
+def worker_lifeline() -> dict[str, Any]:
+    """``ProcessPoolExecutor`` arguments that make its workers end with this process (see the module's doc)."""
     kernel = threading.current_thread() is threading.main_thread()
-    return ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, initializer=_worker_start,
-                               initargs=(os.getpid(), kernel))
+    return {"initializer": _worker_start, "initargs": (os.getpid(), kernel)}
+
+
+def process_pool(max_workers: int, mp_context: Any) -> ProcessPoolExecutor:
+    """A process pool whose workers end with this process."""
+    return ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, **worker_lifeline())
 
 
 def stop_now(pool: ProcessPoolExecutor) -> None:

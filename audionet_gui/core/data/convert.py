@@ -42,7 +42,7 @@ import json
 import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,7 +65,7 @@ from audionet_gui.core.base.fsutil import (
     file_sha256,
 )
 from audionet_gui.core.base.jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
-from audionet_gui.core.base.lifeline import process_pool, stop_now
+from audionet_gui.core.base.lifeline import stop_now, worker_lifeline
 from audionet_gui.core.data.dataset import (
     BACKGROUND_CLASS,
     HIDDEN_REASON,
@@ -617,7 +617,8 @@ def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -
     pending: dict[Future, list[tuple]] = {}
     queue = list(reversed(_batches(todo, n_workers)))
     try:
-        with process_pool(n_workers, ctx) as pool:  # workers end with this process, even on SIGKILL
+        # workers end with this process, even when it is killed with SIGKILL
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, **worker_lifeline()) as pool:
             try:
                 while queue or pending:
                     while queue and len(pending) < n_workers * 2:

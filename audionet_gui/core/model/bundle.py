@@ -28,6 +28,7 @@ from typing import Any
 
 from audionet_gui.core.base.errors import BundleError
 from audionet_gui.core.base.fsutil import (
+    NOT_EMPTY,
     atomic_directory,
     atomic_path,
     atomic_write_json,
@@ -221,6 +222,8 @@ def check_bundle_target(out_dir: PathLike) -> None:
     model folder; or it is the current folder, a link, a file): saving replaces the folder whole, and a typo like
     ``--out ~/Documents`` must never delete it. Call it before a long job that ends in ``save_bundle``."""
     reason = replace_refusal(out_dir, marker=VERSION_FILE)
+    if reason == NOT_EMPTY:
+        reason = "exists and is not a model folder"
     if reason is not None:
         hint = "; choose a new or empty folder" if "choose" not in reason else ""
         raise BundleError(f"{out_dir}: {reason}{hint}")

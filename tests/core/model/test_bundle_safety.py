@@ -37,7 +37,7 @@ def test_save_model_does_not_replace_a_users_folder_unless_told(good_bundle, tmp
     target = tmp_path / "model"
     (target / "recordings").mkdir(parents=True)
     (target / "thesis.txt").write_text("years of work")
-    with pytest.raises(ProjectError, match="not empty"):
+    with pytest.raises(ProjectError, match="not a model folder"):
         copy_model_folder(good_bundle, target)
     assert (target / "thesis.txt").read_text() == "years of work"
     copy_model_folder(good_bundle, target, replace=True)  # the user confirmed
