@@ -26,18 +26,22 @@ NOT_EMPTY = "exists and is not empty"
 
 # ------------------------------------------------------------------------------------------------ permissions
 
-def _read_umask() -> int:
-    # /proc tells without changing anything; os.umask() can only be read by setting it (racy with other threads)
-    with contextlib.suppress(OSError, ValueError, StopIteration):
-        with open("/proc/self/status", encoding="ascii") as fh:
-            return int(next(line for line in fh if line.startswith("Umask:")).split()[1], 8)
+def _umask_by_setting() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
+_UMASK_AT_IMPORT = _umask_by_setting()  # where /proc cannot tell; read once, at import, before threads write files
+
+
 def current_umask() -> int:
-    return _read_umask()
+    """The process's umask. /proc tells without changing it; os.umask() can only be read by setting it, which
+    races with other threads creating files, so that is done once at import only."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            return int(next(line for line in fh if line.startswith("Umask:")).split()[1], 8)
+    return _UMASK_AT_IMPORT
 
 
 def _give_mode(path: Path, like: Path | None, directory: bool) -> None:
