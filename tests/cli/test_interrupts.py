@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.base.test_lifeline import _alive, _children, _wait_gone
+from tests.deadline import alive, children, wait_gone
 from tests.tone_dataset import make_tone_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,17 +41,17 @@ def test_a_killed_convert_leaves_no_process_behind(dataset, tmp_path, sig):
         deadline = time.monotonic() + 120
         workers: list[int] = []
         while time.monotonic() < deadline and proc.poll() is None:
-            workers = [p for p in _children(proc.pid) if "resource_tracker" not in _cmdline(p)]
+            workers = [p for p in children(proc.pid) if "resource_tracker" not in _cmdline(p)]
             if len(workers) == 2:
                 break
             time.sleep(0.1)
         assert len(workers) == 2, "the workers never started"
         time.sleep(1.5)  # they are converting now
-        family = set(_children(proc.pid))
+        family = set(children(proc.pid))
         assert proc.poll() is None, "convert finished before it could be killed: give it more work"
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=60)
-        assert _wait_gone(family) == [], "worker processes outlived convert"
+        assert wait_gone(family) == [], "worker processes outlived convert"
         if sig == signal.SIGTERM:
             assert proc.returncode == 143 and "terminated" in err
             assert "Traceback" not in err
@@ -59,4 +59,4 @@ def test_a_killed_convert_leaves_no_process_behind(dataset, tmp_path, sig):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert not any(_alive(p) for p in workers)
+    assert not any(alive(p) for p in workers)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,22 +19,7 @@ from audionet_gui.core.base.fsutil import (
     regular_file_problem,
     replace_refusal,
 )
-
-
-def finishes(fn, timeout=10.0):
-    """Run ``fn`` in a thread; (finished, result or exception). A hang is a test failure, not a hung suite."""
-    box: dict = {}
-
-    def run():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # handed back to the test
-            box["value"] = exc
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    t.join(timeout)
-    return not t.is_alive(), box.get("value")
+from tests.deadline import finishes
 
 
 @pytest.fixture

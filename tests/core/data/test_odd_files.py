@@ -13,7 +13,7 @@ from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.data.convert import convert_dataset
 from audionet_gui.core.data.dataset import DatasetSpec, scan_dataset
 from tests.audio_factory import make_class_tree, tone, write
-from tests.core.base.test_fsutil import finishes
+from tests.deadline import finishes
 
 
 @pytest.fixture
