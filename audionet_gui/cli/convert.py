@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from audionet_gui.cli.flags import add_augment_flags, add_settings_flags, augment_plan_from, settings_from
-from audionet_gui.cli.term import TerminalProgress, fail, print_json
+from audionet_gui.cli.term import TerminalProgress, fail, print_json, shown
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.data.convert import convert_dataset
 from audionet_gui.core.data.dataset import DatasetSpec, SplitConfig
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
               f"{summary.seconds_of_audio:.1f} s of audio in {summary.wall_seconds:.1f} s ({rate:.0f}x real time)")
         print("windows per split: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.splits.items()))
               + (f" (+{summary.augmented_windows} augmented training copies)" if summary.augmented_windows else ""))
-        print(f"workspace: {summary.workspace}")
-    for f in summary.failed:
-        print(f"skipped {f['path']}: {f['reason']}", file=sys.stderr)
+        print(f"workspace: {shown(summary.workspace)}")
+    for f in summary.skipped + summary.failed:
+        print(f"skipped {shown(f['path'])}: {shown(f['reason'])}", file=sys.stderr)
     return 0 if summary.files else 1

@@ -6,7 +6,7 @@ when there is no input device at all (the reason goes to stderr; ``--json`` stil
 
 from __future__ import annotations
 
-from audionet_gui.cli.term import fail, print_json
+from audionet_gui.cli.term import fail, print_json, shown
 from audionet_gui.core.live.devices import NoInputDeviceError, list_input_devices
 
 
@@ -29,7 +29,8 @@ def run(args) -> int:
     else:
         for d in devices:
             mark = "*" if d.is_default else " "
-            print(f"{mark} {d.id:3d}  {d.name}  ({d.hostapi}, {d.channels} ch, {d.default_samplerate:g} Hz)")
+            print(f"{mark} {d.id:3d}  {shown(d.name)}  ({shown(d.hostapi)}, {d.channels} ch, "
+                  f"{d.default_samplerate:g} Hz)")
         if devices:
             print("(* = default input)")
     return fail(problem, status=1) if problem else 0

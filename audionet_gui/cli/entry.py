@@ -11,6 +11,7 @@ import os
 import sys
 
 from audionet_gui import __version__
+from audionet_gui.core.base.lifeline import Terminated, terminate_raises
 
 # Order here is the order of ``audionet --help``.
 COMMANDS = ("convert", "inspect", "train", "evaluate", "predict", "export", "listen", "devices")
@@ -42,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        with terminate_raises():  # SIGTERM: cleanup runs and it is said, as for Ctrl-C
+            return int(args.run(args) or 0)
+    except Terminated:
+        print("audionet: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("audionet: interrupted", file=sys.stderr)
         return 130

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from audionet_gui.cli.term import TerminalProgress, fail, print_json
+from audionet_gui.cli.term import TerminalProgress, fail, print_json, shown
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.model.evaluation import render_confusion_png
 from audionet_gui.core.pipeline import evaluate_folder
@@ -49,9 +49,10 @@ def run(args) -> int:
         width = max(len(name) for name in metrics["labels"])
         print(f"{'class':<{width}}  precision  recall     f1  support")
         for label, s in metrics["per_class"].items():
-            print(f"{label:<{width}}  {s['precision']:9.3f}  {s['recall']:6.3f}  {s['f1']:5.3f}  {s['support']:7d}")
+            print(f"{shown(label):<{width}}  {s['precision']:9.3f}  {s['recall']:6.3f}  {s['f1']:5.3f}  "
+                  f"{s['support']:7d}")
         for f in metrics["failed"]:
-            print(f"skipped {f['path']}: {f['reason']}")
+            print(f"skipped {shown(f['path'])}: {shown(f['reason'])}")
         if metrics.get("robustness"):
             print_robustness(metrics["robustness"])
     if metrics["files"] == 0:

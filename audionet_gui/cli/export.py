@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from audionet_gui.cli.term import fail, print_json
+from audionet_gui.cli.term import fail, print_json, shown
 from audionet_gui.core.base.errors import AudioNetError
-from audionet_gui.core.model.bundle import export_tflite, load_bundle
+from audionet_gui.core.model.bundle import check_export_target, export_tflite, load_bundle
 
 
 def register(subparsers) -> None:
@@ -24,6 +24,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     try:
+        check_export_target(args.model_dir, args.tflite)  # before seconds of loading, and never the model itself
         bundle = load_bundle(args.model_dir)
         out = export_tflite(bundle, args.tflite)
     except AudioNetError as exc:
@@ -35,5 +36,5 @@ def run(args) -> int:
                     "input": [None, height, width, 3], "input_dtype": str(bundle.model.inputs[0].dtype)},
                    stream=sys.stdout)
     else:
-        print(f"wrote {out} ({size / 1e6:.1f} MB)")
+        print(f"wrote {shown(out)} ({size / 1e6:.1f} MB)")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from audionet_gui.cli.flags import add_settings_flags, settings_from
-from audionet_gui.cli.term import fail, print_json
+from audionet_gui.cli.term import fail, print_json, shown
 from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.spectrogram import compute_spectrogram, render_image, save_png, spectrogram_image
 from audionet_gui.core.audio.windows import cut_windows
@@ -53,5 +53,5 @@ def run(args: argparse.Namespace) -> int:
         print_json({"file": str(args.audio_file), "png": str(args.png), "start_s": span[0], "end_s": span[1],
                     "width": int(image.shape[1]), "height": int(image.shape[0]), "spectrogram": spec_cfg.to_dict()})
     else:
-        print(f"wrote {args.png} ({image.shape[1]}x{image.shape[0]}, {span[0]:.2f}-{span[1]:.2f} s)")
+        print(f"wrote {shown(args.png)} ({image.shape[1]}x{image.shape[0]}, {span[0]:.2f}-{span[1]:.2f} s)")
     return 0

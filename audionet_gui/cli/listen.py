@@ -4,7 +4,8 @@ A decision every hop (0.5 s) once a full window has been heard. With ``--json``:
 decision with ``t`` (seconds of audio since listening started), ``label`` (a class, ``unknown`` or ``silence``),
 ``p``, ``latency_ms`` (last sample of the window heard -> decision), ``top_k``, ``best``, ``level_db`` and
 ``gate``. Warnings (a device that is not there and the default used instead, a device lost and reconnected) go to
-stderr. Exit status 1 when the model cannot be loaded or there is no audio input at all.
+stderr. Exit status 1 when the model cannot be loaded, there is no audio input at all, or the input was lost and
+had not come back when listening ended.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import queue
 import sys
 import time
 
-from audionet_gui.cli.term import fail, print_json
+from audionet_gui.cli.term import fail, print_json, shown
 from audionet_gui.core.answers import SILENCE, UNKNOWN
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.live.devices import NoInputDeviceError
@@ -43,9 +44,9 @@ def register(subparsers) -> None:
 
 
 def _text_line(d) -> str:
-    ranked = ", ".join(f"{label} {p:.2f}" for label, p in d.top_k)
+    ranked = ", ".join(f"{shown(label)} {p:.2f}" for label, p in d.top_k)
     detail = f"  ({ranked})" if ranked else ""
-    return f"{d.t:8.1f} s  {d.label:<16} p={d.p:.2f}  {d.latency_ms:5.0f} ms  {d.level_db:6.1f} dB{detail}"
+    return f"{d.t:8.1f} s  {shown(d.label):<16} p={d.p:.2f}  {d.latency_ms:5.0f} ms  {d.level_db:6.1f} dB{detail}"
 
 
 def run(args) -> int:
@@ -57,7 +58,7 @@ def run(args) -> int:
     except NoInputDeviceError as exc:
         return fail(str(exc), status=1)
     if warning:
-        print(f"audionet: warning: {warning}", file=sys.stderr)
+        print(f"audionet: warning: {shown(warning)}", file=sys.stderr)
     try:
         bundle = load_bundle(args.model_dir)
         config = live_config_from_bundle(bundle, threshold=args.threshold, hop_s=args.hop, smoothing=args.smooth,
@@ -70,15 +71,16 @@ def run(args) -> int:
         bundle, device=device.id, config=config, on_decision=decisions.put,
         on_event=lambda kind, message: print(f"audionet: {kind}: {message}", file=sys.stderr, flush=True))
     if not args.json:
-        print(f"audionet: loading {bundle.path.name} ({bundle.backbone}) ...", file=sys.stderr, flush=True)
+        print(f"audionet: loading {shown(bundle.path.name)} ({shown(bundle.backbone)}) ...", file=sys.stderr,
+              flush=True)
     engine.warm_up()
     try:
         engine.start()
     except AudioNetError as exc:
         return fail(str(exc), status=1)
     if not args.json:
-        print(f"audionet: listening on {device.label} at {device.default_samplerate:g} Hz; classes: "
-              f"{', '.join(bundle.labels)}; threshold {engine.threshold:.2f}" +
+        print(f"audionet: listening on {shown(device.label)} at {device.default_samplerate:g} Hz; classes: "
+              f"{shown(', '.join(bundle.labels))}; threshold {engine.threshold:.2f}" +
               ("" if args.seconds else "; Ctrl-C to stop"), file=sys.stderr, flush=True)
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     try:
@@ -104,5 +106,6 @@ def run(args) -> int:
         if segments:
             print("timeline:", file=sys.stderr)
             for s in segments:
-                print(f"  {s.start_s:8.1f}-{s.end_s:8.1f} s  {s.label} ({s.p:.2f})", file=sys.stderr)
-    return 0
+                print(f"  {s.start_s:8.1f}-{s.end_s:8.1f} s  {shown(s.label)} ({s.p:.2f})", file=sys.stderr)
+    lost = getattr(engine.source, "lost_problem", None)
+    return fail(lost, status=1) if lost else 0

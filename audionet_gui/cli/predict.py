@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from audionet_gui.cli.term import fail, print_json
+from audionet_gui.cli.term import fail, print_json, shown
 from audionet_gui.core.answers import UNKNOWN
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.model.bundle import load_bundle
@@ -27,11 +27,11 @@ def register(subparsers) -> None:
 
 
 def _print_text(result) -> None:
-    ranked = ", ".join(f"{label} {p:.2f}" for label, p in result.top_k)
-    print(f"{result.file}: {result.label} (p={result.p:.2f}; {ranked})")
+    ranked = ", ".join(f"{shown(label)} {p:.2f}" for label, p in result.top_k)
+    print(f"{shown(result.file)}: {shown(result.label)} (p={result.p:.2f}; {ranked})")
     if len(result.timeline) > 1:
         for seg in result.timeline:
-            print(f"  {seg.start_s:8.1f}-{seg.end_s:8.1f} s  {seg.label} ({seg.p:.2f})")
+            print(f"  {seg.start_s:8.1f}-{seg.end_s:8.1f} s  {shown(seg.label)} ({seg.p:.2f})")
 
 
 def run(args) -> int:
@@ -49,7 +49,7 @@ def run(args) -> int:
             if args.json:
                 print_json({"file": path, "error": reason}, compact=True, stream=sys.stdout)
             else:
-                print(f"audionet: {path}: {reason}", file=sys.stderr)
+                print(f"audionet: {shown(path)}: {shown(reason)}", file=sys.stderr)
             continue
         if args.json:
             print_json(result.to_dict(include_windows=args.windows), compact=True, stream=sys.stdout)

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any, TextIO
 
 from audionet_gui.core.base.jobs import Progress
+
+# Control characters (newline, escape codes), bidi overrides and undecodable bytes (lone surrogates): a file or
+# class name holding them could forge lines or recolour the terminal, so text output shows them escaped.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def shown(text: object) -> str:
+    """``text`` safe for a terminal line: ``a\nb`` is shown as ``a\\nb``, ESC as ``\\x1b``. JSON output needs no
+    such care (json.dumps escapes them)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), str(text))
 
 
 class TerminalProgress:
@@ -33,7 +44,7 @@ class TerminalProgress:
         else:
             bar, count = "." * width, str(p.done)
         eta = f" ~{p.eta_s:.0f}s left" if p.eta_s is not None and p.done < p.total else ""
-        msg = f" {p.message}" if p.message else ""
+        msg = f" {shown(p.message)}" if p.message else ""
         self.stream.write(f"\r{p.stage:<12} [{bar}] {count}{eta}{msg}"[:160].ljust(100))
         self.stream.flush()
 
@@ -54,5 +65,5 @@ def print_json(obj: Any, stream: TextIO | None = None, compact: bool = False) ->
 
 
 def fail(message: str, status: int = 2) -> int:
-    print(f"audionet: {message}", file=sys.stderr)
+    print(f"audionet: {shown(message)}", file=sys.stderr)
     return status

@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from audionet_gui.cli.flags import add_augment_flags, add_settings_flags, augment_plan_from, settings_from
-from audionet_gui.cli.term import TerminalProgress, fail, print_json
+from audionet_gui.cli.term import TerminalProgress, fail, print_json, shown
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.base.jobs import Cancelled
 from audionet_gui.core.data.dataset import SplitConfig
@@ -109,6 +109,6 @@ def run(args) -> int:
                     "warnings": report.warnings}, stream=sys.stdout)
     else:
         for line in report.summary_lines():
-            print(line)
+            print(shown(line))
         sys.stdout.flush()
     return 0

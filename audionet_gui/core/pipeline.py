@@ -384,6 +384,7 @@ def train_from_folders(
     cancel.raise_if_cancelled()
     # "auto" is decided once, here: the bundle records "speech" or "energy", so predict/evaluate/live never re-decide
     settings = dataclasses.replace(settings, window=dataclasses.replace(settings.window, gate=summary.gate))
+    warnings.extend(f"{s['path']}: {s['reason']}" for s in summary.skipped)
     if summary.no_speech_windows:
         warnings.append(f"{summary.no_speech_windows} windows without speech left out (speech gate)")
     rows = load_manifest(workspace)

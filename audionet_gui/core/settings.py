@@ -23,7 +23,7 @@ from typing import Any
 
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
-from audionet_gui.core.base.fields import SettingInfo, setting, setting_info, settings_fields, value_kind
+from audionet_gui.core.base.fields import SettingInfo, check_bounds, setting, setting_info, settings_fields, value_kind
 from audionet_gui.core.model.backbones import resolve_image_size
 
 # The parts of the settings, in the order the form and ``--help`` show them: (attribute, class).
@@ -81,6 +81,7 @@ class ImageSettings:
         if width < 8 or height < 8:
             raise ValueError(f"image size {width}x{height} is too small (8 px minimum)")
         object.__setattr__(self, "image_size", (width, height))
+        check_bounds(self)  # the image size's own min/max
         if self.spectrogram.image_size != (width, height):
             object.__setattr__(self, "spectrogram", self.spectrogram.with_image_size(width, height))
 

@@ -30,7 +30,7 @@ from audionet_gui.core.base.errors import (
     TruncatedAudioError,
     UnreadableFileError,
 )
-from audionet_gui.core.base.fsutil import atomic_path
+from audionet_gui.core.base.fsutil import NotRegularFileError, atomic_path, open_regular, regular_file_problem
 
 PathLike = str | Path
 
@@ -63,17 +63,26 @@ def is_audio_file(path: PathLike) -> bool:
 
 
 def _check_readable(path: Path) -> None:
-    if not path.exists():
+    """Only regular files are audio: a named pipe would block the open for ever and a device like /dev/zero would
+    never end (fsutil.regular_file_problem, the one check every reader of a user's file uses)."""
+    problem = regular_file_problem(path)
+    if problem == "does not exist":
         raise UnreadableFileError(path, "file does not exist")
-    if path.is_dir():
+    if problem == "is a folder, not a file":
         raise NotAudioError(path, "is a folder, not an audio file")
+    if problem:
+        raise NotAudioError(path, problem)
     if not os.access(path, os.R_OK):
         raise UnreadableFileError(path, "no permission to read this file")
     try:
-        with open(path, "rb"):
+        with open_regular(path):
             pass
     except PermissionError as exc:
         raise UnreadableFileError(path, "no permission to read this file") from exc
+    except NotRegularFileError as exc:  # swapped for a pipe or a device since the check
+        raise NotAudioError(path, exc.reason) from exc
+    except OSError as exc:
+        raise UnreadableFileError(path, f"cannot read file ({exc.strerror or exc})") from exc
     try:
         size = path.stat().st_size
     except OSError as exc:

@@ -26,7 +26,7 @@ from threadpoolctl import ThreadpoolController
 
 from audionet_gui.core.audio.colormaps import COLORMAPS, colormap_lut
 from audionet_gui.core.audio.frontend import FRONTENDS, band_norm_levels, floor_levels, pcen_levels
-from audionet_gui.core.base.fields import setting
+from audionet_gui.core.base.fields import check_bounds, check_kinds, setting
 from audionet_gui.core.base.fsutil import atomic_write_bytes
 
 KINDS = ("mel", "stft", "chroma")
@@ -95,6 +95,7 @@ class SpectrogramConfig:
                                       unit="%", min=0.0, max=90.0, step=1.0, advanced=True)
 
     def __post_init__(self) -> None:
+        check_kinds(self)  # a number where a number belongs, before the rules below compare
         if self.kind not in KINDS:
             raise ValueError(f"spectrogram kind must be one of {KINDS}, got {self.kind!r}")
         if self.ref not in REFS:
@@ -128,6 +129,7 @@ class SpectrogramConfig:
             raise ValueError(f"PCEN time constant must be positive, got {self.pcen_time_constant} s")
         if not 0 <= self.floor_percentile <= 90:
             raise ValueError(f"noise floor percentile must be between 0 and 90, got {self.floor_percentile}")
+        check_bounds(self)  # then kind, choices and the min/max declared with each field
 
     @property
     def top_hz(self) -> float:

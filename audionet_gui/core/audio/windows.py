@@ -21,7 +21,7 @@ import numpy as np
 
 from audionet_gui.core.audio.files import DEFAULT_SAMPLE_RATE, SILENCE_PEAK, iter_audio_blocks
 from audionet_gui.core.base.errors import EmptyFileError, InvalidSamplesError, SilentAudioError
-from audionet_gui.core.base.fields import setting
+from audionet_gui.core.base.fields import check_bounds, check_kinds, setting
 
 SHORT_CLIP_RULES = ("stream", "tile", "pad")
 GATES = ("auto", "speech", "energy")
@@ -64,6 +64,7 @@ class WindowConfig:
         relevant=("gate", ("auto", "speech")), advanced=True)
 
     def __post_init__(self) -> None:
+        check_kinds(self)  # a number where a number belongs, before the rules below compare
         if not self.window_s > 0:
             raise ValueError(f"window length must be positive, got {self.window_s}")
         if not self.hop_s > 0:
@@ -74,6 +75,7 @@ class WindowConfig:
             raise ValueError(f"gate must be one of {GATES}, got {self.gate!r}")
         if not 0 < self.speech_threshold < 1:
             raise ValueError(f"speech threshold must be between 0 and 1, got {self.speech_threshold}")
+        check_bounds(self)  # then kind, choices and the min/max declared with each field
 
     @property
     def speech_gated(self) -> bool:

@@ -13,7 +13,6 @@ process group (itself and any worker processes it started) at once, so no proces
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import importlib
 import os
 import pickle
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
+from audionet_gui.core.base.lifeline import die_with_parent
 
 # A little below the GUI's priority. The window no longer shares the GIL with the job, so it needs no more than
 # that to stay responsive, and a deeper nice (10) starved the job on a busy machine (a few % of a core at load 10).
@@ -104,7 +104,7 @@ def child_main(conn, fn: Callable[..., Any], args: tuple, kwargs: dict, hooks: t
         os.setpgid(0, 0)  # a group of its own: the parent can stop the job and every process it started together
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), CHILD_NICENESS))
-    _die_with_parent()
+    die_with_parent()  # also when the app is killed with SIGKILL (lifeline.py)
     send_lock = threading.Lock()
 
     def send(message: tuple) -> None:
@@ -152,12 +152,3 @@ def _kill_own_group() -> None:
         if os.getpgrp() == os.getpid():
             os.killpg(os.getpid(), signal.SIGKILL)
     os._exit(1)
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this process when its parent dies (a backstop for a hard crash of the app)."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

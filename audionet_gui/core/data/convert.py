@@ -57,14 +57,23 @@ from audionet_gui.core.audio.vad import has_speech, resolve_gate, window_speech
 from audionet_gui.core.audio.windows import WindowConfig, iter_windows
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
 from audionet_gui.core.base.fields import setting
-from audionet_gui.core.base.fsutil import atomic_write_bytes, atomic_write_json, atomic_write_text, file_sha256
+from audionet_gui.core.base.fsutil import (
+    NotRegularFileError,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    file_sha256,
+)
 from audionet_gui.core.base.jobs import Cancelled, CancelToken, ProgressCallback, ProgressTracker, ensure_token
+from audionet_gui.core.base.lifeline import stop_now, worker_lifeline
 from audionet_gui.core.data.dataset import (
     BACKGROUND_CLASS,
+    HIDDEN_REASON,
     DatasetSpec,
     SplitConfig,
     dataset_sources,
     hash_fraction,
+    hidden_entries,
     plan_splits,
     time_split,
 )
@@ -129,6 +138,7 @@ class ConvertSummary:
     seconds_of_audio: float = 0.0
     wall_seconds: float = 0.0
     failed: list[dict] = field(default_factory=list)  # {path, reason}
+    skipped: list[dict] = field(default_factory=list)  # {path, reason}: left out on purpose (hidden names)
     cached: int = 0
     workspace: str = ""
     splits: dict = field(default_factory=dict)        # split -> windows
@@ -142,7 +152,7 @@ class ConvertSummary:
                 "files": self.files, "windows": self.windows, "seconds_of_audio": round(self.seconds_of_audio, 3),
                 "wall_seconds": round(self.wall_seconds, 3), "failed": self.failed, "cached": self.cached,
                 "workspace": self.workspace, "splits": self.splits, "classes": self.classes,
-                "augmented_windows": self.augmented_windows}
+                "augmented_windows": self.augmented_windows, "skipped": self.skipped}
 
 
 def config_key(spectrogram_cfg: SpectrogramConfig, window_cfg: WindowConfig) -> str:
@@ -338,6 +348,7 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
     cache_root = workspace / "cache" / key
     hashes = _HashCache(workspace / "hashes.json")
     summary = ConvertSummary(workspace=str(workspace))
+    summary.skipped = [{"path": str(p), "reason": HIDDEN_REASON} for p in hidden_entries(spec)]
     tracker = ProgressTracker(progress, "converting", len(sources))
 
     digests: dict[Path, str] = {}
@@ -345,6 +356,9 @@ def convert_dataset(spec: DatasetSpec, workspace: Path | str, spectrogram_cfg: S
         cancel.raise_if_cancelled()
         try:
             digests[s.path] = hashes.digest(s.path)
+        except NotRegularFileError as exc:  # a pipe would block and /dev/zero never end: a bad file, not a hang
+            summary.failed.append({"path": str(s.path), "reason": exc.reason})
+            tracker.advance(message=s.path.name)
         except OSError as exc:
             summary.failed.append({"path": str(s.path), "reason": f"cannot read file ({exc.strerror or exc})"})
             tracker.advance(message=s.path.name)
@@ -603,7 +617,8 @@ def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -
     pending: dict[Future, list[tuple]] = {}
     queue = list(reversed(_batches(todo, n_workers)))
     try:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+        # workers end with this process, even when it is killed with SIGKILL
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, **worker_lifeline()) as pool:
             try:
                 while queue or pending:
                     while queue and len(pending) < n_workers * 2:
@@ -617,6 +632,9 @@ def _convert_parallel(todo, args, finish, n_workers: int, cancel: CancelToken) -
                         for item, result in zip(batch, results):
                             finish(*item, *result)
                     cancel.raise_if_cancelled()
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the workers now, not after their batches
+                stop_now(pool)
+                raise
             except BaseException:
                 for fut in pending:
                     fut.cancel()

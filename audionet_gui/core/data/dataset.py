@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audionet_gui.core.audio.files import audio_info, is_audio_file
+from audionet_gui.core.audio.files import SUPPORTED_EXTENSIONS, audio_info, is_audio_file
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
-from audionet_gui.core.base.fsutil import file_sha256
+from audionet_gui.core.base.fsutil import file_sha256, is_regular_file
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 
 SPLITS = ("train", "val", "test")
@@ -61,6 +61,7 @@ class SplitConfig:
 class DatasetSpec:
     classes: list[ClassSpec]
     test_dir: Path | None = None  # root whose subfolders (named like the classes) hold the test files
+    hidden: list[Path] = field(default_factory=list)  # hidden folders with audio under the root: left out, reported
 
     @classmethod
     def from_root(cls, root: Path | str, test_dir: Path | str | None = None) -> DatasetSpec:
@@ -68,11 +69,14 @@ class DatasetSpec:
         root = Path(root)
         if not root.is_dir():
             raise DatasetError(f"{root}: not a folder")
-        classes = [ClassSpec(d.name, [d]) for d in sorted(root.iterdir(), key=lambda p: p.name.lower())
-                   if d.is_dir() and not d.name.startswith(".") and _has_audio(d)]
+        folders = [d for d in sorted(root.iterdir(), key=lambda p: p.name.lower()) if d.is_dir() and _has_audio(d)]
+        classes = [ClassSpec(d.name, [d]) for d in folders if not d.name.startswith(".")]
+        hidden = [d for d in folders if d.name.startswith(".")]
         if not classes:
-            raise DatasetError(f"{root}: no class folders with audio in it (expected one subfolder per class)")
-        return cls(classes, Path(test_dir) if test_dir else None)
+            raise DatasetError(f"{root}: no class folders with audio in it (expected one subfolder per class)"
+                               + (f"; hidden folders are left out: {', '.join(d.name for d in hidden)}"
+                                  if hidden else ""))
+        return cls(classes, Path(test_dir) if test_dir else None, hidden)
 
     @property
     def labels(self) -> list[str]:
@@ -98,6 +102,24 @@ class SourceFile:
 
 def _has_audio(folder: Path) -> bool:
     return any(is_audio_file(Path(dp) / f) for dp, _, fs in os.walk(folder) for f in fs)
+
+
+HIDDEN_REASON = "hidden (its name starts with '.'), left out; rename it to use it"
+
+
+def hidden_entries(spec: DatasetSpec) -> list[Path]:
+    """What the dataset leaves out because it is hidden, so it can be said: hidden class folders of the root, and
+    inside each class folder hidden folders holding audio and hidden files with an audio name."""
+    out = list(spec.hidden)
+    for c in spec.classes:
+        for folder in c.folders:
+            for dirpath, dirnames, filenames in os.walk(folder):
+                here = Path(dirpath)
+                out.extend(here / d for d in sorted(dirnames) if d.startswith(".") and _has_audio(here / d))
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                out.extend(here / f for f in sorted(filenames)
+                           if f.startswith(".") and Path(f).suffix.lower() in SUPPORTED_EXTENSIONS)
+    return out
 
 
 def _walk_audio(folder: Path) -> list[Path]:
@@ -262,6 +284,8 @@ def find_duplicates(sources: Iterable[SourceFile]) -> list[tuple[str, list[Sourc
     """
     by_size: dict[int, list[SourceFile]] = defaultdict(list)
     for s in sources:
+        if not is_regular_file(s.path):
+            continue  # never hashed: a pipe blocks, a device never ends (the scan reports them as bad files)
         try:
             by_size[s.path.stat().st_size].append(s)
         except OSError:
@@ -309,7 +333,7 @@ def scan_dataset(spec: DatasetSpec, progress: ProgressCallback | None = None,
             rep.unreadable.append((exc.path, exc.reason))
         tracker.advance(message=s.path.name)
 
-    warnings: list[str] = []
+    warnings: list[str] = [f"{path}: {HIDDEN_REASON}" for path in hidden_entries(spec)]
     if dupe_names:
         warnings.append(f"class names used twice: {', '.join(dupe_names)}")
     if len(spec.classes) < 2:

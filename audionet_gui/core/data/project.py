@@ -8,9 +8,11 @@ project file's folder are stored relative to it, so a project folder can be move
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -347,27 +349,46 @@ def train_project(project: Project, out_dir: PathLike, progress=None, cancel=Non
                               progress=progress, cancel=cancel)
 
 
-def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None) -> Path:
-    """Copy a model folder to ``dst`` atomically: ``dst`` is the old folder or the complete new one, never half."""
+def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None, replace: bool = False) -> Path:
+    """Copy a model folder to ``dst`` atomically: ``dst`` is the old folder or the complete new one, never half.
+
+    ``dst`` must be new, empty or a model folder (``check_bundle_target``) unless ``replace`` (the user said so).
+    Only the model folder's own regular files are copied: a link inside it (``notes.txt -> /etc/shadow``) is
+    never followed, nor a pipe or a device read."""
 
     src, dst = Path(src), Path(dst)
     if not src.is_dir():
         raise ProjectError(f"{src}: the model folder does not exist.")
     if dst.resolve() == src.resolve():
         return dst
+    if not replace:
+        try:
+            check_bundle_target(dst)
+        except BundleError as exc:
+            raise ProjectError(f"The model was not saved: {exc}") from None
     cancel = ensure_token(cancel)
-    files = [p for p in src.rglob("*") if p.is_file()]
+    files = _own_regular_files(src)
     tracker = ProgressTracker(progress, "saving", len(files))
     with atomic_directory(dst) as tmp:
         for f in files:
             cancel.raise_if_cancelled()
             target = tmp / f.relative_to(src)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(f, target)
+            shutil.copy2(f, target, follow_symlinks=False)
             tracker.advance(message=f.name)
     return dst
 
 
+def _own_regular_files(folder: Path) -> list[Path]:
+    """The regular files under ``folder``, not through links (os.walk does not descend into linked folders)."""
+    out = []
+    for dirpath, _dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    out.append(path)
+    return out
 
 
 def add_background_class(project: Project, default_root: PathLike) -> ProjectClass:

@@ -202,11 +202,14 @@ class MicrophoneSource(PushSource):
         self._next_retry = 0.0
         self._recovering = False
         self._retry_error_reported = False
+        # why the input was lost, while it has not come back (kept after stop(): `listen` exits non-zero on it)
+        self.lost_problem: str | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Open the stream. Raises NoInputDeviceError / InputStreamError when it cannot start at all."""
         self._recovering = False
+        self.lost_problem = None
         self._open()
 
     def stop(self) -> None:
@@ -303,6 +306,7 @@ class MicrophoneSource(PushSource):
     def _lose(self, problem: str, now: float) -> None:
         name = self.device.label if self.device else str(self.choice)
         self._emit("error", f"input device {name} was lost: {problem}; reconnecting")
+        self.lost_problem = f"input device {name} was lost ({problem}) and did not come back"
         self._close()
         self._recovering = True
         self._retry_error_reported = False
@@ -318,6 +322,7 @@ class MicrophoneSource(PushSource):
             self._next_retry = now + self.retry_s
             return
         self._recovering = False
+        self.lost_problem = None
         self._emit("recovered", f"input running again on {self.device.label}")
 
     def _emit(self, kind: str, message: str) -> None:

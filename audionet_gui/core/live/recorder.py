@@ -69,7 +69,7 @@ def save_recording(samples: np.ndarray, sample_rate: int, class_dir: PathLike, s
 def _link_to_free_name(tmp: Path, class_dir: Path, stem: str) -> Path:
     for n in range(1, 10000):
         target = class_dir / (f"{stem}.wav" if n == 1 else f"{stem}_{n}.wav")
-        if target.exists():
+        if os.path.lexists(target):  # anything by that name (a dangling link, a pipe) is never written through
             continue
         try:
             os.link(tmp, target)  # atomic, and refuses to replace an existing name

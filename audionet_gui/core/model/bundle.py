@@ -21,12 +21,24 @@ import dataclasses
 import io
 import json
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from audionet_gui.core.base.errors import BundleError
-from audionet_gui.core.base.fsutil import atomic_directory, atomic_path, atomic_write_json, atomic_write_text
+from audionet_gui.core.base.fsutil import (
+    NOT_EMPTY,
+    atomic_directory,
+    atomic_path,
+    atomic_write_json,
+    atomic_write_text,
+    normalized,
+    open_regular,
+    recover_directory,
+    regular_file_problem,
+    replace_refusal,
+)
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.settings import DERIVED_FIELDS, ImageSettings
 
@@ -206,12 +218,21 @@ def save_bundle(
 
 
 def check_bundle_target(out_dir: PathLike) -> None:
-    """Refuse a destination that exists and is not a model folder: saving replaces the folder whole, and a typo
-    like ``--out ~/Documents`` must never delete it. Call it before a long job that ends in ``save_bundle``."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not (out_dir / VERSION_FILE).is_file() and (
-            not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise BundleError(f"{out_dir}: exists and is not a model folder; choose a new or empty folder")
+    """Refuse a destination that may not be replaced (fsutil.replace_refusal: it exists, is not empty and is not a
+    model folder; or it is the current folder, a link, a file): saving replaces the folder whole, and a typo like
+    ``--out ~/Documents`` must never delete it. Call it before a long job that ends in ``save_bundle``."""
+    reason = replace_refusal(out_dir, marker=VERSION_FILE)
+    if reason == NOT_EMPTY:
+        reason = "exists and is not a model folder"
+    if reason is not None:
+        hint = "; choose a new or empty folder" if "choose" not in reason else ""
+        raise BundleError(f"{out_dir}: {reason}{hint}")
+
+
+def is_model_folder(path: PathLike) -> bool:
+    """A folder of ours: it holds the ``format_version`` file a finished bundle is marked with."""
+    path = Path(path)
+    return path.is_dir() and not path.is_symlink() and (path / VERSION_FILE).is_file()
 
 
 def _output_size(model: Any) -> int | None:
@@ -250,6 +271,8 @@ def load_bundle(path: PathLike, load_model: bool = True) -> ModelBundle:
     (corrupt file or code that safe mode refuses), output size != number of labels, input size != image size.
     ``load_model=False`` reads only the JSON files (fast, no TensorFlow)."""
     path = Path(path)
+    if not path.exists():
+        recover_directory(path)  # a save killed between its two renames left the model as .NAME.old
     if not path.is_dir():
         raise BundleError(f"{path}: not a model folder" + ("" if path.exists() else " (it does not exist)"))
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
@@ -315,6 +338,9 @@ def _check_audio_settings(bundle: ModelBundle) -> None:
 def _load_model(model_path: Path):
     import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
 
+    damage = _keras_file_damage(model_path)
+    if damage:  # Keras itself says "File not found" for these, which misleads
+        raise BundleError(f"{model_path}: the model cannot be loaded: {damage}")
     _register_custom_objects()
     try:
         return keras.models.load_model(model_path, safe_mode=True, compile=False)
@@ -323,6 +349,23 @@ def _load_model(model_path: Path):
         if "safe_mode" in str(exc) or "lambda" in str(exc).lower():
             reason = f"it contains code that safe mode refuses to run ({reason[:200]})"
         raise BundleError(f"{model_path}: the model cannot be loaded: {reason[:300]}") from None
+
+
+def _keras_file_damage(model_path: Path) -> str | None:
+    """Why ``model_path`` is not a whole .keras file (a zip archive), or None."""
+    problem = regular_file_problem(model_path)
+    if problem:
+        return problem
+    try:
+        with open_regular(model_path) as fh, zipfile.ZipFile(fh) as archive:
+            broken = archive.testzip()
+    except zipfile.BadZipFile:
+        return "the file is damaged or truncated (not a complete .keras archive)"
+    except OSError as exc:
+        return f"the file cannot be read ({exc.strerror or exc})"
+    if broken is not None:
+        return f"the file is damaged (its part {broken!r} does not match its checksum)"
+    return None
 
 
 def _check_model_matches(bundle: ModelBundle) -> None:
@@ -344,14 +387,38 @@ def _check_model_matches(bundle: ModelBundle) -> None:
 
 # ----------------------------------------------------------------------------------------------------- export
 
+TFLITE_IDENTIFIER = b"TFL3"  # bytes 4..8 of every TFLite flatbuffer
+
+
+def is_tflite_file(path: PathLike) -> bool:
+    try:
+        with open_regular(path) as fh:
+            return fh.read(8)[4:8] == TFLITE_IDENTIFIER
+    except OSError:
+        return False
+
+
+def check_export_target(model_dir: PathLike, out_path: PathLike) -> None:
+    """An export may create a file or replace an earlier export (a TFLite file), nothing else: not a folder, not
+    a file of the model folder (its model.keras), not a user's other file. BundleError before any work."""
+    out = normalized(out_path)
+    model_dir = normalized(model_dir)
+    if out.parent == model_dir and out.name in (*REQUIRED_FILES, CONFUSION_FILE):
+        raise BundleError(f"{out_path}: is a file of the model folder {model_dir}; choose another name")
+    reason = replace_refusal(out, file_is_ours=is_tflite_file)
+    if reason is not None:
+        raise BundleError(f"{out_path}: {reason}")
+
+
 def export_tflite(bundle: ModelBundle, out_path: PathLike) -> Path:
     """Convert the bundle's model to a TFLite flatbuffer (image batch with values 0..255 in, probabilities out).
     Written atomically; the labels and audio settings stay in the bundle (the .tflite holds only the network)."""
     import tensorflow as tf  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
 
+    out_path = Path(out_path)
+    check_export_target(bundle.path, out_path)
     if bundle.model is None:
         bundle = load_bundle(bundle.path)
-    out_path = Path(out_path)
     try:
         # The converter prints a page of "Saved artifact ..." on stdout: keep it off the terminal and --json output.
         with contextlib.redirect_stdout(io.StringIO()):

@@ -13,7 +13,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from audionet_gui.core.base.fsutil import NOT_EMPTY, replace_refusal
 from audionet_gui.core.data.project import copy_model_folder
+from audionet_gui.core.model.bundle import VERSION_FILE
 from audionet_gui.core.model.predict import identify_file
 from audionet_gui.qt.job_runner import JobFailure, JobRunner, JobSlot
 from audionet_gui.ui.dialogs.error_dialogs import show_fatal
@@ -65,7 +67,22 @@ class ModelController:
         if not dst:
             return
         target = Path(dst) / Path(src).name
-        self.jobs.run(copy_model_folder, src, target, title="Saving the model", doing="Saving the model",
+        replace = False
+        refusal = replace_refusal(target, marker=VERSION_FILE)  # core decides; the user may overrule one answer
+        if refusal == NOT_EMPTY:
+            answer = QMessageBox.question(
+                self.view, "Replace the folder?",
+                f"{target} already exists and is not a model folder.\n\nReplace it with the model? Everything in "
+                "it will be deleted.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            replace = True
+        elif refusal is not None:
+            QMessageBox.warning(self.view, "Save model", f"The model cannot be saved as {target}: it {refusal}.")
+            return
+        self.jobs.run(copy_model_folder, src, target, replace=replace, title="Saving the model",
+                      doing="Saving the model",
                       on_finished=lambda out: self.view.statusBar().showMessage(f"Model saved to {out}", 8000))
 
     # -- identify ------------------------------------------------------------------------------------------------
