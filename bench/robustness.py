@@ -59,21 +59,24 @@ SR = 8000  # FSDD's rate
 SNRS = (20.0, 10.0, 5.0, 0.0)
 NOT_A_NAME = ("unknown", "no speech", "silence")
 
-# One row per lever: extra `audionet train` flags. "baseline" is the app before the robustness work.
+# One row per lever: extra `audionet train` flags. "baseline" is the app before the robustness work; "defaults" is
+# the app as it is (no flags). Rows of one lever name the front end, so they keep their meaning when a default moves.
 NO_LEVERS = ["--no-room", "--no-mic", "--no-babble"]
+PLAIN = ["--frontend", "none"]
 ROWS: dict[str, list[str]] = {
-    "no augmentation": ["--augment", "0"],
-    "baseline": ["--augment", "1", *NO_LEVERS],  # the app before this work: noise, level, shift, masks
-    "+ rooms": ["--augment", "1", "--no-mic", "--no-babble"],
-    "+ microphones": ["--augment", "1", "--no-room", "--no-babble"],
-    "+ babble": ["--augment", "1", "--no-room", "--no-mic"],
-    "all augmentation": ["--augment", "1"],
-    "all augmentation x2": ["--augment", "2"],
+    "no augmentation": ["--augment", "0", *PLAIN],
+    "baseline": ["--augment", "1", *NO_LEVERS, *PLAIN],  # the app before this work: noise, level, shift, masks
+    "+ rooms": ["--augment", "1", "--no-mic", "--no-babble", *PLAIN],
+    "+ microphones": ["--augment", "1", "--no-room", "--no-babble", *PLAIN],
+    "+ babble": ["--augment", "1", "--no-room", "--no-mic", *PLAIN],
+    "all augmentation": ["--augment", "1", *PLAIN],
+    "all augmentation x2": ["--augment", "2", *PLAIN],
     "all + band_norm": ["--augment", "1", "--frontend", "band_norm"],
     "all + pcen": ["--augment", "1", "--frontend", "pcen"],
     "all + floor": ["--augment", "1", "--frontend", "floor"],
-    "all, energy gate": ["--augment", "1", "--gate", "energy"],
-    "all, speech threshold 0.3": ["--augment", "1", "--speech-threshold", "0.3"],
+    "all + energy gate": ["--augment", "1", "--gate", "energy", *PLAIN],
+    "all + speech threshold 0.3": ["--augment", "1", "--speech-threshold", "0.3", *PLAIN],
+    "defaults": [],
 }
 
 

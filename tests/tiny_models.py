@@ -57,7 +57,8 @@ def pitch_classifier(labels_hz: dict, spec: SpectrogramConfig):
 
 
 def small_spec(width: int = WIDTH, height: int = HEIGHT) -> SpectrogramConfig:
-    return SpectrogramConfig(n_mels=64, image_width=width, image_height=height)
+    # plain dB images: the hand-built classifiers read a steady tone's brightness, which PCEN would fade
+    return SpectrogramConfig(n_mels=64, image_width=width, image_height=height, frontend="none")
 
 
 def write_bundle(path: Path, model=None, labels=("a", "b", "c"), spec: SpectrogramConfig | None = None,

@@ -73,7 +73,7 @@ def _tilt(x: np.ndarray, db_per_octave: float) -> np.ndarray:
 def test_band_norm_image_changes_less_than_the_plain_image_through_another_microphone():
     x = voice(150, 2.0, seed=3)
     y = 0.3 * _tilt(x, -4.0)
-    plain = SpectrogramConfig(colormap="gray", image_width=128, image_height=128)
+    plain = SpectrogramConfig(frontend="none", colormap="gray", image_width=128, image_height=128)
     normed = dataclasses.replace(plain, frontend="band_norm")
     d_plain = np.abs(spectrogram_image(x, plain).astype(float) - spectrogram_image(y, plain)).mean()
     d_norm = np.abs(spectrogram_image(x, normed).astype(float) - spectrogram_image(y, normed)).mean()
@@ -119,12 +119,17 @@ def test_frontend_is_a_setting_at_the_end_and_refuses_bad_values():
             SpectrogramConfig(**bad)
 
 
-def test_default_front_end_leaves_the_config_dict_and_fingerprint_as_before():
-    d = SpectrogramConfig().to_dict()
+def test_plain_db_configs_keep_the_dict_and_fingerprint_they_had_before_front_ends():
+    old = SpectrogramConfig(frontend="none")
+    d = old.to_dict()
     assert "frontend" not in d and "pcen_gain" not in d
+    stored_before = {k: v for k, v in d.items()}  # what a model folder made before front ends holds
+    assert SpectrogramConfig.from_dict(stored_before) == old  # it stays plain dB under today's default
+    assert SpectrogramConfig().frontend == "pcen"  # the default: a new project gets PCEN
+    assert SpectrogramConfig.from_json(SpectrogramConfig().to_json()) == SpectrogramConfig()
     cfg = SpectrogramConfig(frontend="pcen", pcen_power=0.25)
     back = SpectrogramConfig.from_json(cfg.to_json())
-    assert back == cfg and back.fingerprint() != SpectrogramConfig().fingerprint()
+    assert back == cfg and back.fingerprint() != old.fingerprint()
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS)
@@ -135,7 +140,8 @@ def test_every_front_end_gives_the_cnn_image_the_inspector_shows(frontend):
     assert img.shape == (80, 96, 3) and img.dtype == np.uint8
     np.testing.assert_array_equal(window_image(Window(0.0, 2.0, x), cfg), img)
     if frontend != "none":
-        assert not np.array_equal(img, spectrogram_image(x, SpectrogramConfig(image_width=96, image_height=80)))
+        assert not np.array_equal(img, spectrogram_image(x, SpectrogramConfig(frontend="none", image_width=96,
+                                                                              image_height=80)))
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS)

@@ -64,9 +64,9 @@ def test_low_frequencies_are_at_the_bottom_and_time_runs_right():
 
 def test_image_ignores_level_with_ref_max_but_not_with_absolute():
     x = voice_like = chirp(300, 3000, 2.0) + noise(2.0, amp=0.01)
-    rel = SpectrogramConfig(image_width=64, image_height=64)
+    rel = SpectrogramConfig(image_width=64, image_height=64, frontend="none")
     np.testing.assert_array_equal(spectrogram_image(x, rel), spectrogram_image(0.1 * x, rel))
-    ab = SpectrogramConfig(image_width=64, image_height=64, ref="absolute")
+    ab = SpectrogramConfig(image_width=64, image_height=64, ref="absolute", frontend="none")
     assert not np.array_equal(spectrogram_image(x, ab), spectrogram_image(0.1 * x, ab))
     del voice_like
 
