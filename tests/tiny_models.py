@@ -80,3 +80,30 @@ def constant_classifier(probabilities, width: int = WIDTH, height: int = HEIGHT)
     model = keras.Model(inputs, dense(x))
     dense.set_weights([np.zeros((3, len(probabilities)), np.float32), np.log(probabilities)])
     return model
+
+
+def voice_bundle(path: Path, voices: dict, enrolled: list[str], threshold: float = 0.75,
+                 window: WindowConfig | None = None) -> Path:
+    """A bundle shaped like a trained one (backbone model -> head model with a "classes" softmax) where each
+    "voice" is a tone: the backbone's features are the brightness of each voice's mel band (one feature per voice
+    in ``voices``, {name: hz}), and the head names the ``enrolled`` ones from their bands. A tone of any other
+    voice leaves the enrolled bands dark: the probabilities are even (unknown), its features tell it apart."""
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
+
+    spec = small_spec()
+    bands = pitch_classifier(voices, spec)
+    extractor = keras.Model(bands.input, bands.layers[-2].output, name="backbone")
+    features = keras.Input((len(voices),), name="features_in")
+    norm = keras.layers.Normalization(name="feature_norm")  # as a trained head: standardised features
+    norm.adapt(np.array([[14.0] * len(voices), [18.0] * len(voices)], np.float32))  # mean 16, sd 2
+    dense = keras.layers.Dense(len(enrolled), activation="softmax", name="classes")
+    head = keras.Model(features, dense(norm(features)), name="head")
+    names = list(voices)
+    w = np.zeros((len(voices), len(enrolled)), np.float32)
+    for j, name in enumerate(enrolled):
+        w[names.index(name), j] = 2.0
+    dense.set_weights([w, np.zeros(len(enrolled), np.float32)])
+    image = keras.Input(extractor.input_shape[1:], name="image")
+    model = keras.Model(image, head(extractor(image)), name="voices")
+    return write_bundle(path, model=model, labels=enrolled, spec=spec,
+                        window=window or WindowConfig(window_s=1.0, hop_s=0.5), threshold=threshold)
