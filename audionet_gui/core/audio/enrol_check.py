@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.vad import CHUNK, DEFAULT_THRESHOLD, VAD_RATE, speech_probabilities
+from audionet_gui.core.base.errors import AudioFileError
 
 GOOD_SPEECH_S, FAIR_SPEECH_S = 20.0, 8.0
 QUIET_DB, FAIR_QUIET_DB = -35.0, -45.0  # speech RMS below these is too quiet
@@ -181,3 +183,15 @@ def check_enrolment(clips: Sequence[np.ndarray], sample_rate: int, embeddings: n
     else:
         items.append(CheckItem("agreement", "good", None, "one recording: nothing to compare"))
     return EnrolmentCheck(items, speech_s, len(clips), outliers)
+
+
+def check_files(paths: Sequence[str], sample_rate: int = VAD_RATE) -> dict:
+    """``check_enrolment`` of audio files, JSON-ready, with ``failed`` ({path, reason}) for files that cannot be
+    read (the GUI's "Add a speaker" runs it as a job)."""
+    clips, failed = [], []
+    for path in paths:
+        try:
+            clips.append(load_audio(path, sample_rate))
+        except AudioFileError as exc:
+            failed.append({"path": str(path), "reason": exc.reason})
+    return {**check_enrolment(clips, sample_rate).to_dict(), "failed": failed}

@@ -15,18 +15,20 @@ overlaps a training one by more than the window's overlap at one boundary.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from audionet_gui.core.audio.spectrogram import spectrogram_image
+from audionet_gui.core.audio.spectrogram import save_png, spectrogram_image
 from audionet_gui.core.audio.vad import has_speech, window_speech
 from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, BundleError, DatasetError
 from audionet_gui.core.base.jobs import CancelToken, Progress, ProgressCallback, ensure_token, no_progress
-from audionet_gui.core.data.convert import load_manifest
+from audionet_gui.core.data.convert import ManifestRow, load_manifest
 from audionet_gui.core.model.bundle import check_bundle_target, load_bundle, save_bundle
 from audionet_gui.core.model.calibration import leave_one_class_out
 from audionet_gui.core.model.evaluation import (
@@ -37,11 +39,15 @@ from audionet_gui.core.model.evaluation import (
 )
 from audionet_gui.core.model.features import extract_features, feature_key
 from audionet_gui.core.model.head import train_head
-from audionet_gui.core.model.timeline import head_parts
+from audionet_gui.core.model.timeline import head_parts, voice_clips
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import cache_root
 
 SPLIT_SHARES = (0.70, 0.15)  # train, validation; the rest is test (fewer than three files)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40] or "speaker"
 
 
 @dataclass
@@ -135,6 +141,12 @@ def enroll_speaker(model_dir: str | Path, name: str, audio: list[str | Path], ou
         rows = [r for r in load_manifest(workspace) if r.label in bundle.labels and r.split in ("train", "val", "test")]
     except DatasetError:
         rows = []
+    # speakers enrolled before: their windows were kept as images in the cache (``enrolled_windows`` in metrics)
+    carried = (bundle.metrics.get("enrolled_windows") or {}) if isinstance(bundle.metrics, dict) else {}
+    for label, parts_of in carried.items():
+        if label in bundle.labels:
+            rows += [ManifestRow(str(Path(img).resolve()), label, part, f"{label}:{part}", 0.0, 0.0)
+                     for part, images in parts_of.items() for img in images if Path(img).is_file()]
     missing = sorted(set(bundle.labels) - {r.label for r in rows if r.split == "train"})
     if missing or not all((workspace / r.image).is_file() for r in rows[:50]):
         where = workspace if str(workspace) not in ("", ".") else "the cache"
@@ -151,6 +163,18 @@ def enroll_speaker(model_dir: str | Path, name: str, audio: list[str | Path], ou
     new_speaker = name not in bundle.labels
     labels = list(bundle.labels) + ([name] if new_speaker else [])
     index = {label: i for i, label in enumerate(labels)}
+
+    # keep the new windows as images, so the next enrolment (of anyone) still has this speaker's windows
+    keep_dir = cache_root() / "enrolled" / f"{_safe(name)}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
+    kept: dict[str, list[str]] = {}
+    for part in ("train", "val", "test"):
+        for i, img in enumerate(new[part]):
+            target = keep_dir / f"{part}_{i:05d}.png"
+            save_png(img, target)
+            kept.setdefault(part, []).append(str(target))
+    if not new_speaker:  # more audio for a speaker enrolled before: the earlier windows stay too
+        for part, images in (carried.get(name) or {}).items():
+            kept.setdefault(part, []).extend(img for img in images if Path(img).is_file())
 
     progress(Progress("enrolling", 2, 5, "features"))
     key = feature_key(train_cfg.backbone, train_cfg.weights, train_cfg.image_size or bundle.image_size,
@@ -212,6 +236,7 @@ def enroll_speaker(model_dir: str | Path, name: str, audio: list[str | Path], ou
                            "others_after": after, "created": datetime.now(UTC).isoformat(timespec="seconds")}
     metrics["data"] = {**(bundle.metrics.get("data") or {}), "enrolled": metrics["enrolled"]["windows"]}
     metrics["backbone"] = bundle.metrics.get("backbone")
+    metrics["enrolled_windows"] = {**{k: v for k, v in carried.items() if k in labels and k != name}, name: kept}
     config = dict(bundle.config)
     config["unknown_threshold"] = float(threshold)
     config["enrolled"] = [*config.get("enrolled", []), name]
@@ -223,3 +248,17 @@ def enroll_speaker(model_dir: str | Path, name: str, audio: list[str | Path], ou
     return EnrollReport(out_dir, name, new_speaker, labels, {k: len(v) for k, v in new.items()},
                         [str(a) for a in audio], failed, float(threshold), metrics, before, after,
                         time.monotonic() - started, warnings)
+
+
+def name_voice(model_dir: str | Path, audio: str | Path, segments: list[Any], label: str, name: str,
+               out_dir: str | Path | None = None, progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> EnrollReport:
+    """"Name this voice": the turns of ``label`` (an ``unknown-N`` of a timeline, ``segments`` of the file
+    ``audio``) enrolled as ``name``; the model folder is replaced by the new one (``out_dir`` None) or written to
+    ``out_dir``."""
+    bundle = load_bundle(model_dir, load_model=False)
+    with tempfile.TemporaryDirectory(prefix="audionet-voice-") as tmp:
+        clips = voice_clips(audio, segments, label, bundle.sample_rate, tmp)
+        if not clips:
+            raise DatasetError(f"{audio}: no turn of {label} to learn the voice from")
+        return enroll_speaker(model_dir, name, clips, out_dir or model_dir, progress=progress, cancel=cancel)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from audionet_gui.core.answers import (
     MIN_TURN_S,
@@ -28,14 +29,19 @@ from audionet_gui.core.answers import (
     trim_to_speech,
     turn_speakers,
 )
-from audionet_gui.core.audio.files import audio_info, is_audio_file, iter_audio_blocks
+from audionet_gui.core.audio.files import audio_info, is_audio_file, iter_audio_blocks, load_audio
 from audionet_gui.core.audio.vad import CHUNK, VAD_RATE, speech_probabilities
 from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, AudioNetError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.model.backbones import make_fast_predictor
 from audionet_gui.core.model.bundle import ModelBundle, load_bundle
-from audionet_gui.core.model.predict import DEFAULT_BATCH_SIZE, predict_stream
+from audionet_gui.core.model.predict import (
+    DEFAULT_BATCH_SIZE,
+    FilePrediction,
+    predict_stream,
+    prediction_from_windows,
+)
 
 _parts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -57,6 +63,10 @@ class FileTimeline:
     labels: list[str]  # the model's classes
     speakers: list[str] = field(default_factory=list)  # labels of the segments, in order of first appearance
     duration_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.speakers:
+            self.speakers = turn_speakers(self.segments)
 
     def to_dict(self) -> dict:
         """``file``, ``segments`` [{``start``, ``end``, ``label``, ``p``}], ``speakers``."""
@@ -169,13 +179,19 @@ def timeline_file(bundle: ModelBundle, path: str | Path, options: TurnOptions | 
                                                    on_batch=lambda n: tracker.advance(n, message=Path(path).name))
     if not len(probs):
         raise AudioFileError(path, "has no audio window to identify")
+    return FileTimeline(str(path), _turns(bundle, path, starts, ends, probs, features, options, cancel),
+                        list(bundle.labels), [], duration or float(ends.max()))
+
+
+def _turns(bundle: ModelBundle, path, starts, ends, probs, features, options: TurnOptions,
+           cancel: CancelToken | None) -> list[Segment]:
+    wcfg = bundle.window_config
     segments = speaker_turns(starts, ends, probs, bundle.labels, bundle.unknown_threshold, wcfg.hop_s, features,
                              smoothing=options.smoothing, min_turn_s=options.min_turn_s,
                              switch_cost=options.switch_cost)
     if options.trim and wcfg.speech_gated:
         segments = trim_to_speech(segments, file_speech_spans(path, wcfg.speech_threshold, cancel))
-    return FileTimeline(str(path), segments, list(bundle.labels), turn_speakers(segments),
-                        duration or float(ends.max()))
+    return segments
 
 
 def audio_inputs(paths: Sequence[str | Path]) -> list[Path]:
@@ -204,3 +220,44 @@ def timeline_files(model_path: str | Path, paths: Sequence[str | Path], options:
         except (AudioNetError, OSError, ValueError) as exc:
             results.append({"file": str(path), "error": getattr(exc, "reason", None) or str(exc)})
     return results
+
+
+def identify_with_turns(model_path: str | Path, path: str | Path, top_k: int = 5,
+                        options: TurnOptions | None = None, progress: ProgressCallback | None = None,
+                        cancel: CancelToken | None = None) -> FilePrediction:
+    """``predict.identify_file`` and the file's speaker turns from one pass of the network (the Identify page runs
+    it in a child process): the prediction, with the ``FileTimeline`` in ``extra["turns"]``."""
+    bundle = load_bundle(model_path)
+    wcfg = bundle.window_config
+    total = 1
+    try:
+        total = max(1, int(np.ceil(max(audio_info(path).duration_s - wcfg.window_s, 0.0) / wcfg.hop_s)) + 1)
+    except AudioFileError:
+        pass  # decoding below raises the real error
+    tracker = ProgressTracker(progress, "predicting", total)
+    starts, ends, probs, features = window_outputs(
+        bundle, iter_file_windows(path, bundle.sample_rate, wcfg), cancel=cancel,
+        on_batch=lambda n: tracker.advance(n, message=Path(path).name))
+    if not len(probs):
+        raise AudioFileError(path, "has no audio window to identify")
+    prediction = prediction_from_windows(bundle, str(path), starts, ends, probs, top_k)
+    turns = _turns(bundle, path, starts, ends, probs, features, options or TurnOptions(), cancel)
+    prediction.extra["turns"] = FileTimeline(str(path), turns, list(bundle.labels), [], float(ends.max()))
+    return prediction
+
+
+def voice_clips(path: str | Path, segments: Sequence[Segment], label: str, sample_rate: int,
+                out_dir: str | Path) -> list[Path]:
+    """The turns of ``label`` in the audio file ``path`` written as WAV clips into ``out_dir`` (to enrol the voice
+    they hold)."""
+    audio = load_audio(path, sample_rate)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for i, seg in enumerate(s for s in segments if s.label == label):
+        piece = audio[int(seg.start_s * sample_rate):int(seg.end_s * sample_rate)]
+        if piece.size:
+            clip = out_dir / f"{Path(path).stem}_{label}_{i:03d}.wav"
+            sf.write(str(clip), piece, sample_rate)
+            clips.append(clip)
+    return clips

@@ -13,8 +13,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from audionet_gui.core.base.fsutil import atomic_write_text
 from audionet_gui.core.data.project import copy_model_folder
-from audionet_gui.core.model.predict import identify_file
+from audionet_gui.core.model.enroll import name_voice
+from audionet_gui.core.model.timeline import identify_with_turns
+from audionet_gui.core.timeline_formats import render
 from audionet_gui.qt.job_runner import JobFailure, JobRunner, JobSlot
 from audionet_gui.ui.dialogs.error_dialogs import show_fatal
 from audionet_gui.ui.settings_store import SettingsStore
@@ -31,6 +34,14 @@ class ModelController:
         self.identify_jobs.finished.connect(self.view.identify_panel.show_prediction)
         self.identify_jobs.failed.connect(self._on_identify_failed)
         state.project_changed.connect(lambda _p: self.identify_jobs.cancel())
+        self.turns = None  # the speaker turns of the last identified file (a core FileTimeline)
+        self.identify_jobs.finished.connect(self._keep_turns)
+        self.enroll_jobs = JobSlot(view, name="Enrolling", process=True)
+        self.enroll_jobs.finished.connect(self._on_enrolled)
+        self.enroll_jobs.failed.connect(self._on_enroll_failed)
+        lanes = self.view.identify_panel.lanes
+        lanes.export_requested.connect(self.export_turns)
+        lanes.name_voice_requested.connect(self.name_voice)
 
     def show_model_on_disk(self, path: str) -> bool:
         try:
@@ -77,14 +88,50 @@ class ModelController:
         self.view.go_to("Identify")
         self._identifying = path
         # loading the model and predicting run in a child process; a newer file replaces one still running
-        self.side_job = self.identify_jobs.start(identify_file, self.state.project.model_path, path, top_k=5)
+        self.side_job = self.identify_jobs.start(identify_with_turns, self.state.project.model_path, path, top_k=5)
 
     def _on_identify_failed(self, f: JobFailure) -> None:
         self.view.identify_panel.show_error(self._identifying, f.message)
         self.view.log.add("error", f.message, getattr(f.exception, "path", None))
 
+    def _keep_turns(self, prediction: Any) -> None:
+        self.turns = (getattr(prediction, "extra", None) or {}).get("turns")
+
+    # -- speaker turns: export, name a voice ------------------------------------------------------------------
+    def export_turns(self, fmt: str, path: str) -> None:
+        if self.turns is None:
+            return
+        try:
+            atomic_write_text(path, render(self.turns.to_dict(), fmt))
+        except OSError as exc:
+            QMessageBox.warning(self.view, "Export", f"{path}: cannot be written ({exc.strerror or exc})")
+            return
+        self.view.statusBar().showMessage(f"Turns saved to {path}", 8000)
+
+    def name_voice(self, label: str, name: str) -> None:
+        """Enrol the turns of ``label`` as ``name`` into the project's model (in a child process), then identify
+        the file again with the new model."""
+        if self.turns is None or not self.state.project.model_path:
+            return
+        self.view.statusBar().showMessage(f"Learning {name}'s voice from {label}…")
+        self.enroll_jobs.start(name_voice, self.state.project.model_path, self.turns.file, self.turns.segments,
+                               label, name)
+
+    def _on_enrolled(self, report: Any) -> None:
+        self.view.statusBar().showMessage(f"The model now knows {report.name} ({report.windows['train']} training "
+                                          f"windows, {report.seconds:.0f} s)", 10000)
+        self.view.log.add("info", f"enrolled {report.name} into {report.bundle_path}", None)
+        if self.show_model_on_disk(str(report.bundle_path)) and self.turns is not None:
+            self.identify_file(self.turns.file)
+
+    def _on_enroll_failed(self, f: JobFailure) -> None:
+        QMessageBox.warning(self.view, "Enrolling", f.message)
+        self.view.log.add("error", f.message, getattr(f.exception, "path", None))
+
     def cancel(self) -> None:
         self.identify_jobs.cancel()
+        self.enroll_jobs.cancel()
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         self.identify_jobs.shutdown(timeout_ms / 1000.0)
+        self.enroll_jobs.shutdown(timeout_ms / 1000.0)
