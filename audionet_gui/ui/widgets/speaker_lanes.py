@@ -86,6 +86,7 @@ class SpeakerLanes(QWidget):
         speakers = list(dict.fromkeys(s[2] for s in segments))
         self.lanes = lane_order(labels, speakers)
         self.plot.clear()
+        self.bars: list = []
         unknown = [lab for lab in self.lanes if is_unknown_voice(lab)]
         for start, end, label, p in self.segments:
             y = self.lanes.index(label)
@@ -96,6 +97,7 @@ class SpeakerLanes(QWidget):
             rect.setPen(pg.mkPen(None))
             rect.setToolTip(f"{label}: {start:.1f}–{end:.1f} s ({100 * p:.0f} %)")
             self.plot.addItem(rect)
+            self.bars.append(rect)
         self.plot.getAxis("left").setTicks([[(i + 0.5, lab) for i, lab in enumerate(self.lanes)]])
         end = max((s[1] for s in self.segments), default=1.0)
         self.plot.setXRange(0, end, padding=0.01)
