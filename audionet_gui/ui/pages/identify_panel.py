@@ -211,7 +211,9 @@ class IdentifyPanel(QWidget):
     def show_prediction(self, prediction: Any) -> None:
         """``prediction``: a core FilePrediction (file, label, p, top_k, timeline of segments, windows)."""
         label, p = prediction.label, float(prediction.p)
-        speakers = list(dict.fromkeys(s.label for s in prediction.timeline if s.label not in NOT_A_CLASS))
+        turns = (getattr(prediction, "extra", None) or {}).get("turns")  # speaker turns: unknown voices told apart
+        speakers = list(turns.speakers) if turns is not None else list(
+            dict.fromkeys(s.label for s in prediction.timeline if s.label not in NOT_A_CLASS))
         if len(speakers) > 1:  # a conversation: one name for the whole file would mislead
             self.answer.setText(f"{len(speakers)} speakers: {', '.join(speakers)}")
             self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} windows. Who speaks when "
@@ -228,7 +230,7 @@ class IdentifyPanel(QWidget):
         ends = np.asarray(prediction.window_ends) if len(prediction.window_ends) else np.zeros(1)
         self.timeline_note.setText(f"{len(segments)} segment(s) over {float(ends.max()):.1f} s. "
                                    "Drag sideways to scroll, wheel to zoom.")
-        self.show_turns((getattr(prediction, "extra", None) or {}).get("turns"))
+        self.show_turns(turns)
 
     def show_turns(self, turns: Any) -> None:
         """A core ``FileTimeline`` (speaker turns, unknown voices as unknown-N) in lanes; None: the raw timeline."""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -98,7 +99,11 @@ class SpeakerLanes(QWidget):
             rect.setToolTip(f"{label}: {start:.1f}–{end:.1f} s ({100 * p:.0f} %)")
             self.plot.addItem(rect)
             self.bars.append(rect)
-        self.plot.getAxis("left").setTicks([[(i + 0.5, lab) for i, lab in enumerate(self.lanes)]])
+        axis = self.plot.getAxis("left")
+        axis.setTicks([[(i + 0.5, lab) for i, lab in enumerate(self.lanes)]])
+        # pyqtgraph drops tick labels wider than the axis: make room for the longest name
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        axis.setWidth(min(240, 16 + max((metrics.horizontalAdvance(lab) for lab in self.lanes), default=30)))
         end = max((s[1] for s in self.segments), default=1.0)
         self.plot.setXRange(0, end, padding=0.01)
         self.plot.setYRange(0, max(len(self.lanes), 1), padding=0.05)

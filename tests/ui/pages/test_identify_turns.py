@@ -33,6 +33,7 @@ def test_turns_show_as_lanes_and_a_prediction_without_them_as_the_timeline(qtbot
     assert panel.lanes.isVisible() and not panel.timeline.isVisible()
     assert panel.lanes.lanes == ["anna", "ben", "unknown-1"]
     assert panel.lanes.name_button.isEnabled()
+    assert panel.answer.text() == "3 speakers: anna, unknown-1, ben"  # the turns' voices, strangers told apart
     panel.show_prediction(_prediction(False))
     assert not panel.lanes.isVisible() and panel.timeline.isVisible()
     panel.show_prediction(_prediction(True))
