@@ -24,6 +24,7 @@ import json
 import os
 import pickle
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -143,16 +144,21 @@ def train(work: Path, data: dict, args) -> Path:
 
 def window_outputs_of(model: Path, data: dict) -> tuple[object, list]:
     """The bundle and, per conversation, its reference turns and window outputs (run once, scored many ways)."""
+    from audionet_gui.core.answers import speech_spans  # noqa: PLC0415 - bench only
+    from audionet_gui.core.audio.vad import CHUNK, VAD_RATE  # noqa: PLC0415 - bench only
     from audionet_gui.core.audio.windows import iter_file_windows  # noqa: PLC0415 - bench only
     from audionet_gui.core.model.bundle import load_bundle  # noqa: PLC0415 - bench only
-    from audionet_gui.core.model.timeline import file_speech_spans, window_outputs  # noqa: PLC0415 - bench only
+    from audionet_gui.core.model.timeline import file_speech_flags, window_outputs  # noqa: PLC0415 - bench only
 
     bundle = load_bundle(model)
     convs = []
     for wav in sorted(data["conversations"].glob("*.wav")):
         ref = [Turn(*t) for t in json.loads(wav.with_suffix(".json").read_text())]
-        outputs = window_outputs(bundle, iter_file_windows(wav, bundle.sample_rate, bundle.window_config))
-        convs.append((ref, outputs, file_speech_spans(wav, bundle.window_config.speech_threshold)))
+        # as audionet timeline: the speech detector once over the file gates the windows and cuts the turns
+        flags = file_speech_flags(wav, bundle.window_config.speech_threshold)
+        outputs = window_outputs(bundle, iter_file_windows(wav, bundle.sample_rate, bundle.window_config),
+                                 speech=flags)
+        convs.append((ref, outputs, speech_spans(flags, CHUNK / VAD_RATE)))
     return bundle, convs
 
 
@@ -191,8 +197,14 @@ def hour_speed(model: Path, data: dict, work: Path) -> float:
         loop = np.concatenate(convs)
         reps = int(np.ceil(3600 * SR / loop.size))
         _write(long_wav, np.tile(loop, reps)[:3600 * SR])
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     status, _ = run_cli(["timeline", str(model), str(long_wav), "--out", str(work / "hour.json"), "--quiet"])
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    print(f"load average after: {os.getloadavg()[0]:.1f}; CPU time {cpu:.0f} s (on 2 free cores about "
+          f"{cpu / 2:.0f} s wall)", flush=True)
     if status:
         raise SystemExit(f"timeline of the hour failed ({status})")
     return time.perf_counter() - t0
@@ -210,6 +222,7 @@ def main() -> None:
                          "@THRESHOLD (unknown threshold instead of the model's)")
     ap.add_argument("--hour", action="store_true", help="also time an hour of audio")
     ap.add_argument("--train-only", action="store_true")
+    ap.add_argument("--hour-only", action="store_true", help="only time an hour of audio")
     ap.add_argument("--work", type=Path, default=None, help="data and model here (kept); default a temp folder")
     args = ap.parse_args()
 
@@ -221,6 +234,10 @@ def main() -> None:
     data = prepare(work / "data", enrolled, strangers, args.conversations, args.seconds)
     model = train(work, data, args)
     if args.train_only:
+        return
+    if args.hour_only:
+        seconds = hour_speed(model, data, work)
+        print(f"an hour of audio: {seconds:.0f} s wall ({seconds / 60:.1f} min), {os.cpu_count()} cores")
         return
     t0 = time.perf_counter()
     cached = work / "window_outputs.pkl"  # the network's part, kept between runs of the rows

@@ -30,7 +30,7 @@ from audionet_gui.core.answers import (
     turn_speakers,
 )
 from audionet_gui.core.audio.files import audio_info, is_audio_file, iter_audio_blocks, load_audio
-from audionet_gui.core.audio.vad import CHUNK, VAD_RATE, speech_probabilities
+from audionet_gui.core.audio.vad import CHUNK, VAD_RATE, has_speech, speech_probabilities
 from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, AudioNetError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
@@ -124,9 +124,11 @@ def head_parts(bundle: ModelBundle, batch_size: int = DEFAULT_BATCH_SIZE) -> Hea
 
 
 def window_outputs(bundle: ModelBundle, windows: Iterable, batch_size: int = DEFAULT_BATCH_SIZE,
-                   cancel: CancelToken | None = None, on_batch: Callable[[int], None] | None = None):
+                   cancel: CancelToken | None = None, on_batch: Callable[[int], None] | None = None,
+                   speech: np.ndarray | None = None):
     """(starts, ends, probabilities (N, C), standardised features (N, D) or None) of a stream of windows; windows
-    the speech gate keeps from the classifier have rows of zeros in both."""
+    the speech gate keeps from the classifier have rows of zeros in both. ``speech``: the file's speech detector
+    flags (``file_speech_flags``), read for each window instead of running the detector on it again."""
     parts = head_parts(bundle, batch_size)
     n_classes = len(bundle.labels)
     run, width = None, None
@@ -136,7 +138,16 @@ def window_outputs(bundle: ModelBundle, windows: Iterable, batch_size: int = DEF
             return np.concatenate([parts.probabilities(z), z], axis=1)
         width = n_classes + parts.w.shape[0]
     starts, ends, rows = [], [], []
-    for tagged, batch in predict_stream(bundle, ((None, w) for w in windows), batch_size, cancel, run, width):
+    gate = None
+    if speech is not None:
+        chunk_s = CHUNK / VAD_RATE
+
+        def gate(w) -> bool:
+            a = int(w.start_s / chunk_s)
+            flags = speech[a:max(int(np.ceil(w.end_s / chunk_s)), a + 1)]
+            return has_speech(float(flags.mean()) if flags.size else 0.0)
+    for tagged, batch in predict_stream(bundle, ((None, w) for w in windows), batch_size, cancel, run, width,
+                                        gate):
         starts.extend(w.start_s for _, w in tagged)
         ends.extend(w.end_s for _, w in tagged)
         rows.append(batch)
@@ -148,16 +159,28 @@ def window_outputs(bundle: ModelBundle, windows: Iterable, batch_size: int = DEF
     return np.asarray(starts, np.float64), np.asarray(ends, np.float64), probabilities, features
 
 
-def file_speech_spans(path: str | Path, threshold: float, cancel: CancelToken | None = None,
-                      block_s: float = 60.0) -> list[tuple[float, float]]:
-    """Where someone speaks in a file (``answers.speech_spans`` of the speech detector's 32 ms chunks), decoded
-    block by block so an hour never sits in memory."""
+def file_speech_flags(path: str | Path, threshold: float, cancel: CancelToken | None = None,
+                      block_s: float = 60.0) -> np.ndarray:
+    """The speech detector's answer for each 32 ms chunk of a file, decoded block by block (blocks are whole
+    chunks long, so chunk k starts at k * 32 ms), so an hour never sits in memory."""
     cancel = ensure_token(cancel)
-    flags = []
+    flags, rest = [], np.zeros(0, np.float32)
     for block in iter_audio_blocks(path, VAD_RATE, block_s):
         cancel.raise_if_cancelled()
-        flags.append(speech_probabilities(block, VAD_RATE) >= threshold)
-    return speech_spans(np.concatenate(flags) if flags else np.zeros(0, bool), CHUNK / VAD_RATE)
+        rest = np.concatenate([rest, block])
+        whole = rest.size // CHUNK * CHUNK  # decoders give blocks of any length: keep the chunks aligned
+        if whole:
+            flags.append(speech_probabilities(rest[:whole], VAD_RATE) >= threshold)
+            rest = rest[whole:]
+    if rest.size:
+        flags.append(speech_probabilities(rest, VAD_RATE) >= threshold)
+    return np.concatenate(flags) if flags else np.zeros(0, bool)
+
+
+def file_speech_spans(path: str | Path, threshold: float,
+                      cancel: CancelToken | None = None) -> list[tuple[float, float]]:
+    """Where someone speaks in a file: ``answers.speech_spans`` of ``file_speech_flags``."""
+    return speech_spans(file_speech_flags(path, threshold, cancel), CHUNK / VAD_RATE)
 
 
 def timeline_file(bundle: ModelBundle, path: str | Path, options: TurnOptions | None = None,
@@ -175,22 +198,31 @@ def timeline_file(bundle: ModelBundle, path: str | Path, options: TurnOptions | 
     total = max(1, int(np.ceil(max(duration - wcfg.window_s, 0.0) / wcfg.hop_s)) + 1)
     tracker = ProgressTracker(progress, "timeline", total)
     windows = iter_file_windows(path, bundle.sample_rate, wcfg)
+    speech = _speech_flags(bundle, path, cancel)
     starts, ends, probs, features = window_outputs(bundle, windows, batch_size, cancel,
-                                                   on_batch=lambda n: tracker.advance(n, message=Path(path).name))
+                                                   on_batch=lambda n: tracker.advance(n, message=Path(path).name),
+                                                   speech=speech)
     if not len(probs):
         raise AudioFileError(path, "has no audio window to identify")
-    return FileTimeline(str(path), _turns(bundle, path, starts, ends, probs, features, options, cancel),
+    return FileTimeline(str(path), _turns(bundle, starts, ends, probs, features, options, speech),
                         list(bundle.labels), [], duration or float(ends.max()))
 
 
-def _turns(bundle: ModelBundle, path, starts, ends, probs, features, options: TurnOptions,
-           cancel: CancelToken | None) -> list[Segment]:
+def _speech_flags(bundle: ModelBundle, path, cancel: CancelToken | None) -> np.ndarray | None:
+    """With the speech gate, the speech detector over the whole file once: it gates the windows and cuts the turns
+    (running it on each window again would cost twice the audio, the windows overlapping by half)."""
+    wcfg = bundle.window_config
+    return file_speech_flags(path, wcfg.speech_threshold, cancel) if wcfg.speech_gated else None
+
+
+def _turns(bundle: ModelBundle, starts, ends, probs, features, options: TurnOptions,
+           speech: np.ndarray | None) -> list[Segment]:
     wcfg = bundle.window_config
     segments = speaker_turns(starts, ends, probs, bundle.labels, bundle.unknown_threshold, wcfg.hop_s, features,
                              smoothing=options.smoothing, min_turn_s=options.min_turn_s,
                              switch_cost=options.switch_cost)
-    if options.trim and wcfg.speech_gated:
-        segments = trim_to_speech(segments, file_speech_spans(path, wcfg.speech_threshold, cancel))
+    if options.trim and speech is not None:
+        segments = trim_to_speech(segments, speech_spans(speech, CHUNK / VAD_RATE))
     return segments
 
 
@@ -235,13 +267,14 @@ def identify_with_turns(model_path: str | Path, path: str | Path, top_k: int = 5
     except AudioFileError:
         pass  # decoding below raises the real error
     tracker = ProgressTracker(progress, "predicting", total)
+    speech = _speech_flags(bundle, path, cancel)
     starts, ends, probs, features = window_outputs(
         bundle, iter_file_windows(path, bundle.sample_rate, wcfg), cancel=cancel,
-        on_batch=lambda n: tracker.advance(n, message=Path(path).name))
+        on_batch=lambda n: tracker.advance(n, message=Path(path).name), speech=speech)
     if not len(probs):
         raise AudioFileError(path, "has no audio window to identify")
     prediction = prediction_from_windows(bundle, str(path), starts, ends, probs, top_k)
-    turns = _turns(bundle, path, starts, ends, probs, features, options or TurnOptions(), cancel)
+    turns = _turns(bundle, starts, ends, probs, features, options or TurnOptions(), speech)
     prediction.extra["turns"] = FileTimeline(str(path), turns, list(bundle.labels), [], float(ends.max()))
     return prediction
 
