@@ -29,6 +29,7 @@ def model(tmp_path_factory):
     return model_dir, clips, root
 
 
+@pytest.mark.slow  # trains heads (seconds each)
 def test_a_new_speaker_is_learnt_and_the_others_keep_their_accuracy(model, tmp_path):
     model_dir, clips, root = model
     old = load_bundle(model_dir)
@@ -54,6 +55,7 @@ def test_a_new_speaker_is_learnt_and_the_others_keep_their_accuracy(model, tmp_p
     assert load_bundle(model_dir, load_model=False).labels == ENROLLED  # the original is untouched
 
 
+@pytest.mark.slow  # trains heads (seconds each)
 def test_a_second_enrolment_keeps_the_first_enrolled_speaker(model, tmp_path):
     model_dir, clips, root = model
     enroll_speaker(model_dir, "xavier", clips, tmp_path / "one", feature_cache=root / "fc")
@@ -65,6 +67,7 @@ def test_a_second_enrolment_keeps_the_first_enrolled_speaker(model, tmp_path):
     assert report.metrics["test"]["per_class"]["xavier"]["recall"] >= 0.9
 
 
+@pytest.mark.slow  # trains heads (seconds each)
 def test_naming_an_unknown_voice_of_a_timeline_enrols_it(model, tmp_path):
     model_dir, _, root = model
     rng = np.random.default_rng(3)
@@ -79,6 +82,7 @@ def test_naming_an_unknown_voice_of_a_timeline_enrols_it(model, tmp_path):
     assert again.speakers == ["anna", "Xavier X", "ben"]
 
 
+@pytest.mark.slow  # trains heads (seconds each)
 def test_cli_enroll_json_has_the_check_and_the_report(model, tmp_path, capsys):
     model_dir, clips, root = model
     status = main(["enroll", str(model_dir), "xavier", *map(str, clips), "--out", str(tmp_path / "cli"), "--json",
