@@ -124,7 +124,10 @@ class AddSpeakerDialog(QDialog):
 
     def _update(self) -> None:
         ready = bool(self.name.text().strip()) and bool(self.paths()) and not self.busy
-        self.add_button.setEnabled(ready and self.check is not None and self.check.get("ok", False))
+        self.add_button.setEnabled(ready and self.check is not None)
+        # a poor print can still be enrolled (a model of sounds, not voices, fails the speech items): say so
+        poor = self.check is not None and not self.check.get("ok", False)
+        self.add_button.setText("Add anyway" if poor else "Add to the model")
         self.record.setEnabled(not self.busy)
         self.pick.setEnabled(not self.busy)
 

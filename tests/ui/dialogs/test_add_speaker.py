@@ -36,7 +36,9 @@ def test_a_poor_print_says_what_to_do_and_cannot_be_enrolled(qtbot):
     dialog.add_paths(["/x/bad.wav"])
     dialog.show_check(POOR)
     assert "record about 30 s" in dialog.check_items.text() and "bad.wav: is not audio" in dialog.check_items.text()
-    assert "Not good enough" in dialog.status.text() and not dialog.add_button.isEnabled()
+    assert "Not good enough" in dialog.status.text() and dialog.add_button.text() == "Add anyway"
+    dialog.show_check(GOOD)
+    assert dialog.add_button.text() == "Add to the model"
     with qtbot.waitSignal(dialog.record_requested) as blocker:
         dialog.record.click()
     assert blocker.args == ["Mary", 30.0]

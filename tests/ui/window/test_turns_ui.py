@@ -36,3 +36,24 @@ def test_identify_export_and_name_a_voice(qtbot, window, tmp_path):
     assert panel.lanes.lanes == ["anna", "ben", "Xavier"]
     assert json.loads((model / "labels.json").read_text()) == ["anna", "ben", "yolanda", "Xavier"]
     assert window.state.model.labels[-1] == "Xavier"
+
+
+@pytest.mark.slow
+def test_add_a_speaker_checks_the_files_and_enrols(qtbot, window, tmp_path):
+    model = voice_bundle_with_workspace(tmp_path / "m", VOICES, ["anna", "ben", "yolanda"])
+    window.state.set_model(ModelInfo.read(str(model)), adopt=True)
+    window.identify_panel.add_speaker.click()
+    dialog = window.models.speaker_dialog
+    assert dialog is not None and dialog.isVisible()
+    rng = np.random.default_rng(5)
+    clips = [str(write(tmp_path / f"x{i}.wav", tone_clip(VOICES["xavier"], 2.0, rng), SR)) for i in range(3)]
+    dialog.name.setText("Xavier")
+    dialog.add_paths(clips)
+    qtbot.waitUntil(lambda: dialog.check is not None, timeout=120000)
+    # tones are not speech: the check says so, and the user may still insist (a model of sounds)
+    assert dialog.check["status"] == "poor" and dialog.add_button.text() == "Add anyway"
+    assert "speech" in dialog.check_items.text()
+    dialog.add_button.click()
+    qtbot.waitUntil(lambda: window.models.speaker_dialog is None, timeout=180000)
+    assert json.loads((model / "labels.json").read_text())[-1] == "Xavier"
+    assert window.state.model.labels[-1] == "Xavier"
