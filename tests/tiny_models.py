@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +82,66 @@ def constant_classifier(probabilities, width: int = WIDTH, height: int = HEIGHT)
     model = keras.Model(inputs, dense(x))
     dense.set_weights([np.zeros((3, len(probabilities)), np.float32), np.log(probabilities)])
     return model
+
+
+def voice_bundle(path: Path, voices: dict, enrolled: list[str], threshold: float = 0.75,
+                 window: WindowConfig | None = None) -> Path:
+    """A bundle shaped like a trained one (backbone model -> head model with a "classes" softmax) where each
+    "voice" is a tone: the backbone's features are the brightness of each voice's mel band (one feature per voice
+    in ``voices``, {name: hz}), and the head names the ``enrolled`` ones from their bands. A tone of any other
+    voice leaves the enrolled bands dark: the probabilities are even (unknown), its features tell it apart."""
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
+
+    spec = small_spec()
+    bands = pitch_classifier(voices, spec)
+    extractor = keras.Model(bands.input, bands.layers[-2].output, name="backbone")
+    features = keras.Input((len(voices),), name="features_in")
+    norm = keras.layers.Normalization(name="feature_norm")  # as a trained head: standardised features
+    norm.adapt(np.array([[14.0] * len(voices), [18.0] * len(voices)], np.float32))  # mean 16, sd 2
+    dense = keras.layers.Dense(len(enrolled), activation="softmax", name="classes")
+    head = keras.Model(features, dense(norm(features)), name="head")
+    names = list(voices)
+    w = np.zeros((len(voices), len(enrolled)), np.float32)
+    for j, name in enumerate(enrolled):
+        w[names.index(name), j] = 2.0
+    dense.set_weights([w, np.zeros(len(enrolled), np.float32)])
+    image = keras.Input(extractor.input_shape[1:], name="image")
+    model = keras.Model(image, head(extractor(image)), name="voices")
+    return write_bundle(path, model=model, labels=enrolled, spec=spec,
+                        window=window or WindowConfig(window_s=1.0, hop_s=0.5), threshold=threshold)
+
+
+def voice_bundle_with_workspace(root: Path, voices: dict, enrolled: list[str], files: int = 4,
+                                seconds: float = 2.0, seed: int = 0) -> Path:
+    """``voice_bundle`` as ``train`` leaves it: a workspace of its training windows (manifest + images; ``files``
+    tone recordings per enrolled voice: the last for testing, the one before for validation) named in
+    metrics.json, and a head on a frozen backbone in config.json, so a speaker can be enrolled into it."""
+    from audionet_gui.core.audio.spectrogram import save_png, spectrogram_image  # noqa: PLC0415 - test helper
+    from audionet_gui.core.audio.windows import cut_windows  # noqa: PLC0415 - test helper
+    from audionet_gui.core.data.convert import ManifestRow, write_manifest  # noqa: PLC0415 - test helper
+    from audionet_gui.core.model.bundle import CONFIG_FILE, METRICS_FILE  # noqa: PLC0415 - test helper
+    from tests.tone_dataset import SR, tone_clip  # noqa: PLC0415 - test helper
+
+    root = Path(root)
+    window = WindowConfig(window_s=1.0, hop_s=0.5)
+    spec = small_spec()
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name in enrolled:
+        for f in range(files):
+            split = "test" if f == files - 1 else "val" if f == files - 2 else "train"
+            clip = tone_clip(voices[name], seconds, rng, SR)
+            for k, w in enumerate(cut_windows(clip, SR, window)):
+                image = f"{name}/{name}_{f}_{k}.png"
+                save_png(spectrogram_image(w.samples, spec), root / "ws" / image)
+                rows.append(ManifestRow(image, name, split, f"{name}_{f}.wav", w.start_s, w.end_s))
+    write_manifest(root / "ws", rows)
+    model_dir = voice_bundle(root / "model", voices, enrolled, window=window)
+    config = json.loads((model_dir / CONFIG_FILE).read_text())
+    config["backbone"]["name"] = "mobilenet_v2"
+    config["train"] = {"backbone": "mobilenet_v2", "weights": "none", "image_size": list(spec.image_size),
+                       "epochs": 200, "learning_rate": 0.05, "dropout": 0.0, "patience": 20}  # few vectors: big steps
+    (model_dir / CONFIG_FILE).write_text(json.dumps(config))
+    metrics = {"test": {"accuracy": 1.0}, "data": {"workspace": str(root / "ws")}}
+    (model_dir / METRICS_FILE).write_text(json.dumps(metrics))
+    return model_dir

@@ -10,6 +10,8 @@ who-speaks-when segments. One owner for these rules, so a file (``predict``, ``e
   ``gate_rows`` applies it to many windows at once and ``unsure`` is its one comparison.
 - ``Segment``: a stretch of time with one answer. ``build_timeline`` makes the segments of a file from all its
   windows at once; ``Timeline`` grows them decision by decision while listening.
+- ``speaker_turns``: who spoke when in a long recording: smoothed into turns with a minimum length, and the voices
+  no enrolled speaker matches told apart as ``unknown-1``, ``unknown-2`` ... (the algorithms: core/turns.py).
 
 Pure numpy, no Qt and no TensorFlow.
 """
@@ -22,12 +24,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from audionet_gui.core.turns import chunk_embeddings, cluster_embeddings, runs, similarity_threshold, smooth_states
+
 UNKNOWN = "unknown"
 SILENCE = "silence"
 # The speech gate's answer (a bundle whose window gate is "speech"): a window loud enough not to be SILENCE in which
 # the speech detector hears no one speak (a door, music, a fan). Like SILENCE it names no class and runs no
 # classifier; in a file's window probabilities such a window is a row of zeros (``no_speech_rows``).
 NO_SPEECH = "no speech"
+# The timeline's name for the n-th voice (from 1) that matches no enrolled speaker, the same voice the same id
+# across a file.
+UNKNOWN_ID = UNKNOWN + "-{}"
 # Answers that are not one of the model's classes, in the order the pages list them after the classes.
 NOT_A_CLASS = (UNKNOWN, SILENCE, NO_SPEECH)
 
@@ -183,3 +190,145 @@ class Timeline:
 
     def to_dict(self) -> list[dict]:
         return [s.to_dict() for s in self.segments()]
+
+
+# ------------------------------------------------------------------------------------------------ speaker turns
+
+SMOOTHING = ("viterbi", "none")
+SWITCH_COST = 0.5  # nats of evidence a change of speaker must win by (bench/timeline.py measured the choice)
+MIN_TURN_S = 2.0
+CLUSTER_CHUNK = 3  # windows per piece of unknown speech compared for clustering
+
+
+def is_unknown_voice(label: str) -> bool:
+    """``unknown`` or one of the timeline's ``unknown-N`` ids."""
+    return label == UNKNOWN or label.startswith(UNKNOWN + "-")
+
+
+def window_scores(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+    """(N, C + 1) log scores of the classes and, last, of UNKNOWN at ``log(threshold)``: alone, the best score per
+    row is exactly the unknown gate's answer."""
+    p = np.clip(np.asarray(probabilities, np.float64), 1e-9, 1.0)
+    unknown = np.full((len(p), 1), np.log(max(float(threshold), 1e-9)))
+    return np.concatenate([np.log(p), unknown], axis=1)
+
+
+def speaker_turns(starts: np.ndarray, ends: np.ndarray, probabilities: np.ndarray, labels: Sequence[str],
+                  threshold: float, hop_s: float, features: np.ndarray | None = None, smoothing: str = "viterbi",
+                  min_turn_s: float = MIN_TURN_S, switch_cost: float = SWITCH_COST) -> list[Segment]:
+    """Who spoke when: the speech turns of a file (windows without speech, rows of zeros, are left out: no one
+    speaks there), each a Segment labelled with an enrolled speaker or ``unknown-N``.
+
+    ``smoothing="viterbi"`` decides all windows together (``turns.smooth_states``: a change of speaker costs
+    ``switch_cost``, a turn lasts at least ``min_turn_s``); ``"none"`` keeps each window's own gate answer.
+    Unknown speech is cut into pieces of ``CLUSTER_CHUNK`` windows and clustered by ``features`` (N, D) (the
+    backbone's, standardised; without them the probabilities stand in), at the distance that separates the named
+    speakers of the same file (``turns.similarity_threshold``). Ids are numbered by first appearance.
+    """
+    if smoothing not in SMOOTHING:
+        raise ValueError(f"smoothing must be one of {SMOOTHING}, got {smoothing!r}")
+    probabilities = np.asarray(probabilities, np.float64)
+    speech = np.flatnonzero(~no_speech_rows(probabilities))
+    if not len(speech):
+        return []
+    scores = window_scores(probabilities[speech], threshold)
+    if smoothing == "viterbi":
+        min_run = max(1, int(round(min_turn_s / hop_s)))
+        states = smooth_states(scores, switch_cost, min_run)
+    else:
+        states = scores.argmax(axis=1)
+    n_classes = len(labels)
+    vectors = np.asarray(features, np.float64)[speech] if features is not None else np.log(
+        np.clip(probabilities[speech], 1e-9, 1.0))
+
+    # the named runs tell how far apart two voices are in this file; the unknown runs are clustered at that distance
+    state_runs = runs(states)
+    named = [(a, b) for a, b in state_runs if states[a] < n_classes]
+    named_emb, named_pieces = chunk_embeddings(vectors, named, CLUSTER_CHUNK)
+    distance = similarity_threshold(named_emb, [states[a] for a, _ in named_pieces])
+    unknown = [(a, b) for a, b in state_runs if states[a] == n_classes]
+    unknown_emb, pieces = chunk_embeddings(vectors, unknown, CLUSTER_CHUNK)
+    answers = [labels[s] if s < n_classes else UNKNOWN for s in states]
+    for (a, b), cluster in zip(pieces, cluster_embeddings(unknown_emb, distance)):
+        answers[a:b] = [UNKNOWN_ID.format(cluster + 1)] * (b - a)
+
+    top = probabilities[speech].max(axis=1)
+    index = {label: i for i, label in enumerate(labels)}
+    starts, ends = np.asarray(starts)[speech], np.asarray(ends)[speech]
+    centres = (starts + ends) / 2
+    segments: list[Segment] = []
+    codes: dict[str, int] = {}
+    for a, b in runs([codes.setdefault(x, len(codes)) for x in answers]):
+        # a run breaks where the windows are not contiguous (silence or no speech between them)
+        gaps = [i for i in range(a + 1, b) if starts[i] - starts[i - 1] > hop_s * 1.001 + 1e-9]
+        for lo, hi in zip([a, *gaps], [*gaps, b]):
+            label = answers[lo]
+            column = probabilities[speech[lo:hi], index[label]] if label in index else top[lo:hi]
+            start = float(starts[lo]) if lo == 0 or _gap_before(starts, lo, hop_s) else float(
+                (centres[lo - 1] + centres[lo]) / 2)
+            end = float(ends[hi - 1]) if hi == len(starts) or _gap_before(starts, hi, hop_s) else float(
+                (centres[hi - 1] + centres[hi]) / 2)
+            segments.append(Segment(start, end, label, float(column.mean()), hi - lo))
+    return _tidy(segments)
+
+
+def _tidy(segments: list[Segment]) -> list[Segment]:
+    """Turns that touch with the same label are one (a window without speech between two that overlap it leaves
+    no gap in time); turns that overlap (windows longer than two hops) meet half way."""
+    out: list[Segment] = []
+    for seg in segments:
+        last = out[-1] if out else None
+        if last is not None and seg.start_s <= last.end_s + 1e-9:
+            if seg.label == last.label:
+                total = last.count + seg.count
+                last.p = (last.p * last.count + seg.p * seg.count) / total
+                last.end_s, last.count = max(last.end_s, seg.end_s), total
+                continue
+            if seg.start_s < last.end_s:
+                last.end_s = seg.start_s = (seg.start_s + last.end_s) / 2
+        out.append(seg)
+    return out
+
+
+def _gap_before(starts: np.ndarray, i: int, hop_s: float) -> bool:
+    return bool(starts[i] - starts[i - 1] > hop_s * 1.001 + 1e-9)
+
+
+def turn_speakers(segments: Sequence[Segment]) -> list[str]:
+    """The labels of ``segments`` in order of first appearance (a timeline's ``speakers``)."""
+    return list(dict.fromkeys(s.label for s in segments))
+
+
+SPEECH_PAUSE_S = 0.3  # pauses in speech shorter than this stay inside a turn (breaths, stops between words)
+SPEECH_PAD_S = 0.1  # speech onsets and offsets the detector calls late or early
+
+
+def speech_spans(speech: np.ndarray, chunk_s: float, min_pause_s: float = SPEECH_PAUSE_S,
+                 pad_s: float = SPEECH_PAD_S) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech from a per-chunk speech flag (the speech detector's 32 ms chunks): pauses
+    shorter than ``min_pause_s`` bridged, each stretch widened by ``pad_s``."""
+    spans: list[list[float]] = []
+    for a, b in runs(np.asarray(speech, bool).astype(np.int8)):
+        if not speech[a]:
+            continue
+        start, end = a * chunk_s - pad_s, b * chunk_s + pad_s
+        if spans and start - spans[-1][1] < min_pause_s:
+            spans[-1][1] = end
+        else:
+            spans.append([max(start, 0.0), end])
+    return [(a, b) for a, b in spans]
+
+
+def trim_to_speech(segments: Sequence[Segment], spans: Sequence[tuple[float, float]]) -> list[Segment]:
+    """The parts of ``segments`` where someone speaks (``spans``, sorted): a turn's windows are seconds long, so
+    its ends would otherwise reach into the pauses around it; a turn over a long pause becomes two."""
+    out: list[Segment] = []
+    starts = np.array([a for a, _ in spans]) if spans else np.zeros(0)
+    for seg in segments:
+        i = max(int(np.searchsorted(starts, seg.start_s, side="right")) - 1, 0)
+        while i < len(spans) and spans[i][0] < seg.end_s:
+            a, b = max(spans[i][0], seg.start_s), min(spans[i][1], seg.end_s)
+            if b > a:
+                out.append(Segment(a, b, seg.label, seg.p, seg.count))
+            i += 1
+    return out

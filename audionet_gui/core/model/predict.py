@@ -111,9 +111,14 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def predict_stream(bundle: ModelBundle, items: Iterable[tuple[Any, Any]], batch_size: int = DEFAULT_BATCH_SIZE,
-                   cancel: CancelToken | None = None) -> Iterator[tuple[list, np.ndarray]]:
+                   cancel: CancelToken | None = None, run: Callable[[np.ndarray], np.ndarray] | None = None,
+                   width: int | None = None, speech: Callable[[Any], bool] | None = None,
+                   ) -> Iterator[tuple[list, np.ndarray]]:
     """For a stream of ``(tag, Window)`` pairs, yield ``(tags, probabilities)`` batch by batch. With the bundle's
     speech gate, a window without speech is not classified: its row is all zeros (``answers.no_speech_rows``).
+    ``run`` (images -> rows of ``width`` values) replaces the bundle's network, e.g. to get features as well;
+    ``speech`` (Window -> bool), with the speech gate, answers "does it hold speech" instead of running the speech
+    detector on each window (a caller that ran it over the whole file already).
 
     Windows of many files can share a batch (a folder of half-second clips then runs at full batch size);
     the tag says where each window came from. At most two batches of images exist at a time.
@@ -129,7 +134,9 @@ def predict_stream(bundle: ModelBundle, items: Iterable[tuple[Any, Any]], batch_
         speech are classified, the others get a row of zeros (``answers.NO_SPEECH``)."""
         keep = [True] * len(batch)
         if wcfg.speech_gated:
-            keep = [has_speech(window_speech(w.samples, rate, wcfg.speech_threshold)) for _, w in batch]
+            keep = [speech(w) if speech is not None else has_speech(window_speech(w.samples, rate,
+                                                                                  wcfg.speech_threshold))
+                    for _, w in batch]
         width, height = bundle.image_size
         images = [spectrogram_image(w.samples, spec) for (_, w), k in zip(batch, keep) if k]
         return (np.stack(images) if images else np.zeros((0, height, width, 3), np.uint8)), np.asarray(keep, bool)
@@ -140,17 +147,21 @@ def predict_stream(bundle: ModelBundle, items: Iterable[tuple[Any, Any]], batch_
             cancel.raise_if_cancelled()
             future = pool.submit(make_images, batch)
             if pending is not None:
-                yield _run_pending(bundle, pending, batch_size)
+                yield _run_pending(bundle, pending, batch_size, run, width)
             pending = (batch, future)
         if pending is not None:
-            yield _run_pending(bundle, pending, batch_size)
+            yield _run_pending(bundle, pending, batch_size, run, width)
 
 
-def _run_pending(bundle: ModelBundle, pending, batch_size: int) -> tuple[list, np.ndarray]:
+def _run_pending(bundle: ModelBundle, pending, batch_size: int, run=None, width=None) -> tuple[list, np.ndarray]:
     batch, future = pending
     images, keep = future.result()
-    probs = np.zeros((len(batch), len(bundle.labels)), np.float32)
-    probs[keep] = predict_images(bundle, images, batch_size)
+    probs = np.zeros((len(batch), width or len(bundle.labels)), np.float32)
+    if run is not None:
+        if len(images):
+            probs[keep] = run(images)
+    else:
+        probs[keep] = predict_images(bundle, images, batch_size)
     return [(tag, w) for tag, w in batch], probs
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from audionet_gui.core.answers import NO_SPEECH, NOT_A_CLASS, SILENCE, UNKNOWN
 from audionet_gui.ui.pages.data_panel import accept_local_paths, local_paths
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
+from audionet_gui.ui.widgets.speaker_lanes import SpeakerLanes
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.opus *.aif *.aiff);;All files (*)"
 
@@ -108,6 +109,7 @@ class SpeakerTimeline(pg.PlotWidget):
 class IdentifyPanel(QWidget):
     file_requested = Signal(str)  # identify this file
     open_model_requested = Signal()
+    add_speaker_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
@@ -138,8 +140,14 @@ class IdentifyPanel(QWidget):
         self.timeline.setMinimumHeight(160)
         self.timeline_note = QLabel("")
         self.timeline_note.setStyleSheet(muted_text_style())
+        self.lanes = SpeakerLanes()  # the speaker turns, when the answer has them (replaces the raw timeline)
+        self.lanes.hide()
+        self.add_speaker = QPushButton("Add a speaker…")
+        self.add_speaker.setToolTip("Teach the model a new voice from about 30 s of recording or a few files")
+        self.add_speaker.clicked.connect(self.add_speaker_requested)
         top = QHBoxLayout()
         top.addWidget(self.model_label, 1)
+        top.addWidget(self.add_speaker)
         top.addWidget(self.open_model)
         drop = QHBoxLayout()
         drop.addWidget(self.drop_zone, 1)
@@ -152,6 +160,7 @@ class IdentifyPanel(QWidget):
         when = QGroupBox("Who speaks when")
         w_layout = QVBoxLayout(when)
         w_layout.addWidget(self.timeline)
+        w_layout.addWidget(self.lanes)
         w_layout.addWidget(self.timeline_note)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -178,6 +187,7 @@ class IdentifyPanel(QWidget):
         self.timeline.set_segments([], [], {})
         self.timeline.setXRange(0, 1, padding=0.01)
         self.timeline_note.setText("")
+        self.show_turns(None)
 
     def set_model(self, description: str | None, labels: list[str] | None = None) -> None:
         self._labels = list(labels or [])
@@ -189,6 +199,7 @@ class IdentifyPanel(QWidget):
         else:
             self.model_label.setText("No model loaded: train one on the Train page or open a saved model.")
         self.choose.setEnabled(bool(description))
+        self.add_speaker.setEnabled(bool(description))
         self.drop_zone.setText("Drop an audio file here" if description
                                else "Drop an audio file here (after a model is loaded)")
 
@@ -200,7 +211,9 @@ class IdentifyPanel(QWidget):
     def show_prediction(self, prediction: Any) -> None:
         """``prediction``: a core FilePrediction (file, label, p, top_k, timeline of segments, windows)."""
         label, p = prediction.label, float(prediction.p)
-        speakers = list(dict.fromkeys(s.label for s in prediction.timeline if s.label not in NOT_A_CLASS))
+        turns = (getattr(prediction, "extra", None) or {}).get("turns")  # speaker turns: unknown voices told apart
+        speakers = list(turns.speakers) if turns is not None else list(
+            dict.fromkeys(s.label for s in prediction.timeline if s.label not in NOT_A_CLASS))
         if len(speakers) > 1:  # a conversation: one name for the whole file would mislead
             self.answer.setText(f"{len(speakers)} speakers: {', '.join(speakers)}")
             self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} windows. Who speaks when "
@@ -217,6 +230,19 @@ class IdentifyPanel(QWidget):
         ends = np.asarray(prediction.window_ends) if len(prediction.window_ends) else np.zeros(1)
         self.timeline_note.setText(f"{len(segments)} segment(s) over {float(ends.max()):.1f} s. "
                                    "Drag sideways to scroll, wheel to zoom.")
+        self.show_turns(turns)
+
+    def show_turns(self, turns: Any) -> None:
+        """A core ``FileTimeline`` (speaker turns, unknown voices as unknown-N) in lanes; None: the raw timeline."""
+        if turns is None:
+            self.lanes.set_turns("", [], [], {})
+            self.lanes.hide()
+            self.timeline.show()
+            return
+        segments = [(s.start_s, s.end_s, s.label, float(s.p)) for s in turns.segments]
+        self.lanes.set_turns(turns.file, segments, self._labels, self.colors)
+        self.timeline.hide()
+        self.lanes.show()
 
     def show_error(self, path: str, message: str) -> None:
         self.file_label.setText(f"{Path(path).name}: could not identify")

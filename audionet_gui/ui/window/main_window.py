@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         r.window_activated.connect(self.inspect_window)
         i = self.identify_panel
         i.file_requested.connect(m.identify_file)
+        i.add_speaker_requested.connect(m.add_speaker)
         i.open_model_requested.connect(m.ask_open_model)
         self.job_bar.cancel_requested.connect(self.cancel_job)
         self.log.file_activated.connect(self.inspect_file)

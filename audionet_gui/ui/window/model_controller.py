@@ -13,11 +13,16 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from audionet_gui.core.base.fsutil import NOT_EMPTY, replace_refusal
+from audionet_gui.core.audio.enrol_check import check_files
+from audionet_gui.core.base.fsutil import NOT_EMPTY, atomic_write_text, replace_refusal
 from audionet_gui.core.data.project import copy_model_folder
+from audionet_gui.core.live.recorder import record_into_class
 from audionet_gui.core.model.bundle import VERSION_FILE
-from audionet_gui.core.model.predict import identify_file
+from audionet_gui.core.model.enroll import enroll_speaker, name_voice
+from audionet_gui.core.model.timeline import identify_with_turns
+from audionet_gui.core.timeline_formats import render
 from audionet_gui.qt.job_runner import JobFailure, JobRunner, JobSlot
+from audionet_gui.ui.dialogs.add_speaker import AddSpeakerDialog
 from audionet_gui.ui.dialogs.error_dialogs import show_fatal
 from audionet_gui.ui.settings_store import SettingsStore
 from audionet_gui.ui.state import AppState, ModelInfo
@@ -33,6 +38,21 @@ class ModelController:
         self.identify_jobs.finished.connect(self.view.identify_panel.show_prediction)
         self.identify_jobs.failed.connect(self._on_identify_failed)
         state.project_changed.connect(lambda _p: self.identify_jobs.cancel())
+        self.turns = None  # the speaker turns of the last identified file (a core FileTimeline)
+        self.identify_jobs.finished.connect(self._keep_turns)
+        self.enroll_jobs = JobSlot(view, name="Enrolling", process=True)
+        self.enroll_jobs.finished.connect(self._on_enrolled)
+        self.enroll_jobs.failed.connect(self._on_enroll_failed)
+        self.speaker_dialog: AddSpeakerDialog | None = None
+        self.check_jobs = JobSlot(view, name="Checking the recordings", process=True)
+        self.check_jobs.finished.connect(self._on_checked)
+        self.check_jobs.failed.connect(self._on_speaker_job_failed)
+        self.record_jobs = JobSlot(view, name="Recording", process=True)
+        self.record_jobs.finished.connect(self._on_recorded)
+        self.record_jobs.failed.connect(self._on_speaker_job_failed)
+        lanes = self.view.identify_panel.lanes
+        lanes.export_requested.connect(self.export_turns)
+        lanes.name_voice_requested.connect(self.name_voice)
 
     def show_model_on_disk(self, path: str) -> bool:
         try:
@@ -94,14 +114,100 @@ class ModelController:
         self.view.go_to("Identify")
         self._identifying = path
         # loading the model and predicting run in a child process; a newer file replaces one still running
-        self.side_job = self.identify_jobs.start(identify_file, self.state.project.model_path, path, top_k=5)
+        self.side_job = self.identify_jobs.start(identify_with_turns, self.state.project.model_path, path, top_k=5)
 
     def _on_identify_failed(self, f: JobFailure) -> None:
         self.view.identify_panel.show_error(self._identifying, f.message)
         self.view.log.add("error", f.message, getattr(f.exception, "path", None))
 
+    def _keep_turns(self, prediction: Any) -> None:
+        self.turns = (getattr(prediction, "extra", None) or {}).get("turns")
+
+    # -- speaker turns: export, name a voice ------------------------------------------------------------------
+    def export_turns(self, fmt: str, path: str) -> None:
+        if self.turns is None:
+            return
+        try:
+            atomic_write_text(path, render(self.turns.to_dict(), fmt))
+        except OSError as exc:
+            QMessageBox.warning(self.view, "Export", f"{path}: cannot be written ({exc.strerror or exc})")
+            return
+        self.view.statusBar().showMessage(f"Turns saved to {path}", 8000)
+
+    def name_voice(self, label: str, name: str) -> None:
+        """Enrol the turns of ``label`` as ``name`` into the project's model (in a child process), then identify
+        the file again with the new model."""
+        if self.turns is None or not self.state.project.model_path:
+            return
+        self.view.statusBar().showMessage(f"Learning {name}'s voice from {label}…")
+        self.enroll_jobs.start(name_voice, self.state.project.model_path, self.turns.file, self.turns.segments,
+                               label, name)
+
+    # -- add a speaker ------------------------------------------------------------------------------------------
+    def add_speaker(self) -> None:
+        """The "Add a speaker" dialog: record or pick audio, see the enrolment check, enrol into the model."""
+        model_path = self.state.project.model_path
+        if not model_path or self.state.model is None:
+            QMessageBox.information(self.view, "Add a speaker", "Train a model or open one first.")
+            return
+        dialog = AddSpeakerDialog(self.view)
+        dialog.check_requested.connect(lambda paths: self.check_jobs.start(check_files, paths))
+        dialog.record_requested.connect(self._record_speaker)
+        dialog.enroll_requested.connect(
+            lambda name, paths: self.enroll_jobs.start(enroll_speaker, model_path, name, paths, model_path))
+        dialog.finished.connect(self._speaker_dialog_closed)
+        self.speaker_dialog = dialog
+        dialog.open()
+
+    def _record_speaker(self, name: str, seconds: float) -> None:
+        folder = Path(self.state.project.model_path).parent / "recordings" / (
+            "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "new speaker")
+        self.speaker_dialog.show_busy(f"Recording {seconds:.0f} s: speak now…")
+        self.record_jobs.start(record_into_class, folder, seconds)
+
+    def _on_checked(self, check: dict) -> None:
+        if self.speaker_dialog is not None:
+            self.speaker_dialog.show_check(check)
+
+    def _on_recorded(self, path: Any) -> None:
+        if self.speaker_dialog is not None:
+            self.speaker_dialog.add_paths([str(path)])
+
+    def _on_speaker_job_failed(self, f: JobFailure) -> None:
+        if self.speaker_dialog is not None:
+            self.speaker_dialog.show_error(f.message)
+
+    def _speaker_dialog_closed(self, _result: int) -> None:
+        self.check_jobs.cancel()
+        self.record_jobs.cancel()
+        self.speaker_dialog = None
+
+    def _on_enrolled(self, report: Any) -> None:
+        self.view.statusBar().showMessage(f"The model now knows {report.name} ({report.windows['train']} training "
+                                          f"windows, {report.seconds:.0f} s)", 10000)
+        self.view.log.add("info", f"enrolled {report.name} into {report.bundle_path}", None)
+        if self.speaker_dialog is not None:
+            self.speaker_dialog.accept()
+        try:
+            model = ModelInfo.read(str(report.bundle_path))
+        except Exception as exc:
+            show_fatal(self.view, "Opening the model", exc)
+            return
+        self.state.set_model(model, reload=True)  # same folder, new model: the loaded bundle is stale
+        if self.turns is not None:
+            self.identify_file(self.turns.file)
+
+    def _on_enroll_failed(self, f: JobFailure) -> None:
+        if self.speaker_dialog is not None:
+            self.speaker_dialog.show_error(f.message)
+        else:
+            QMessageBox.warning(self.view, "Enrolling", f.message)
+        self.view.log.add("error", f.message, getattr(f.exception, "path", None))
+
     def cancel(self) -> None:
-        self.identify_jobs.cancel()
+        for slot in (self.identify_jobs, self.enroll_jobs, self.check_jobs, self.record_jobs):
+            slot.cancel()
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
-        self.identify_jobs.shutdown(timeout_ms / 1000.0)
+        for slot in (self.identify_jobs, self.enroll_jobs, self.check_jobs, self.record_jobs):
+            slot.shutdown(timeout_ms / 1000.0)
