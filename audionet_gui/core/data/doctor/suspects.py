@@ -1,0 +1,115 @@
+"""Files whose folder is probably the wrong one: each file's windows are judged by a classifier that never saw
+that file (out-of-fold, folds by file), on the backbone's cached features; a file that sounds clearly like
+another class is a suspect, ranked by how sure that judgement is.
+
+The features are the training pipeline's own (same conversion, same feature cache), so a doctor run before
+training makes the first training faster and one after it costs little.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ensure_token
+from audionet_gui.core.data.convert import convert_dataset, load_manifest
+from audionet_gui.core.data.dataset import DatasetSpec
+from audionet_gui.core.data.doctor.findings import Finding
+from audionet_gui.core.model.backbones import build_feature_extractor
+from audionet_gui.core.model.features import extract_features, feature_key
+from audionet_gui.core.pipeline import cache_root, default_workspace
+from audionet_gui.core.settings import ImageSettings
+
+SUSPECT_MIN_P = 0.5      # the other class must take at least this share of the file's probability
+SUSPECT_MAX_OWN_P = 0.25  # and its own class at most this
+FOLDS = 5
+PCA_DIMS = 64
+
+
+def out_of_fold_probabilities(features: np.ndarray, labels: np.ndarray, groups: np.ndarray,
+                              n_classes: int, seed: int = 0) -> np.ndarray:
+    """(N, n_classes) probabilities of each row from a logistic regression trained on the other folds
+    (folds by ``groups``: no file is judged by a model that saw it). Rows that could not be judged are NaN."""
+    from sklearn.decomposition import PCA  # noqa: PLC0415 - scikit-learn takes about a second to import
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 - as above
+    from sklearn.model_selection import StratifiedGroupKFold  # noqa: PLC0415 - as above
+    from sklearn.pipeline import make_pipeline  # noqa: PLC0415 - as above
+    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415 - as above
+
+    out = np.full((len(labels), n_classes), np.nan, np.float32)
+    files_per_class = [len(set(groups[labels == c])) for c in range(n_classes)]
+    n_splits = min(FOLDS, max(files_per_class))
+    if n_splits < 2 or sum(n > 0 for n in files_per_class) < 2:
+        return out
+    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    for train, test in folds.split(features, labels, groups):
+        present = np.unique(labels[train])
+        if len(present) < 2:
+            continue
+        dims = min(PCA_DIMS, len(train) - 1, features.shape[1])
+        model = make_pipeline(StandardScaler(), PCA(dims, random_state=seed),
+                              LogisticRegression(C=0.5, max_iter=1000))
+        model.fit(features[train], labels[train])
+        probs = np.zeros((len(test), n_classes), np.float32)
+        probs[:, present] = model.predict_proba(features[test])
+        out[test] = probs
+    return out
+
+
+def suspects_from_probabilities(probs: np.ndarray, labels: np.ndarray, files: list[str],
+                                file_of_row: np.ndarray, class_names: list[str]) -> list[Finding]:
+    """One finding per file whose windows, averaged, sound clearly like another class; surest first."""
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for r, f in enumerate(file_of_row):
+        rows_of[int(f)].append(r)
+    found = []
+    for f, rows in rows_of.items():
+        p = probs[rows]
+        p = p[~np.isnan(p).any(axis=1)]
+        if not len(p):
+            continue
+        mean = p.mean(axis=0)
+        own = int(labels[rows[0]])
+        other = int(np.argmax(mean))
+        if other == own or mean[other] < SUSPECT_MIN_P or mean[own] > SUSPECT_MAX_OWN_P:
+            continue
+        name, to = class_names[own], class_names[other]
+        found.append(Finding(
+            "suspect_label", [files[f]],
+            f"{Path(files[f]).name} is in '{name}' but sounds like '{to}' (p = {mean[other]:.2f}; "
+            f"'{name}' {mean[own]:.2f}, judged by a model that never saw this file)",
+            f"Listen to it. If it is '{to}', move it there; if it is noise or someone else, exclude it.",
+            cls=name, score=float(mean[other]), suggested_class=to))
+    return sorted(found, key=lambda x: -x.score)
+
+
+def find_suspects(spec: DatasetSpec, backbone: str, weights: str | None, settings: ImageSettings | None = None,
+                  workspace: Path | None = None, feature_cache: Path | None = None,
+                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> list[Finding]:
+    """Convert (cached), extract features (cached), judge every file out of fold."""
+    cancel = ensure_token(cancel)
+    settings = (settings or ImageSettings()).for_backbone(backbone)
+    workspace = Path(workspace) if workspace else default_workspace(spec)
+    convert_dataset(spec, workspace, settings.spectrogram, settings.window, progress=progress, cancel=cancel)
+    names = spec.labels
+    index = {n: i for i, n in enumerate(names)}
+    rows = [r for r in load_manifest(workspace) if r.augmented == 0 and r.label in index]
+    speech = {r.source for r in rows if r.speech}
+    rows = [r for r in rows if r.speech or r.source not in speech]  # a file's speech windows, if it has any
+    if not rows:
+        return []
+    cancel.raise_if_cancelled()
+    extractor = build_feature_extractor(backbone, weights, settings.image_size)
+    key = feature_key(backbone, weights, settings.image_size)
+    features = extract_features([workspace / r.image for r in rows], key, extractor,
+                                Path(feature_cache) if feature_cache else cache_root() / "features",
+                                progress=progress, cancel=cancel, stage="features")
+    cancel.raise_if_cancelled()
+    files = sorted({r.source for r in rows})
+    file_index = {f: i for i, f in enumerate(files)}
+    labels = np.array([index[r.label] for r in rows])
+    groups = np.array([file_index[r.source] for r in rows])
+    probs = out_of_fold_probabilities(features, labels, groups, len(names))
+    return suspects_from_probabilities(probs, labels, files, groups, names)
