@@ -12,7 +12,10 @@ from audionet_gui.core.base.jobs import Cancelled, CancelToken
 from audionet_gui.core.data.dataset import DatasetSpec
 from audionet_gui.core.data.doctor.findings import KINDS
 from audionet_gui.core.data.doctor.run import doctor_dataset
+from audionet_gui.core.settings import ImageSettings
 from tests.audio_factory import ffmpeg_encode, speech_like, write
+from tests.tiny_models import small_spec
+from tests.tone_dataset import make_tone_dataset
 
 CLASSES = ("anna", "ben", "carl")
 
@@ -91,3 +94,19 @@ def test_cancel_stops_the_job(tmp_path):
     with pytest.raises(Cancelled):
         doctor_dataset(DatasetSpec.from_root(clean_set(tmp_path / "data", files=3)), progress=progress, cancel=token)
     assert seen and seen[0].stage == "examining"
+
+
+@pytest.mark.slow
+def test_a_file_in_the_wrong_folder_is_the_first_suspect(tmp_path):
+    root = make_tone_dataset(tmp_path / "data", files_per_class=6, seconds=2.5)
+    shutil.move(root / "high" / "high_03.wav", root / "low" / "high_03.wav")
+    settings = ImageSettings.from_parts(small_spec(64, 64), None, (64, 64))
+    # small_cnn with random weights: no download, and random features tell pitches apart well enough
+    report = doctor_dataset(DatasetSpec.from_root(root), backbone="small_cnn", weights="none", settings=settings,
+                            workspace=tmp_path / "ws", feature_cache=tmp_path / "features")
+    suspects = [f for f in report.findings if f.kind == "suspect_label"]
+    assert suspects, report.findings
+    first = suspects[0]
+    assert first.paths == [str(root / "low" / "high_03.wav")]
+    assert first.cls == "low" and first.suggested_class == "high" and "'high'" in first.message
+    assert [f.score for f in suspects] == sorted((f.score for f in suspects), reverse=True)

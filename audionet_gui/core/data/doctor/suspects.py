@@ -101,7 +101,7 @@ def find_suspects(spec: DatasetSpec, backbone: str, weights: str | None, setting
     if not rows:
         return []
     cancel.raise_if_cancelled()
-    extractor = build_feature_extractor(backbone, weights, settings.image_size)
+    extractor = build_feature_extractor(backbone, weights, settings.image_size, seed=0)  # seed: random weights only
     key = feature_key(backbone, weights, settings.image_size)
     features = extract_features([workspace / r.image for r in rows], key, extractor,
                                 Path(feature_cache) if feature_cache else cache_root() / "features",
