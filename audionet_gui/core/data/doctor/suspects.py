@@ -1,6 +1,6 @@
-"""Files whose folder is probably the wrong one: each file's windows are judged by a classifier that never saw
-that file (out-of-fold, folds by file), on the backbone's cached features; a file that sounds clearly like
-another class is a suspect, ranked by how sure that judgement is.
+"""Files whose folder is probably the wrong one: each window is judged by its nearest neighbours among the
+windows of OTHER files (out-of-fold by file), on the backbone's cached features; a file whose windows sound
+clearly like another class is a suspect, ranked by how sure that judgement is.
 
 The features are the training pipeline's own (same conversion, same feature cache), so a doctor run before
 training makes the first training faster and one after it costs little.
@@ -22,39 +22,45 @@ from audionet_gui.core.model.features import extract_features, feature_key
 from audionet_gui.core.pipeline import cache_root, default_workspace
 from audionet_gui.core.settings import ImageSettings
 
-SUSPECT_MIN_P = 0.5      # the other class must take at least this share of the file's probability
+SUSPECT_MIN_P = 0.5       # the other class must take at least this share of the file's votes
 SUSPECT_MAX_OWN_P = 0.25  # and its own class at most this
-FOLDS = 5
-PCA_DIMS = 64
+NEIGHBOURS = 10
+BLOCK = 1024
+
+
+def standardised(features: np.ndarray) -> np.ndarray:
+    """Each feature centred and scaled to unit variance, each row to unit length: cosine similarity on these
+    weighs every feature alike whatever the backbone's scale. (Projecting on principal axes and whitening
+    them was tried: it lifts noise directions to the strength of the real ones and lost planted mislabels.)"""
+    x = (features - features.mean(axis=0)) / (features.std(axis=0) + 1e-6)
+    return (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
 
 
 def out_of_fold_probabilities(features: np.ndarray, labels: np.ndarray, groups: np.ndarray,
-                              n_classes: int, seed: int = 0) -> np.ndarray:
-    """(N, n_classes) probabilities of each row from a logistic regression trained on the other folds
-    (folds by ``groups``: no file is judged by a model that saw it). Rows that could not be judged are NaN."""
-    from sklearn.decomposition import PCA  # noqa: PLC0415 - scikit-learn takes about a second to import
-    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 - as above
-    from sklearn.model_selection import StratifiedGroupKFold  # noqa: PLC0415 - as above
-    from sklearn.pipeline import make_pipeline  # noqa: PLC0415 - as above
-    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415 - as above
-
-    out = np.full((len(labels), n_classes), np.nan, np.float32)
-    files_per_class = [len(set(groups[labels == c])) for c in range(n_classes)]
-    n_splits = min(FOLDS, max(files_per_class))
-    if n_splits < 2 or sum(n > 0 for n in files_per_class) < 2:
-        return out
-    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    for train, test in folds.split(features, labels, groups):
-        present = np.unique(labels[train])
-        if len(present) < 2:
-            continue
-        dims = min(PCA_DIMS, len(train) - 1, features.shape[1])
-        model = make_pipeline(StandardScaler(), PCA(dims, random_state=seed),
-                              LogisticRegression(C=0.5, max_iter=1000))
-        model.fit(features[train], labels[train])
-        probs = np.zeros((len(test), n_classes), np.float32)
-        probs[:, present] = model.predict_proba(features[test])
-        out[test] = probs
+                              n_classes: int, k: int = NEIGHBOURS) -> np.ndarray:
+    """(N, n_classes): for each row, the similarity-weighted class votes of its ``k`` nearest rows from OTHER
+    files (``groups``): no file is judged by its own windows. Votes are divided by each class's share of the
+    rows, so a large class does not outvote a small one by its size. Plain numpy (scikit-learn is not in the
+    app bundle)."""
+    z = standardised(features)
+    n = len(z)
+    out = np.full((n, n_classes), np.nan, np.float32)
+    prior = np.bincount(labels, minlength=n_classes).astype(np.float32) / max(n, 1)
+    for a in range(0, n, BLOCK):
+        sims = z[a:a + BLOCK] @ z.T
+        sims[groups[a:a + BLOCK, None] == groups[None, :]] = -np.inf
+        kk = min(k, n - 1)
+        if kk < 1:
+            break
+        nearest = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+        for r, cols in enumerate(nearest):
+            w = sims[r, cols]
+            ok = np.isfinite(w)
+            if not ok.any():
+                continue
+            votes = np.bincount(labels[cols[ok]], weights=np.maximum(w[ok], 0) + 1e-3, minlength=n_classes)
+            votes = votes / np.maximum(prior, 1e-9)
+            out[a + r] = votes / votes.sum()
     return out
 
 
@@ -79,7 +85,7 @@ def suspects_from_probabilities(probs: np.ndarray, labels: np.ndarray, files: li
         found.append(Finding(
             "suspect_label", [files[f]],
             f"{Path(files[f]).name} is in '{name}' but sounds like '{to}' (p = {mean[other]:.2f}; "
-            f"'{name}' {mean[own]:.2f}, judged by a model that never saw this file)",
+            f"'{name}' {mean[own]:.2f}, judged by its nearest neighbours in other files)",
             f"Listen to it. If it is '{to}', move it there; if it is noise or someone else, exclude it.",
             cls=name, score=float(mean[other]), suggested_class=to))
     return sorted(found, key=lambda x: -x.score)
