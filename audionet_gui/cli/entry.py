@@ -13,7 +13,7 @@ import sys
 from audionet_gui import __version__
 
 # Order here is the order of ``audionet --help``.
-COMMANDS = ("convert", "inspect", "train", "evaluate", "predict", "export", "listen", "devices", "doctor")
+COMMANDS = ("convert", "inspect", "train", "evaluate", "predict", "export", "listen", "devices", "doctor", "explain")
 
 
 def build_parser() -> argparse.ArgumentParser:

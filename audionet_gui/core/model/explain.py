@@ -28,7 +28,8 @@ from audionet_gui.core.audio.spectrogram import SpectrogramConfig, compute_spect
 from audionet_gui.core.audio.windows import Window, iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.base.fsutil import atomic_path
-from audionet_gui.core.model.bundle import ModelBundle
+from audionet_gui.core.base.jobs import CancelToken, ensure_token
+from audionet_gui.core.model.bundle import ModelBundle, load_bundle
 from audionet_gui.core.model.predict import predict_images
 
 METHODS = ("occlusion", "gradcam")
@@ -51,6 +52,7 @@ class Explanation:
     method: str
     window_index: int
     image: np.ndarray | None = None  # the window's image (H, W, 3) uint8, for drawing
+    path: str = ""                   # the audio file
 
     def to_dict(self) -> dict:
         return {"label": self.label, "p": round(float(self.p), 6), "start": round(float(self.start), 4),
@@ -222,7 +224,23 @@ def explain_file(bundle: ModelBundle, path: str | Path, window_index: int | None
     if not 0 <= window_index < len(windows):
         raise ValueError(f"{path}: window index {window_index} is out of range (the file has {len(windows)} "
                          f"windows: 0 to {len(windows) - 1})")
-    return explain_window(bundle, windows[window_index], method, grid=grid)
+    explanation = explain_window(bundle, windows[window_index], method, grid=grid)
+    explanation.path = str(path)
+    return explanation
+
+
+def explain_at(model_path: str | Path, path: str | Path, start_s: float, method: str = DEFAULT_METHOD,
+               cancel: CancelToken | None = None) -> Explanation:
+    """Load the model and explain its window of ``path`` that starts nearest ``start_s`` (the Inspect page's
+    selected window; the model cuts windows by its own settings). The whole job in one call, for a child
+    process; the result pickles."""
+    bundle = load_bundle(model_path)
+    ensure_token(cancel).raise_if_cancelled()
+    starts = [w.start_s for w in iter_file_windows(path, bundle.sample_rate, bundle.window_config)]
+    if not starts:
+        raise AudioFileError(path, "has no audio window to explain")
+    index = int(np.argmin(np.abs(np.asarray(starts) - start_s)))
+    return explain_file(bundle, path, window_index=index, method=method)
 
 
 def overlay_image(explanation: Explanation, alpha: float = 0.55) -> np.ndarray:
