@@ -67,6 +67,9 @@ def out_of_fold_probabilities(features: np.ndarray, labels: np.ndarray, groups: 
 def suspects_from_probabilities(probs: np.ndarray, labels: np.ndarray, files: list[str],
                                 file_of_row: np.ndarray, class_names: list[str]) -> list[Finding]:
     """One finding per file whose windows, averaged, sound clearly like another class; surest first."""
+    judged = ~np.isnan(probs).any(axis=1)
+    # how often the judge itself is right: with weak features (stand-in weights) suspects are mostly hints
+    accuracy = float((probs[judged].argmax(axis=1) == labels[judged]).mean()) if judged.any() else 0.0
     rows_of: dict[int, list[int]] = defaultdict(list)
     for r, f in enumerate(file_of_row):
         rows_of[int(f)].append(r)
@@ -85,7 +88,8 @@ def suspects_from_probabilities(probs: np.ndarray, labels: np.ndarray, files: li
         found.append(Finding(
             "suspect_label", [files[f]],
             f"{Path(files[f]).name} is in '{name}' but sounds like '{to}' (p = {mean[other]:.2f}; "
-            f"'{name}' {mean[own]:.2f}, judged by its nearest neighbours in other files)",
+            f"'{name}' {mean[own]:.2f}, judged by its nearest neighbours in other files, which name the right "
+            f"class for {accuracy:.0%} of all windows)",
             f"Listen to it. If it is '{to}', move it there; if it is noise or someone else, exclude it.",
             cls=name, score=float(mean[other]), suggested_class=to))
     return sorted(found, key=lambda x: -x.score)
