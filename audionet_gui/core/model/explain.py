@@ -33,7 +33,11 @@ from audionet_gui.core.model.bundle import ModelBundle, load_bundle
 from audionet_gui.core.model.predict import predict_images
 
 METHODS = ("occlusion", "gradcam")
-DEFAULT_METHOD = "occlusion"
+# Grad-CAM won the deletion test on both trained models measured (bench/explain.py, DEVELOPERS.md) and is 8-18x
+# faster; where the last block's maps are too coarse to place anything (fewer than MIN_CAM_CELLS rows or
+# columns, e.g. a layer that spans all frequencies), occlusion is used instead and the answer says so.
+DEFAULT_METHOD = "gradcam"
+MIN_CAM_CELLS = 3
 GRID = (16, 10)  # cells: frequency rows x time columns
 DELETION_STEPS = 10
 
@@ -132,6 +136,10 @@ def _cam_parts(model):
     return run_flat
 
 
+class CoarseMapsError(ValueError):
+    """Grad-CAM cannot place anything: the maps have too few rows or columns."""
+
+
 def gradcam_map(model, image: np.ndarray, label_index: int, grid: tuple[int, int] = GRID) -> np.ndarray:
     """(grid rows, grid cols), image orientation: Grad-CAM of p(label) on the last used block, pooled to cells."""
     import tensorflow as tf  # noqa: PLC0415 - loads TensorFlow (3 s): only when this runs
@@ -142,6 +150,8 @@ def gradcam_map(model, image: np.ndarray, label_index: int, grid: tuple[int, int
         maps, probs = run(x, tape.watch)
         score = probs[:, label_index]
     grads = tape.gradient(score, maps)
+    if min(min(int(m.shape[1]), int(m.shape[2])) for m in maps) < MIN_CAM_CELLS:
+        raise CoarseMapsError(f"the last block's maps ({maps[-1].shape[1]} x {maps[-1].shape[2]}) are too coarse")
     h, w = image.shape[:2]
     total = np.zeros((h, w), np.float32)
     for m, g in zip(maps, grads):
@@ -202,10 +212,14 @@ def explain_window(bundle: ModelBundle, window: Window, method: str = DEFAULT_ME
     image = render_image(compute_spectrogram(window.samples, cfg).values_db, cfg)
     probs = predict_images(bundle, image[None])[0]
     index = int(np.argmax(probs)) if label_index is None else label_index
-    if method == "occlusion":
+    raw = None
+    if method == "gradcam":
+        try:
+            raw = gradcam_map(bundle.model, image, index, grid)
+        except CoarseMapsError:
+            method = "occlusion"
+    if raw is None:
         raw = occlusion_map(lambda x: predict_images(bundle, x), image, index, silence_colour(cfg), grid)
-    else:
-        raw = gradcam_map(bundle.model, image, index, grid)
     times, freqs = axes(window, cfg, grid)
     return Explanation(bundle.labels[index], float(probs[index]), window.start_s, window.end_s, times, freqs,
                        normalised(raw)[::-1].copy(), method, window.index, image)

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.model.backbones import build_feature_extractor
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.explain import (
+    DEFAULT_METHOD,
     deletion_score,
     explain_file,
     faithfulness,
@@ -78,3 +80,25 @@ def test_a_window_index_out_of_range_is_refused(bundle, tmp_path):
     with pytest.raises(ValueError, match="out of range"):
         explain_file(bundle, two_part_file(tmp_path, 2000.0, 300.0), window_index=7)
     assert SR == bundle.sample_rate
+
+
+def test_the_default_falls_back_to_occlusion_when_maps_span_all_frequencies(bundle, tmp_path):
+    # the pitch model's last block is one row tall: Grad-CAM could not place a frequency
+    e = explain_file(bundle, two_part_file(tmp_path, 2000.0, 300.0), window_index=0)
+    assert DEFAULT_METHOD == "gradcam" and e.method == "occlusion"
+
+
+def test_gradcam_runs_through_a_stacked_bundle(tmp_path):
+    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only this test builds a network
+
+    spec = small_spec(64, 64)
+    extractor = build_feature_extractor("small_cnn", "none", (64, 64), seed=0)
+    features = keras.Input((int(extractor.output_shape[-1]),))
+    head = keras.Model(features, keras.layers.Dense(2, activation="softmax")(features), name="head")
+    images = keras.Input((64, 64, 3), name="image")
+    model = keras.Model(images, head(extractor(images)))
+    stacked = load_bundle(write_bundle(tmp_path / "stacked", model=model, labels=["low", "high"], spec=spec,
+                                       window=WindowConfig(window_s=1.0, hop_s=1.0)))
+    e = explain_file(stacked, two_part_file(tmp_path, 2000.0, 300.0), window_index=0, method="gradcam")
+    assert e.method == "gradcam" and e.values.shape == (len(e.freqs_hz), len(e.times_s))
+    assert np.isfinite(e.values).all() and e.values.max() <= 1.0
