@@ -192,7 +192,9 @@ def silence_colour(cfg: SpectrogramConfig) -> np.ndarray:
 def axes(window: Window, cfg: SpectrogramConfig, grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """(times_s of the columns, freqs_hz of the rows, low first) of a grid over the window's image."""
     spec = compute_spectrogram(window.samples, cfg)
-    duration = window.end_s - window.start_s
+    # the image spans the window's samples; for a clip shorter than a window (filled by the short-clip rule) the
+    # times are places in that image, counted from the window's start, not times in the file
+    duration = len(window.samples) / cfg.sample_rate
     times = window.start_s + (np.arange(grid[1]) + 0.5) / grid[1] * duration
     bins = (np.arange(grid[0]) + 0.5) / grid[0] * (len(spec.freqs_hz) - 1)  # image rows spread evenly over bins
     freqs = np.interp(bins, np.arange(len(spec.freqs_hz)), spec.freqs_hz)
