@@ -71,3 +71,14 @@ def test_a_refused_move_changes_nothing(qtbot, window, tone_data, monkeypatch):
     view.tree.setCurrentItem(file_row(view.tree, "again.wav"))
     view.move.click()
     assert window.project.get_class("mid").excluded == [] and window.project.get_class("low").files == []
+
+
+def test_cancel_stops_the_check_and_says_so(qtbot, window, tone_data):
+    window.add_paths([str(tone_data / n) for n in ("low", "mid")])
+    wait_idle(qtbot, window)
+    view = window.data_panel.doctor
+    view.check.click()
+    assert view.cancel.isVisible() and not view.check.isEnabled()
+    view.cancel.click()
+    qtbot.waitUntil(lambda: view.check.isEnabled(), timeout=20000)
+    assert view.status.text() == "Check cancelled." and view.tree.topLevelItemCount() == 0
