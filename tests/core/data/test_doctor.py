@@ -71,6 +71,13 @@ def test_each_planted_problem_is_found(tmp_path):
         assert f.message and f.fix
 
 
+def test_quiet_room_tone_in_the_background_class_is_not_silence(tmp_path):
+    root = clean_set(tmp_path / "data", files=2)
+    write(root / "_background_noise_" / "room.wav", 1e-4 * speech_like(3.0, seed=5))
+    report = doctor_dataset(DatasetSpec.from_root(root))
+    assert "silence" not in kinds(report)
+
+
 def test_data_is_never_modified(tmp_path):
     root = clean_set(tmp_path / "data", files=3)
     shutil.copy(root / "anna" / "anna_0.wav", root / "ben" / "dupe.wav")

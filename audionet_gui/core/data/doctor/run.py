@@ -19,7 +19,13 @@ import numpy as np
 
 from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
-from audionet_gui.core.data.dataset import IMBALANCE_RATIO, DatasetSpec, SourceFile, dataset_sources
+from audionet_gui.core.data.dataset import (
+    BACKGROUND_CLASS,
+    IMBALANCE_RATIO,
+    DatasetSpec,
+    SourceFile,
+    dataset_sources,
+)
 from audionet_gui.core.data.doctor.audio_checks import FileFacts, analyse_file, fingerprint_signal
 from audionet_gui.core.data.doctor.duplicates import candidate_pairs, confirmed_groups
 from audionet_gui.core.data.doctor.findings import Finding, sort_findings
@@ -83,7 +89,7 @@ def _per_file_findings(facts: list[FileFacts], silence_db: float) -> list[Findin
     out = []
     for f in facts:
         name = f.path.name
-        if f.loudest_db < silence_db:
+        if f.loudest_db < silence_db and f.label != BACKGROUND_CLASS:  # quiet room tone is that class's job
             what = "silent" if f.peak <= 1e-4 else f"too quiet to use (its loudest half second is " \
                                                    f"{f.loudest_db:.0f} dBFS)"
             out.append(Finding("silence", [str(f.path)],
