@@ -14,7 +14,8 @@ from audionet_gui import __version__
 from audionet_gui.core.base.lifeline import Terminated, terminate_raises
 
 # Order here is the order of ``audionet --help``.
-COMMANDS = ("convert", "inspect", "train", "evaluate", "predict", "timeline", "enroll", "export", "listen", "devices")
+COMMANDS = ("convert", "inspect", "train", "evaluate", "predict", "timeline", "enroll", "export", "listen", "devices",
+            "doctor", "explain")
 
 
 def build_parser() -> argparse.ArgumentParser:

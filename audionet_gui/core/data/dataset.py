@@ -33,13 +33,16 @@ class ClassSpec:
     name: str
     folders: list[Path] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)  # loose files dropped in one by one
+    excluded: list[Path] = field(default_factory=list)  # files of its folders left out (a project setting)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "folders": [str(p) for p in self.folders], "files": [str(p) for p in self.files]}
+        return {"name": self.name, "folders": [str(p) for p in self.folders], "files": [str(p) for p in self.files],
+                "excluded": [str(p) for p in self.excluded]}
 
     @classmethod
     def from_dict(cls, data: dict) -> ClassSpec:
-        return cls(data["name"], [Path(p) for p in data.get("folders", [])], [Path(p) for p in data.get("files", [])])
+        return cls(data["name"], [Path(p) for p in data.get("folders", [])], [Path(p) for p in data.get("files", [])],
+                   [Path(p) for p in data.get("excluded", [])])
 
 
 @dataclass
@@ -131,8 +134,8 @@ def _walk_audio(folder: Path) -> list[Path]:
 
 
 def class_sources(spec: ClassSpec) -> list[SourceFile]:
-    """The audio files of one class, each once, in a stable order."""
-    seen: set[Path] = set()
+    """The audio files of one class, each once, in a stable order; its excluded files are left out."""
+    seen: set[Path] = {Path(p).absolute() for p in spec.excluded}
     out: list[SourceFile] = []
     for folder in spec.folders:
         folder = Path(folder).absolute()
@@ -152,6 +155,7 @@ def dataset_sources(spec: DatasetSpec) -> list[SourceFile]:
     sources = [s for c in spec.classes for s in class_sources(c)]
     if spec.test_dir is not None:
         labels = set(spec.labels)
+        excluded = {Path(p).absolute() for c in spec.classes for p in c.excluded}
         test_root = Path(spec.test_dir)
         if not test_root.is_dir():
             raise DatasetError(f"{test_root}: test folder does not exist")
@@ -160,7 +164,7 @@ def dataset_sources(spec: DatasetSpec) -> list[SourceFile]:
                 if sub.name not in labels:
                     raise DatasetError(f"{sub}: test class '{sub.name}' is not one of the classes "
                                        f"({', '.join(sorted(labels))})")
-                for s in class_sources(ClassSpec(sub.name, [sub])):
+                for s in class_sources(ClassSpec(sub.name, [sub], excluded=sorted(excluded))):
                     sources.append(SourceFile(s.path, s.label, s.relpath, fixed_split="test"))
     return sources
 

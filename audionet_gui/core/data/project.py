@@ -57,6 +57,7 @@ class ProjectClass:
     name: str
     folders: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)  # files of its folders left out; the files stay on disk
 
     def sources(self) -> list[str]:
         return [*self.folders, *self.files]
@@ -152,15 +153,43 @@ class Project:
                 continue
             target.folders += [f for f in c.folders if f not in target.folders]
             target.files += [f for f in c.files if f not in target.files]
+            target.excluded += [f for f in c.excluded if f not in target.excluded]
             self.classes.remove(c)
         return target
+
+    def exclude_file(self, class_name: str, path: PathLike) -> None:
+        """Leave one file out of a class. A project setting: the file on disk is not touched."""
+        cls = self.get_class(class_name)
+        key = os.path.normpath(str(path))
+        loose = [f for f in cls.files if os.path.normpath(f) == key]
+        if loose:
+            cls.files = [f for f in cls.files if os.path.normpath(f) != key]
+        elif key not in {os.path.normpath(f) for f in cls.excluded}:
+            cls.excluded.append(str(path))
+
+    def include_file(self, class_name: str, path: PathLike) -> None:
+        """Undo ``exclude_file`` for a file of the class's folders."""
+        cls = self.get_class(class_name)
+        cls.excluded = [f for f in cls.excluded if os.path.normpath(f) != os.path.normpath(str(path))]
+
+    def move_file(self, path: PathLike, from_class: str, to_class: str) -> None:
+        """Count a file as ``to_class`` from now on: left out of ``from_class``, added to ``to_class`` as a loose
+        file. Only the project changes; the file stays where it is on disk."""
+        if from_class == to_class:
+            return
+        target = self.get_class(to_class)
+        self.exclude_file(from_class, path)
+        self.include_file(to_class, path)
+        if os.path.normpath(str(path)) not in {os.path.normpath(f) for f in target.files}:
+            target.files.append(str(path))
 
     # -- what the core jobs take -----------------------------------------------------------------------------
     def dataset_spec(self):
         """The project's classes as the ``DatasetSpec`` that scanning, conversion and training read."""
 
         return DatasetSpec(
-            classes=[ClassSpec(c.name, [Path(f) for f in c.folders], [Path(f) for f in c.files]) for c in self.classes],
+            classes=[ClassSpec(c.name, [Path(f) for f in c.folders], [Path(f) for f in c.files],
+                               [Path(f) for f in c.excluded]) for c in self.classes],
             test_dir=Path(self.test_folder) if self.test_folder else None,
         )
 
@@ -232,7 +261,8 @@ class Project:
             "kind": "audionet-project",
             "name": self.name,
             "classes": [
-                {"name": c.name, "folders": [rel(f) for f in c.folders], "files": [rel(f) for f in c.files]}
+                {"name": c.name, "folders": [rel(f) for f in c.folders], "files": [rel(f) for f in c.files],
+                 "excluded": [rel(f) for f in c.excluded]}
                 for c in self.classes
             ],
             "test_folder": rel(self.test_folder) if self.test_folder else None,
@@ -254,7 +284,8 @@ class Project:
         ab = (lambda p: _absolute(p, base)) if base is not None else (lambda p: p)
         try:
             classes = [
-                ProjectClass(str(c["name"]), [ab(f) for f in c.get("folders", [])], [ab(f) for f in c.get("files", [])])
+                ProjectClass(str(c["name"]), [ab(f) for f in c.get("folders", [])], [ab(f) for f in c.get("files", [])],
+                             [ab(f) for f in c.get("excluded", [])])
                 for c in data.get("classes", [])
             ]
         except (KeyError, TypeError):

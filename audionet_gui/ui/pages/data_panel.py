@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.ui.theme import muted_text_style, warning_text_style
+from audionet_gui.ui.widgets.doctor_view import DoctorView
 
 COLUMNS = ["Class", "Sources", "Clips", "Duration", "Unreadable", "Warnings"]
 
@@ -210,8 +211,11 @@ class DataPanel(QWidget):
         split = QSplitter(Qt.Vertical)
         split.addWidget(top)
         split.addWidget(bottom)
+        self.doctor = DoctorView()  # the dataset doctor (ui/window/doctor_controller.py runs it)
+        split.addWidget(self.doctor)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setStretchFactor(2, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(split)
         self._update_buttons()

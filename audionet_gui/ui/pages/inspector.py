@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -49,6 +50,7 @@ from audionet_gui.ui.theme import error_text_style, muted_text_style
 from audionet_gui.ui.widgets.cnn_image_view import CnnWindowBox
 from audionet_gui.ui.widgets.linked_views import LinkedViews
 from audionet_gui.ui.widgets.playback_control import PlaybackControl
+from audionet_gui.ui.widgets.saliency_overlay import SaliencyOverlay
 from audionet_gui.ui.widgets.settings_form import SettingsForm
 from audionet_gui.ui.widgets.spectrogram_view import clock_text
 
@@ -69,6 +71,7 @@ class InspectorPanel(QWidget):
     image_updated = Signal()                   # the CNN image shows the current window and settings
     exported = Signal(str)                     # an export finished: its path
     playback_stopped = Signal()                # playback ended or was stopped
+    explain_requested = Signal(str, float)     # saliency wanted for the window of this file starting here
 
     def __init__(self, parent: QWidget | None = None, player: Player | None = None, state=None):
         super().__init__(parent)
@@ -139,6 +142,11 @@ class InspectorPanel(QWidget):
         top.addWidget(self.play_button)
         top.addWidget(self.play_window_button)
         top.addWidget(self.export_csv_button)
+        self.saliency_toggle = QCheckBox("Why? (saliency)")
+        self.saliency_toggle.setToolTip("Show in red where the model looked to answer for the selected window "
+                                        "(needs a trained or opened model)")
+        self.saliency_toggle.toggled.connect(self._on_saliency_toggled)
+        top.addWidget(self.saliency_toggle)
 
         self.controls = SettingsForm(compact=True)  # the project's settings; the Train page shows the same
         hint = QLabel("Scroll to zoom, drag to pan (both views move together). Click a view to pick the "
@@ -160,6 +168,9 @@ class InspectorPanel(QWidget):
 
         self.views_stack = LinkedViews()
         self.waveform, self.spectrogram = self.views_stack.waveform, self.views_stack.spectrogram
+        self.saliency = SaliencyOverlay()
+        self.spectrogram.plot.addItem(self.saliency)
+        self.saliency.hide()
         self.placeholder = self.views_stack.placeholder
 
         self.cnn_box = CnnWindowBox()
@@ -248,6 +259,7 @@ class InspectorPanel(QWidget):
         self._pending_window_start = None
         self._image_request = None
         self.views_stack.clear_data()
+        self.saliency.clear_explanation()
         self.cnn_box.clear("Loading…")
         self._set_file_actions_enabled(False)
         self.message.hide()
@@ -274,6 +286,27 @@ class InspectorPanel(QWidget):
         self.views_stack.set_window(window.start_s, window.end_s)
         self.cnn_box.show_window(index, window.start_s, window.end_s, window.padded)
         self._request_image()
+        self._request_saliency()
+
+    # -- saliency (the explain controller computes it) -------------------------------------------------------------
+    def _on_saliency_toggled(self, on: bool) -> None:
+        if on:
+            self._request_saliency()
+        else:
+            self.saliency.clear_explanation()
+
+    def _request_saliency(self) -> None:
+        self.saliency.clear_explanation()
+        if self.saliency_toggle.isChecked() and self.inspection is not None and self.window_index is not None:
+            self.explain_requested.emit(self.inspection.path, self.inspection.windows[self.window_index].start_s)
+
+    def show_saliency(self, explanation) -> None:
+        """Draw a map computed for this file (one for another file or a toggle switched off is dropped)."""
+        if (self.saliency_toggle.isChecked() and self.inspection is not None
+                and Path(explanation.path) == Path(self.inspection.path)):
+            self.saliency.show_explanation(explanation, self.inspection.display.spectrogram.freqs_hz)
+            self._status(f"{explanation.label} (p = {explanation.p:.2f}): red is where the model looked "
+                         f"({explanation.method})")
 
     # -- drops: an audio file dropped on the inspector is shown --------------------------------------------------
     def dragEnterEvent(self, event) -> None:

@@ -39,6 +39,8 @@ from audionet_gui.ui.theme import THEMES, apply_theme
 from audionet_gui.ui.widgets.job_bar import JobBar
 from audionet_gui.ui.widgets.log_panel import LogPanel
 from audionet_gui.ui.widgets.record_box import record_targets
+from audionet_gui.ui.window.doctor_controller import DoctorController
+from audionet_gui.ui.window.explain_controller import ExplainController
 from audionet_gui.ui.window.job_controller import JobController
 from audionet_gui.ui.window.model_controller import ModelController
 from audionet_gui.ui.window.project_controller import ProjectController
@@ -107,6 +109,8 @@ class MainWindow(QMainWindow):
         self.jobs = JobController(self)
         self.models = ModelController(self, self.state, self.store, self.jobs)
         self.projects = ProjectController(self, self.state, self.store, self.jobs)
+        self.doctor = DoctorController(self, self.state, self.projects, self.data_panel.doctor)
+        self.explainer = ExplainController(self, self.state, self.inspector)
         self.state.project_changed.connect(self.show_project)
         self.state.project_changed.connect(lambda _p: self.jobs.busy() or self.job_bar.set_idle())
         self.state.project_edited.connect(self.show_project)
@@ -415,6 +419,8 @@ class MainWindow(QMainWindow):
             return
         self.live_panel.shutdown()
         self.jobs.shutdown()
+        self.doctor.shutdown()
+        self.explainer.shutdown()
         self.models.shutdown()
         self.state.shutdown()
         runner = getattr(self, "warm_up_job", None)

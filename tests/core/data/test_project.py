@@ -8,6 +8,7 @@ import pytest
 
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
 from audionet_gui.core.data.convert import config_key
+from audionet_gui.core.data.dataset import dataset_sources
 from audionet_gui.core.data.project import (
     BACKGROUND_CLASS,
     PROJECT_FORMAT,
@@ -20,6 +21,7 @@ from audionet_gui.core.data.project import (
 )
 from audionet_gui.core.settings import ImageSettings
 from audionet_gui.resources import demo_project_path
+from tests.audio_factory import tone, write
 
 
 def _folders(tmp_path: Path, *names: str) -> list[Path]:
@@ -316,3 +318,22 @@ def test_save_as_leaves_a_model_the_project_only_refers_to(tmp_path):
     assert move_model_on_save(p, tmp_path / "x.audionet.json", out) is None
     assert p.scratch is None  # asking made no folder
     assert Project().model_path is None and move_model_on_save(Project(), tmp_path / "y.audionet.json", out) is None
+
+
+def test_excluding_and_moving_a_file_change_the_project_not_the_file(tmp_path):
+    a = [write(tmp_path / "a" / f"a{i}.wav", tone(300 + i, 0.5)) for i in range(3)]
+    write(tmp_path / "b" / "b0.wav", tone(900, 0.5))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*.wav")}
+    project = Project()
+    project.add_paths([tmp_path / "a", tmp_path / "b"])
+    project.exclude_file("a", a[0])
+    project.move_file(a[1], "a", "b")
+    labels = {s.path.name: s.label for s in dataset_sources(project.dataset_spec())}
+    assert labels == {"a2.wav": "a", "a1.wav": "b", "b0.wav": "b"}
+    saved = Project.load(project.save(tmp_path / "p.audionet.json"))  # kept in the project file
+    assert {s.path.name: s.label for s in dataset_sources(saved.dataset_spec())} == labels
+    saved.include_file("a", a[0])
+    saved.move_file(a[1], "b", "a")  # and back: a loose file leaves the class it was moved to
+    assert sorted(s.path.name for s in dataset_sources(saved.dataset_spec()) if s.label == "a") == \
+        ["a0.wav", "a1.wav", "a2.wav"]
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*.wav")} == before
