@@ -78,8 +78,9 @@ class SpectrogramConfig:
     image_width: int = 299   # set through ImageSettings.image_size, not a setting of its own
     image_height: int = 299
     # Front end (core/audio/frontend.py): how dB values become the image's levels. New fields go at the end.
-    # PCEN by default: in the robustness bench it kept clean accuracy and gained most in noise (DEVELOPERS.md).
-    frontend: str = setting("pcen", "Front end",
+    # Plain dB by default: PCEN gained most in noise on the speech bench but fades steady sounds (a model trained
+    # on steady tones fell from 100 to 25 %), and this app names sounds as well as voices (DEVELOPERS.md).
+    frontend: str = setting("none", "Front end",
                             "How levels become the image: plain dB, per-band normalisation over time (removes a "
                             "microphone's or room's colouring), PCEN (adaptive gain per band) or noise-floor "
                             "suppression (steady hum and hiss fade)", choices=FRONTENDS)
