@@ -98,6 +98,16 @@ class SourceFile:
     fixed_split: str | None = None  # "test" for files of an explicit test folder
 
 
+def class_subfolders(folder: Path | str) -> list[Path]:
+    """The subfolders of ``folder`` that hold audio, when ``folder`` holds no audio file of its own: a folder of
+    speaker folders, as ``audionet train DATA_DIR`` reads it (one class per subfolder). Else []."""
+    folder = Path(folder)
+    if not folder.is_dir() or any(is_audio_file(f) for f in folder.iterdir() if f.is_file()):
+        return []
+    return [d for d in sorted(folder.iterdir(), key=lambda p: p.name.lower())
+            if d.is_dir() and not d.name.startswith(".") and _has_audio(d)]
+
+
 def _has_audio(folder: Path) -> bool:
     return any(is_audio_file(Path(dp) / f) for dp, _, fs in os.walk(folder) for f in fs)
 

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.errors import DatasetError
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
 from audionet_gui.core.data.dataset import (
@@ -16,7 +17,6 @@ from audionet_gui.core.data.dataset import (
     scan_dataset,
     time_split,
 )
-from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.data.project import Project, scan_project
 from audionet_gui.resources import demo_project_path
 from tests.audio_factory import make_class_tree, noise, tone, write
