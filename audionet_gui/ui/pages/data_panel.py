@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from audionet_gui.core.base.words import count
 from audionet_gui.resources import knows_demo_speakers
+from audionet_gui.ui.dialogs.folder_dialog import start_dir
 from audionet_gui.ui.guide import data_step
 from audionet_gui.ui.theme import muted_text_style, warning_text_style
 from audionet_gui.ui.widgets.next_step import NextStep
@@ -339,7 +340,8 @@ class DataPanel(QWidget):
             self.remove_requested.emit(names)
 
     def _choose_test_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose the test folder (one subfolder per class)")
+        where = start_dir(self.state.project) if self.state is not None else ""
+        path = QFileDialog.getExistingDirectory(self, "Choose the test folder (one subfolder per class)", where)
         if path:
             self.test_folder_changed.emit(path)
 

@@ -29,6 +29,7 @@ from audionet_gui.core.audio.files import is_audio_file
 from audionet_gui.core.audio.playback import PlaybackError, Player
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.base.jobs import Progress
+from audionet_gui.core.base.words import count
 from audionet_gui.core.inspect.inspection import (
     FileInspection,
     Readout,
@@ -458,7 +459,8 @@ class InspectorPanel(QWidget):
         self.inspection = inspection
         duration = (clock_text(inspection.duration_s, 1.0) if inspection.duration_s >= 120
                     else f"{inspection.duration_s:.2f} s")
-        self.info_label.setText(f"{duration} · {inspection.sample_rate} Hz · {len(inspection.windows)} windows")
+        windows = count(len(inspection.windows), "window")
+        self.info_label.setText(f"{duration} · {inspection.sample_rate} Hz · {windows}")
         self.waveform.set_envelope(inspection.envelope)
         self.spectrogram.set_display(inspection.display, inspection.duration_s)
         self._fill_window_picker()
@@ -473,7 +475,7 @@ class InspectorPanel(QWidget):
         self.select_window(first)
         self._redraw_for(inspection.display.config)
         self._status(f"{Path(inspection.path).name}: {inspection.duration_s:.2f} s, "
-                     f"{len(inspection.windows)} windows")
+                     f"{count(len(inspection.windows), 'window')}")
         self.loaded.emit(inspection.path)
 
     def _fill_window_picker(self) -> None:
