@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -55,6 +55,36 @@ def _pct(v: Any) -> str:
     return "–" if v is None else f"{100 * float(v):.1f} %"
 
 
+class CellCounts(pg.GraphicsObject):
+    """The count in each cell of the heatmap, drawn by one item: a ``pg.TextItem`` per cell cost 1 ms each to make
+    and place, which held the GUI thread for over 50 ms when a 6-class model arrived."""
+
+    def __init__(self):
+        super().__init__()
+        self.counts = np.zeros((0, 0), dtype=int)
+        self.dark = np.zeros((0, 0), dtype=bool)
+        self.font = QFont()
+
+    def set_counts(self, counts: np.ndarray, dark: np.ndarray, font: QFont) -> None:
+        self.prepareGeometryChange()
+        self.counts, self.dark, self.font = counts.astype(int), dark, font
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        rows, cols = self.counts.shape
+        return QRectF(0, 0, cols, rows)
+
+    def paint(self, painter: QPainter, *_args) -> None:
+        to_screen = painter.transform()
+        painter.resetTransform()  # text at its own size, centred on the cell whatever the view's scale
+        painter.setFont(self.font)
+        colors = (QColor("#ffffff"), QColor("#000000"))
+        for (r, c), n in np.ndenumerate(self.counts):
+            centre = to_screen.map(QPointF(c + 0.5, r + 0.5))
+            painter.setPen(colors[int(self.dark[r, c])])
+            painter.drawText(QRectF(centre.x() - 40, centre.y() - 12, 80, 24), Qt.AlignCenter, str(n))
+
+
 class ConfusionHeatmap(pg.GraphicsLayoutWidget):
     """Rows = true class, columns = predicted class; each cell shows its count, coloured by row share."""
 
@@ -74,18 +104,17 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         self.image = pg.ImageItem()
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.plot.addItem(self.image)
-        self._texts: list[pg.TextItem] = []
+        self.counts = CellCounts()
+        self.plot.addItem(self.counts)
         self.matrix = np.zeros((0, 0))
         self.labels: list[str] = []
 
     def set_matrix(self, matrix, labels: list[str]) -> None:
         m = np.asarray(matrix, dtype=float)
         self.matrix, self.labels = m, list(labels)
-        for t in self._texts:
-            self.plot.removeItem(t)
-        self._texts = []
         if m.size == 0:  # no model: no class names left on the axes either
             self.image.clear()
+            self.counts.set_counts(np.zeros((0, 0)), np.zeros((0, 0), dtype=bool), QFont())
             self.plot.getAxis("bottom").setTicks([[]])
             self.plot.getAxis("left").setTicks([[]])
             self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
@@ -94,14 +123,7 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         self.image.setImage(share.T, levels=(0, 1))  # ImageItem's first axis is x (columns)
         font = QFont()
         font.setPointSize(9 if len(labels) <= 8 else 7)
-        for r in range(m.shape[0]):
-            for c in range(m.shape[1]):
-                color = "#000000" if share[r, c] > 0.6 else "#ffffff"
-                t = pg.TextItem(str(int(m[r, c])), color=color, anchor=(0.5, 0.5))
-                t.setFont(font)
-                t.setPos(c + 0.5, r + 0.5)
-                self.plot.addItem(t)
-                self._texts.append(t)
+        self.counts.set_counts(m, share > 0.6, font)  # dark text on the bright cells
         ticks = [(i + 0.5, name) for i, name in enumerate(labels)]
         self.plot.getAxis("bottom").setTicks([ticks])
         self.plot.getAxis("left").setTicks([ticks])

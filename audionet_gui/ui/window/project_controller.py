@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from audionet_gui.core.base.errors import WeightsUnavailableError
@@ -321,7 +322,9 @@ class ProjectController:
         model = ModelInfo.from_metrics(report.bundle_path, report.metrics, report.labels)
         self.state.set_model(model, adopt=True, reload=True)  # a retrained model may be in the same folder
         self.state.edited()
-        self.view.go_to("Results")
+        # the Results page is painted in a later turn of the event loop: together with the pages that follow the
+        # new model, it held the GUI thread over 100 ms on a loaded machine (tests/ui/window/test_responsiveness)
+        QTimer.singleShot(0, self.view, lambda: self.view.go_to("Results"))
 
     def _training_failed(self, failure: JobFailure) -> bool:
         if isinstance(failure.exception, WeightsUnavailableError):

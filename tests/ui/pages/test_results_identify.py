@@ -2,11 +2,13 @@
 
 
 import numpy as np
+from PySide6.QtCore import QPointF
 
 from audionet_gui.core.answers import Segment
 from audionet_gui.core.model.predict import FilePrediction
 from audionet_gui.ui.pages.identify_panel import IdentifyPanel
 from audionet_gui.ui.pages.results_panel import ResultsPanel
+from audionet_gui.ui.pages.train_panel import TrainingCurves
 from tests.ui.conftest import drop_paths
 
 LABELS = ["anna", "ben", "cleo"]
@@ -47,7 +49,8 @@ def test_results_show_accuracy_per_class_confusion_and_misclassified(qtbot):
     assert panel.per_class.rowCount() == 3
     assert [panel.per_class.item(1, c).text() for c in range(5)] == ["ben", "81.8 %", "90.0 %", "85.7 %", "10"]
     assert panel.heatmap.matrix.tolist() == METRICS["test"]["confusion"]
-    assert len(panel.heatmap._texts) == 9
+    assert panel.heatmap.counts.counts.tolist() == METRICS["test"]["confusion"]
+    assert panel.heatmap.counts.boundingRect().width() == 3
     assert panel.misclassified.rowCount() == 2
     assert [panel.misclassified.item(0, c).text() for c in range(5)] == ["a3.wav", "2.0 s", "anna", "ben", "61.0 %"]
     assert panel.save_button.isEnabled()
@@ -74,6 +77,42 @@ def test_an_opened_model_shows_its_training_curves(qtbot, window):
     assert curves.history["val_accuracy"] == [0.4, 0.7, 0.85]
     assert window.identify_panel.choose.isEnabled()
     assert window.live_panel.model_path == "/models/m1"
+
+
+def test_the_heatmap_paints_each_count_on_its_cell(qtbot):
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    heatmap = panel.heatmap
+    heatmap.resize(300, 300)
+    heatmap.set_matrix([[0, 5], [0, 0]], ["a", "b"])
+    blank = heatmap.grab().toImage()
+    heatmap.set_matrix([[0, 88], [0, 0]], ["a", "b"])  # the same shading: only the count differs
+    counted = heatmap.grab().toImage()
+    centre = heatmap.plot.vb.mapViewToScene(QPointF(1.5, 0.5)).toPoint()
+    other = heatmap.plot.vb.mapViewToScene(QPointF(0.5, 1.5)).toPoint()
+    def differs(p):  # any pixel near p
+        return any(blank.pixel(p.x() + dx, p.y() + dy) != counted.pixel(p.x() + dx, p.y() + dy)
+                   for dx in range(-6, 7) for dy in range(-6, 7))
+    assert differs(centre)
+    assert not differs(other)
+
+
+def test_curves_of_a_finished_run_are_drawn_once_and_not_again(qtbot, monkeypatch):
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    rows = [{"epoch": e, "loss": 1 / e, "accuracy": e / 10, "val_loss": None, "val_accuracy": e / 11}
+            for e in range(1, 26)]
+    calls = []
+    for curve in curves.curves.values():
+        monkeypatch.setattr(curve, "setData", lambda *a, _c=curve, **k: calls.append(_c))
+    curves.set_history(rows)
+    assert len(calls) == 4 + 4  # cleared, then drawn once: not once per epoch
+    assert curves.epochs == [float(e) for e in range(1, 26)]
+    calls.clear()
+    curves.set_history({k: [r[k] for r in rows] for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
+    assert calls == []  # the same run, as columns: already on screen
+    curves.set_history(rows[:3])
+    assert curves.epochs == [1.0, 2.0, 3.0]
 
 
 def test_misclassified_window_opens_in_the_inspector(qtbot, window, monkeypatch):

@@ -182,8 +182,10 @@ def test_no_stall_while_scanning_and_converting(qtbot, window, tmp_path, busy_ma
                              seconds=1.5)
     window.project.training.update(backbone="small_cnn", image_size=[64, 64])
     busy_machine.start()
+    # The drop itself adds the classes and switches to the Data page: that is the answer to the drop; what is
+    # measured is the GUI while the scan runs and its results are shown, from right after it (as for training).
+    window.add_paths([str(data / n) for n in ("a", "b", "c")])
     with Heartbeat() as scan_hb:
-        window.add_paths([str(data / n) for n in ("a", "b", "c")])
         wait_job(qtbot, window, 120000)
     assert window.job.in_process
     assert window.scan is not None and window.scan.report.total_files == 60
@@ -195,10 +197,7 @@ def test_no_stall_while_scanning_and_converting(qtbot, window, tmp_path, busy_ma
     busy_machine.stop()
     assert window.job.in_process and window.job.outcome == "finished", window.log.rows()
     assert convert_hb.count > 20
-    # A scan of 60 short files can end within a few beats once the job process server is warm; then the worst gap
-    # is the drop's own handling and the table of results being shown (about 100 ms of GUI work at load 2-5,
-    # measured), not the job: such a scan is reported above but not held to the limit. Known, in the closing note.
-    stages = [("converting", convert_hb)] + ([("scanning", scan_hb)] if scan_hb.count > 20 else [])
+    stages = [("converting", convert_hb), ("scanning", scan_hb)]
     for stage, hb in stages:
         assert hb.worst_gap_s < STALL_LIMIT_S, (f"GUI thread stalled for {hb.worst_gap_s * 1000:.0f} ms while "
                                                 f"{stage} ({hb.worst_raw_gap_s * 1000:.0f} ms with CPU waits)")
@@ -228,8 +227,8 @@ def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_pa
         assert window.job.outcome == "finished", window.log.rows()
         training_gap = hb.worst_gap_s
         where = f"at {hb.worst_gap_at():.2f} s (raw {hb.worst_raw_gap_s * 1000:.0f} ms); stages {stages}"
-        # results shown
-        assert window.current_page() == "Results"
+        # results shown (the page switch is painted in a turn of its own)
+        qtbot.waitUntil(lambda: window.current_page() == "Results", timeout=5000)
         assert window.results_panel.figures["accuracy"].text().endswith("%")
         assert window.results_panel.per_class.rowCount() == 2
         assert window.results_panel.heatmap.matrix.shape == (2, 2)
