@@ -52,6 +52,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--theme", default="light", choices=("light", "dark"))
     parser.add_argument("--no-train", action="store_true", help="skip training (data pages only)")
+    parser.add_argument("--epochs", type=int, help="at most this many epochs (a quicker run on a busy machine; "
+                                                    "default: the demo's own setting)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -101,12 +103,15 @@ def main() -> int:
         return 0
 
     window.go_to("Train")
+    if args.epochs:
+        window.projects.set_training({**window.project.training, "epochs": args.epochs})
+        window.show_project()
     window.start_training()
     # a mid-training view: wait for a few epochs on the curves
     wait_until(app, lambda: len(window.train_panel.curves.epochs) >= 3 or window.job.outcome is not None, 600,
                "the first epochs")
     shot("train-running")
-    wait_until(app, lambda: window.job.outcome is not None, 900, "training to finish")
+    wait_until(app, lambda: window.job.outcome is not None, 3600, "training to finish")
     if window.job.outcome != "finished":
         print("screenshots: training did not finish:", window.log.rows()[-3:], file=sys.stderr)
         return 1
