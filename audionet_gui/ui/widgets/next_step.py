@@ -32,6 +32,8 @@ class NextStep(QFrame):
         if [(b.property("action"), b.text()) for b in self.buttons] != wanted:
             for b in self.buttons:
                 self._layout.removeWidget(b)
+                b.hide()  # gone now: deleteLater waits for the event loop, and a grab or a paint may come first
+                b.setParent(None)
                 b.deleteLater()
             self.buttons = []
             for action, text in wanted:
