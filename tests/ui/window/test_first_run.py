@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QListView, QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QListView, QMessageBox, QPushButton
 
 from audionet_gui.core.answers import Segment
 from audionet_gui.core.base.jobs import Progress
@@ -18,10 +18,12 @@ from audionet_gui.core.model.predict import FilePrediction
 from audionet_gui.qt import job_runner
 from audionet_gui.resources import demo_class_names, demo_conversation_path
 from audionet_gui.ui.dialogs.folder_dialog import folders_dialog
+from audionet_gui.ui.guide import Step
 from audionet_gui.ui.pages.identify_panel import IdentifyPanel
 from audionet_gui.ui.pages.results_panel import ResultsPanel
 from audionet_gui.ui.pages.train_panel import EpochAxis
 from audionet_gui.ui.widgets.job_bar import JobBar
+from audionet_gui.ui.widgets.next_step import NextStep
 from tests.tone_dataset import make_tone_dataset
 from tests.ui.pages.test_results_identify import LABELS, METRICS, _prediction
 
@@ -271,3 +273,13 @@ def test_one_of_a_thing_is_not_plural(qtbot, window, tmp_path):
                          threshold=0.4)
     panel.show_prediction(one)
     assert "1 window," in panel.file_label.text() and "1 segment over" in panel.timeline_note.text()
+
+
+def test_a_new_next_step_replaces_its_buttons_at_once(qtbot):
+    strip = NextStep()
+    qtbot.addWidget(strip)
+    strip.show()
+    strip.set_step(Step("one", (("add_folder", "Add class folder…"), ("open_demo", "Open the demo"))))
+    strip.set_step(Step("two", (("page:Train", "Next: Train"),)))
+    # no event loop turn in between (a screenshot or a paint may come first): only the new button is there
+    assert [b.text() for b in strip.findChildren(QPushButton)] == ["Next: Train"]
