@@ -115,6 +115,7 @@ def main() -> int:
     if window.job.outcome != "finished":
         print("screenshots: training did not finish:", window.log.rows()[-3:], file=sys.stderr)
         return 1
+    settle(app, 1.0)  # the window moves to Results in a later turn of the event loop: let it, then go back
     window.go_to("Train")
     shot("train")
     window.go_to("Data")
