@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from audionet_gui.core.base.jobs import Progress
@@ -117,6 +117,7 @@ def run_headless_demo(out_root: Path, log: Callable[[str], None] = print, epochs
 def _screenshot(project: Project, model_dir, prediction, path: Path) -> None:
     """The window as it would show this answer (an offscreen window; the user's settings are not touched)."""
     app = QApplication.instance() or QApplication([sys.argv[0]])  # __main__ made it offscreen
+    previous = qInstallMessageHandler(_quiet_offscreen)
     settings_dir = Path(tempfile.mkdtemp(prefix="audionet-demo-"))
     try:
         window = MainWindow(QSettings(str(settings_dir / "settings.ini"), QSettings.IniFormat),
@@ -137,7 +138,14 @@ def _screenshot(project: Project, model_dir, prediction, path: Path) -> None:
         window.deleteLater()
         app.processEvents()
     finally:
+        qInstallMessageHandler(previous)
         shutil.rmtree(settings_dir, ignore_errors=True)
+
+
+def _quiet_offscreen(_mode, _context, message: str) -> None:
+    """The offscreen platform's notes (e.g. "does not support propagateSizeHints()") are not the user's business."""
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
 
 
 def main(out_root: str | Path | None, log: Callable[[str], None] = print) -> int:
