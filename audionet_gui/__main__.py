@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QElapsedTimer, QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from audionet_gui import __version__
+from audionet_gui import __version__, headless_demo
 from audionet_gui.resources import icon_path
 from audionet_gui.selftest import run_pipeline_check
 from audionet_gui.ui.settings_store import SettingsStore
@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="open the bundled demo project (FSDD speakers)")
     parser.add_argument("--project", metavar="FILE", help="open this project file")
     parser.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme (remembered)")
+    parser.add_argument("--headless", action="store_true",
+                        help="with --demo, no window: train the demo, identify its conversation, print who speaks "
+                             "when and save a screenshot (the default for --demo without a screen)")
+    parser.add_argument("--out", metavar="DIR", help="with --headless: where the demo's model and screenshot go")
     parser.add_argument("--self-test", action="store_true",
                         help="build the window, open the demo project, check it and exit (0 = fine)")
     return parser
@@ -105,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         args.demo = True
+    if args.demo and not args.self_test and (args.headless or not headless_demo.has_screen()):
+        if not args.headless:
+            print("demo: no screen found; running the demo's main job without a window.", flush=True)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # for the screenshot only
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")  # no offscreen-plugin chatter in the output
+        create_app(sys.argv[:1])
+        return headless_demo.main(args.out)
     app = create_app(sys.argv[:1])
 
     if args.self_test:  # leave the user's own settings (recent projects, first run) alone

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from pathlib import Path
 
@@ -24,3 +26,23 @@ def demo_project_path() -> Path:
 
 def icon_path(name: str) -> Path:
     return resources_dir() / "icons" / name
+
+
+def demo_conversation_path() -> Path:
+    """A recording of the demo's speakers taking turns: what the Identify page offers to try first."""
+    return resources_dir() / "demo" / "conversation.wav"
+
+
+@functools.cache
+def demo_class_names() -> frozenset[str]:
+    try:
+        data = json.loads(demo_project_path().read_text(encoding="utf-8"))
+        return frozenset(c["name"] for c in data.get("classes", []))
+    except (OSError, ValueError, KeyError, TypeError):
+        return frozenset()
+
+
+def knows_demo_speakers(labels) -> bool:
+    """A model of the demo's speakers (the demo conversation means something to it)."""
+    names = demo_class_names()
+    return bool(names) and names <= set(labels or ())

@@ -4,8 +4,10 @@ Run under a virtual screen (what a person would see, real window manager-less X 
 
     xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python scripts/screenshots.py
 
-It opens the bundled demo project, trains it with small_cnn (about a minute on 2 cores), identifies the demo
-conversation, and grabs each page. Settings, caches and the model go to a temporary folder, so the user's own
+It follows a first run: the empty pages of a new project (what each says to do next), Help > Getting started,
+then the bundled demo as the app opens it on the very first start, trained with small_cnn (a minute or two on
+2 cores), its Results, and the demo conversation identified with the Identify page's "Try the demo conversation"
+button; each page is grabbed on the way. Settings, caches and the model go to a temporary folder, so the user's own
 settings are untouched. ``--theme dark`` renders the dark theme; ``--out DIR`` writes elsewhere.
 """
 
@@ -22,7 +24,6 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from audionet_gui.__main__ import create_app
-from audionet_gui.resources import resources_dir
 from audionet_gui.ui.theme import apply_theme
 from audionet_gui.ui.window.main_window import MainWindow
 
@@ -51,6 +52,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--theme", default="light", choices=("light", "dark"))
     parser.add_argument("--no-train", action="store_true", help="skip training (data pages only)")
+    parser.add_argument("--epochs", type=int, help="at most this many epochs (a quicker run on a busy machine; "
+                                                    "default: the demo's own setting)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -73,6 +76,16 @@ def main() -> int:
         print(f"screenshots: wrote {path}")
 
     window.warm_up()  # as the app does at start
+    window.go_to("Data")
+    shot("empty-data")  # a new project: what to do first
+    for page in ("Inspect", "Train", "Results", "Identify"):
+        window.go_to(page)
+        shot(f"empty-{page.lower()}")
+    dialog = window.getting_started_dialog()
+    dialog.show()
+    shot("getting-started", dialog)
+    dialog.close()
+    window.go_to("Data")
     window.open_demo()
     wait_until(app, lambda: window.scan is not None, 60, "the demo scan")
     window.data_panel.select_class("george")
@@ -90,23 +103,30 @@ def main() -> int:
         return 0
 
     window.go_to("Train")
+    if args.epochs:
+        window.projects.set_training({**window.project.training, "epochs": args.epochs})
+        window.show_project()
     window.start_training()
     # a mid-training view: wait for a few epochs on the curves
     wait_until(app, lambda: len(window.train_panel.curves.epochs) >= 3 or window.job.outcome is not None, 600,
                "the first epochs")
     shot("train-running")
-    wait_until(app, lambda: window.job.outcome is not None, 900, "training to finish")
+    wait_until(app, lambda: window.job.outcome is not None, 3600, "training to finish")
     if window.job.outcome != "finished":
         print("screenshots: training did not finish:", window.log.rows()[-3:], file=sys.stderr)
         return 1
+    settle(app, 1.0)  # the window moves to Results in a later turn of the event loop: let it, then go back
     window.go_to("Train")
     shot("train")
+    window.go_to("Data")
+    shot("data-trained")  # step 3 of 3: try it
     window.go_to("Results")
     shot("results")
 
     window.go_to("Live")
     shot("live")
-    window.identify_file(str(resources_dir() / "demo" / "conversation.wav"))
+    window.go_to("Identify")
+    window.identify_panel.try_demo.click()  # what a newcomer is offered on the Identify page
     wait_until(app, lambda: window.side_job is not None and window.side_job.outcome is not None
                and window.identify_panel.answer.text() != "", 300, "identification")
     shot("identify")

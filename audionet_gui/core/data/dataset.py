@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audionet_gui.core.audio.files import SUPPORTED_EXTENSIONS, audio_info, is_audio_file
+from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.errors import AudioFileError, DatasetError
 from audionet_gui.core.base.fsutil import file_sha256, is_regular_file
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
+from audionet_gui.core.base.words import count
 
 SPLITS = ("train", "val", "test")
 # The class of "nobody speaking" (Speech Commands' and Teachable Machine's folder name). Its recordings are
@@ -101,6 +103,16 @@ class SourceFile:
     label: str
     relpath: str         # relative to its class folder (posix), the key of the hash split
     fixed_split: str | None = None  # "test" for files of an explicit test folder
+
+
+def class_subfolders(folder: Path | str) -> list[Path]:
+    """The subfolders of ``folder`` that hold audio, when ``folder`` holds no audio file of its own: a folder of
+    speaker folders, as ``audionet train DATA_DIR`` reads it (one class per subfolder). Else []."""
+    folder = Path(folder)
+    if not folder.is_dir() or any(is_audio_file(f) for f in folder.iterdir() if f.is_file()):
+        return []
+    return [d for d in sorted(folder.iterdir(), key=lambda p: p.name.lower())
+            if d.is_dir() and not d.name.startswith(".") and _has_audio(d)]
 
 
 def _has_audio(folder: Path) -> bool:
@@ -245,6 +257,10 @@ def plan_splits(sources: Sequence[SourceFile], durations: dict[Path, float], win
 
 MIN_USEFUL_SECONDS = 20.0   # less audio than this per class rarely generalises
 MIN_USEFUL_FILES = 1
+# Clips shorter than a window under the "stream" rule are judged by how many there are, not by their seconds:
+# each is one utterance seen at several places, and variety of utterances is what generalises. Ten short clips
+# per class is the floor we advise (Teachable Machine's audio project asks for at least eight).
+MIN_USEFUL_SHORT_CLIPS = 10
 IMBALANCE_RATIO = 4.0       # largest class has this many times the audio of the smallest
 
 
@@ -255,10 +271,16 @@ class ClassReport:
     duration_s: float = 0.0
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     warnings: list[str] = field(default_factory=list)
+    short_clips: int = 0  # readable files shorter than a window (only counted when the scan knows the window)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "files": self.files, "duration_s": round(self.duration_s, 3),
-                "unreadable": [{"path": p, "reason": r} for p, r in self.unreadable], "warnings": self.warnings}
+                "unreadable": [{"path": p, "reason": r} for p, r in self.unreadable], "warnings": self.warnings,
+                "short_clips": self.short_clips}
+
+    @property
+    def mostly_short(self) -> bool:
+        return self.files > 0 and 2 * self.short_clips >= self.files
 
 
 @dataclass
@@ -309,8 +331,11 @@ def find_duplicates(sources: Iterable[SourceFile]) -> list[tuple[str, list[Sourc
 
 
 def scan_dataset(spec: DatasetSpec, progress: ProgressCallback | None = None,
-                 cancel: CancelToken | None = None) -> DatasetReport:
-    """Per class: files, total duration, unreadable files and warnings. Reads headers, not whole files."""
+                 cancel: CancelToken | None = None, window: WindowConfig | None = None) -> DatasetReport:
+    """Per class: files, total duration, unreadable files and warnings. Reads headers, not whole files.
+
+    With ``window`` (how the audio will be cut), a class made mostly of clips shorter than a window under the
+    "stream" rule is judged by its number of clips instead of its seconds of audio."""
     cancel = ensure_token(cancel)
     if not spec.classes:
         raise DatasetError("the dataset has no classes yet: add one folder per speaker or sound")
@@ -333,6 +358,8 @@ def scan_dataset(spec: DatasetSpec, progress: ProgressCallback | None = None,
                 raise AudioFileError(s.path, "contains no audio samples")
             rep.files += 1
             rep.duration_s += info.duration_s
+            if window is not None and info.duration_s < window.window_s:
+                rep.short_clips += 1
         except AudioFileError as exc:
             rep.unreadable.append((exc.path, exc.reason))
         tracker.advance(message=s.path.name)
@@ -342,15 +369,25 @@ def scan_dataset(spec: DatasetSpec, progress: ProgressCallback | None = None,
         warnings.append(f"class names used twice: {', '.join(dupe_names)}")
     if len(spec.classes) < 2:
         warnings.append("a classifier needs at least two classes (add a 'background noise' class for one speaker)")
-    durations = [r.duration_s for r in reports.values() if r.duration_s > 0]
-    for r in reports.values():
+    by_clips = window is not None and window.short_clip == "stream"
+    short = {name for name, r in reports.items() if by_clips and r.mostly_short}
+    # classes are compared by clips when all of them are short-clip classes, else by seconds of audio
+    amounts = {name: (r.files if short and len(short) == len(reports) else r.duration_s)
+               for name, r in reports.items()}
+    largest = max((a for a in amounts.values() if a > 0), default=0)
+    for name, r in reports.items():
         if r.files < MIN_USEFUL_FILES:
             r.warnings.append("no readable audio")
+        elif name in short:
+            if r.files < MIN_USEFUL_SHORT_CLIPS:
+                r.warnings.append(f"too little audio: {count(r.files, 'short clip')} ({MIN_USEFUL_SHORT_CLIPS} or "
+                                  "more work better)")
         elif r.duration_s < MIN_USEFUL_SECONDS:
             r.warnings.append(f"too little audio ({r.duration_s:.1f} s; {MIN_USEFUL_SECONDS:.0f} s or more works "
                               "better)")
-        if durations and r.duration_s > 0 and max(durations) / r.duration_s >= IMBALANCE_RATIO:
-            r.warnings.append(f"imbalanced: {max(durations) / r.duration_s:.1f}x less audio than the largest class")
+        if largest and amounts[name] > 0 and largest / amounts[name] >= IMBALANCE_RATIO:
+            what = "fewer clips" if short and len(short) == len(reports) else "less audio"
+            r.warnings.append(f"imbalanced: {largest / amounts[name]:.1f}x {what} than the largest class")
     for _, group in find_duplicates([s for s in sources if s.fixed_split is None]):
         labels = sorted({s.label for s in group})
         names_in = ", ".join(f"{s.label}/{s.relpath}" for s in group)

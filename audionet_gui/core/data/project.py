@@ -358,7 +358,7 @@ def scan_project(project: Project, progress=None, cancel=None) -> ProjectScan:
     """Scan the project's classes (a long job: ``progress`` and ``cancel`` as every core job)."""
 
     spec = project.dataset_spec()
-    report = scan_dataset(spec, progress=progress, cancel=cancel)
+    report = scan_dataset(spec, progress=progress, cancel=cancel, window=project.settings.window)
     files = {c.name: [str(s.path) for s in class_sources(c)] for c in spec.classes}
     return ProjectScan(report, files)
 

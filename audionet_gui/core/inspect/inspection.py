@@ -90,6 +90,34 @@ class Readout:
         return f"t = {self.time_s:.3f} s   f = {self.freq_hz:.0f} Hz   {self.db:.1f} dB"
 
 
+@dataclass(frozen=True)
+class WaveReadout:
+    """The waveform under the cursor: time, the sample value there and the level (RMS) around it."""
+
+    time_s: float
+    amplitude: float
+    rms_dbfs: float
+
+    def text(self) -> str:
+        level = f"{self.rms_dbfs:.1f} dBFS" if np.isfinite(self.rms_dbfs) else "silence"
+        return f"t = {self.time_s:.3f} s   amplitude {self.amplitude:+.3f}   level {level}"
+
+
+WAVE_LEVEL_SPAN_S = 0.02  # the level is the RMS of 20 ms around the cursor (a level meter's short window)
+
+
+def wave_readout(samples: np.ndarray, sample_rate: int, time_s: float) -> WaveReadout | None:
+    """What the waveform readout shows at ``time_s`` (None outside the clip)."""
+    n = len(samples)
+    i = int(round(time_s * sample_rate))
+    if n == 0 or not 0 <= i < n:
+        return None
+    half = max(1, int(WAVE_LEVEL_SPAN_S * sample_rate / 2))
+    part = np.asarray(samples[max(0, i - half): i + half], dtype=np.float64)
+    rms = float(np.sqrt(np.mean(part * part))) if len(part) else 0.0
+    return WaveReadout(float(time_s), float(samples[i]), 20 * np.log10(rms) if rms > 0 else float("-inf"))
+
+
 # -- loading and computing ---------------------------------------------------------------------------------
 def load_for_inspection(path: PathLike, sample_rate: int, progress: ProgressCallback | None = None,
                         cancel: CancelToken | None = None) -> np.ndarray:

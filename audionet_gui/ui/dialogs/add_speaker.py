@@ -22,10 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audionet_gui.ui.dialogs.folder_dialog import AUDIO_FILTER
 from audionet_gui.ui.theme import error_text_style, muted_text_style
 
 RECORD_SECONDS = 30.0
-AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.opus *.aif *.aiff);;All files (*)"
+
 STATUS_MARK = {"good": "✔", "fair": "⚠", "poor": "✘"}
 STATUS_COLOR = {"good": "#2e7d32", "fair": "#b26a00", "poor": "#c62828"}
 

@@ -30,8 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audionet_gui.core.base.words import count
+from audionet_gui.resources import knows_demo_speakers
+from audionet_gui.ui.dialogs.folder_dialog import start_dir
+from audionet_gui.ui.guide import data_step
 from audionet_gui.ui.theme import muted_text_style, warning_text_style
 from audionet_gui.ui.widgets.doctor_view import DoctorView
+from audionet_gui.ui.widgets.next_step import NextStep
 
 COLUMNS = ["Class", "Sources", "Clips", "Duration", "Unreadable", "Warnings"]
 
@@ -121,6 +126,7 @@ class DataPanel(QWidget):
     test_folder_changed = Signal(object)  # str or None
     rescan_requested = Signal()
     clip_activated = Signal(str)  # a clip to inspect
+    action_requested = Signal(str)  # the next step's button (ui/guide.py actions)
 
     def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
@@ -135,8 +141,11 @@ class DataPanel(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(muted_text_style() + "font-size: 13pt; padding: 24px;")
 
+        self.next_step = NextStep()
+        self.next_step.action.connect(self.action_requested)
         self.add_folder = QPushButton("Add class folder…")
-        self.add_folder.setToolTip("Choose a folder of recordings; it becomes a class named after it (Ctrl+Shift+O)")
+        self.add_folder.setToolTip("Choose folders of recordings: each becomes a class named after it, or a folder "
+                                   "of speaker folders one class per subfolder (Ctrl+Shift+O)")
         self.add_files = QPushButton("Add files…")
         self.add_files.setToolTip("Add single audio files to the selected class "
                                   "(or to a class named after their folder)")
@@ -197,6 +206,7 @@ class DataPanel(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.next_step)
         top_layout.addLayout(buttons)
         top_layout.addWidget(self.hint)
         top_layout.addWidget(self.table, 1)
@@ -223,6 +233,7 @@ class DataPanel(QWidget):
             state.project_changed.connect(self.show_state)
             state.project_edited.connect(self.show_state)
             state.scan_changed.connect(self.show_state)
+            state.model_changed.connect(self.show_state)
             self.show_state()
 
     # -- showing state ----------------------------------------------------------------------------------------
@@ -231,6 +242,8 @@ class DataPanel(QWidget):
         project, scan = self.state.project, self.state.scan
         self.set_rows(class_rows(project, scan), data_summary(project, scan))
         self.set_test_folder(project.test_folder)
+        model = self.state.model
+        self.next_step.set_step(data_step(project, scan, model, knows_demo_speakers(model.labels if model else ())))
 
     def set_rows(self, rows: list[ClassRow], summary: str = "") -> None:
         selected = set(self.selected_classes())
@@ -331,7 +344,8 @@ class DataPanel(QWidget):
             self.remove_requested.emit(names)
 
     def _choose_test_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose the test folder (one subfolder per class)")
+        where = start_dir(self.state.project) if self.state is not None else ""
+        path = QFileDialog.getExistingDirectory(self, "Choose the test folder (one subfolder per class)", where)
         if path:
             self.test_folder_changed.emit(path)
 
@@ -379,11 +393,12 @@ def data_summary(project, scan) -> str:
     if not project.classes:
         return ""
     if not scan:
-        return f"{len(project.classes)} classes; checking the files…"
+        return f"{count(len(project.classes), 'class')}; checking the files…"
     r = scan.report
-    text = f"{len(r.classes)} classes, {r.total_files} clips, {r.total_duration_s / 60:.1f} min of audio"
+    text = (f"{count(len(r.classes), 'class')}, {count(r.total_files, 'clip')}, "
+            f"{r.total_duration_s / 60:.1f} min of audio")
     if r.test_files:
-        text += f"; {r.test_files} clips in the test folder"
+        text += f"; {count(r.test_files, 'clip')} in the test folder"
     if r.warnings:
         text += ". " + "; ".join(r.warnings)
     return text

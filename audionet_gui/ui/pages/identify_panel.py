@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.core.answers import NO_SPEECH, NOT_A_CLASS, SILENCE, UNKNOWN
+from audionet_gui.core.base.words import count
+from audionet_gui.resources import demo_conversation_path, knows_demo_speakers
+from audionet_gui.ui.dialogs.folder_dialog import AUDIO_FILTER, start_dir
 from audionet_gui.ui.pages.data_panel import accept_local_paths, local_paths
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
+from audionet_gui.ui.widgets.job_bar import format_seconds
 from audionet_gui.ui.widgets.speaker_lanes import SpeakerLanes
-
-AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.m4a *.aac *.opus *.aif *.aiff);;All files (*)"
 
 
 class TopKBars(QWidget):
@@ -110,6 +112,8 @@ class IdentifyPanel(QWidget):
     file_requested = Signal(str)  # identify this file
     open_model_requested = Signal()
     add_speaker_requested = Signal()
+    cancel_requested = Signal()     # stop the identification in progress
+    action_requested = Signal(str)  # a next-step button (ui/guide.py actions)
 
     def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
@@ -128,6 +132,20 @@ class IdentifyPanel(QWidget):
         self.choose.clicked.connect(self._choose)
         self.open_model = QPushButton("Open model…")
         self.open_model.clicked.connect(self.open_model_requested)
+        self.go_train = QPushButton("Go to Train")
+        self.go_train.setToolTip("No model yet: train one on the Train page")
+        self.go_train.clicked.connect(lambda: self.action_requested.emit("page:Train"))
+        self.try_demo = QPushButton("Try the demo conversation")
+        self.try_demo.setToolTip("The demo's speakers taking turns: see who speaks when")
+        self.try_demo.clicked.connect(lambda: self.file_requested.emit(str(demo_conversation_path())))
+        self.progress = QProgressBar()
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(False)
+        self.progress_text = QLabel("")
+        self.progress_text.setStyleSheet(muted_text_style())
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Stop identifying this file (Esc)")
+        self.cancel.clicked.connect(self.cancel_requested)
         self.file_label = QLabel("")
         self.file_label.setWordWrap(True)
         self.answer = QLabel("")
@@ -148,13 +166,22 @@ class IdentifyPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.model_label, 1)
         top.addWidget(self.add_speaker)
+        top.addWidget(self.go_train)
         top.addWidget(self.open_model)
         drop = QHBoxLayout()
         drop.addWidget(self.drop_zone, 1)
-        drop.addWidget(self.choose)
+        choices = QVBoxLayout()
+        choices.addWidget(self.choose)
+        choices.addWidget(self.try_demo)
+        drop.addLayout(choices)
+        busy = QHBoxLayout()
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.progress_text)
+        busy.addWidget(self.cancel)
         result = QGroupBox("Who is it?")
         r_layout = QVBoxLayout(result)
         r_layout.addWidget(self.file_label)
+        r_layout.addLayout(busy)
         r_layout.addWidget(self.answer)
         r_layout.addWidget(self.bars)
         when = QGroupBox("Who speaks when")
@@ -168,6 +195,7 @@ class IdentifyPanel(QWidget):
         layout.addWidget(result)
         layout.addWidget(when, 1)
         self.set_model(None)
+        self.set_running(False)
         if state is not None:
             state.project_changed.connect(lambda _p: self.show_model(state.model))
             state.model_changed.connect(self.show_model)
@@ -200,6 +228,9 @@ class IdentifyPanel(QWidget):
             self.model_label.setText("No model loaded: train one on the Train page or open a saved model.")
         self.choose.setEnabled(bool(description))
         self.add_speaker.setEnabled(bool(description))
+        self.go_train.setVisible(not description)
+        self.try_demo.setVisible(bool(description) and knows_demo_speakers(self._labels)
+                                 and demo_conversation_path().is_file())
         self.drop_zone.setText("Drop an audio file here" if description
                                else "Drop an audio file here (after a model is loaded)")
 
@@ -207,28 +238,52 @@ class IdentifyPanel(QWidget):
         self.file_label.setText(f"Identifying {Path(path).name}…")
         self.answer.setText("")
         self.bars.set_items([])
+        self.set_running(True)
+        self.progress_text.setText("loading the model…")
+
+    def set_running(self, running: bool) -> None:
+        for w in (self.progress, self.progress_text, self.cancel):
+            w.setVisible(running)
+        self.progress.setRange(0, 0)  # busy until the first report says how much there is
+        self.cancel.setEnabled(running)
+
+    def show_progress(self, p) -> None:
+        """A core ``Progress`` of the identification: windows done, and the time left."""
+        if not p.total:
+            return
+        self.progress.setRange(0, int(p.total))
+        self.progress.setValue(int(min(p.done, p.total)))
+        left = f", about {format_seconds(p.eta_s)} left" if p.eta_s is not None and p.done < p.total else ""
+        self.progress_text.setText(f"{p.done} / {count(int(p.total), 'window')}{left}")
+
+    def show_cancelled(self, path: str | None) -> None:
+        if self.cancel.isHidden():
+            return  # nothing was running here (e.g. the project changed)
+        self.set_running(False)
+        self.file_label.setText(f"{Path(path).name}: cancelled" if path else "Cancelled")
 
     def show_prediction(self, prediction: Any) -> None:
         """``prediction``: a core FilePrediction (file, label, p, top_k, timeline of segments, windows)."""
+        self.set_running(False)
         label, p = prediction.label, float(prediction.p)
         turns = (getattr(prediction, "extra", None) or {}).get("turns")  # speaker turns: unknown voices told apart
         speakers = list(turns.speakers) if turns is not None else list(
             dict.fromkeys(s.label for s in prediction.timeline if s.label not in NOT_A_CLASS))
         if len(speakers) > 1:  # a conversation: one name for the whole file would mislead
             self.answer.setText(f"{len(speakers)} speakers: {', '.join(speakers)}")
-            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} windows. Who speaks when "
-                                    "is below; the bars average the whole file.")
+            self.file_label.setText(f"{Path(prediction.file).name}: {count(prediction.windows, 'window')}. Who "
+                                    "speaks when is below; the bars average the whole file.")
         else:
             self.answer.setText(f"{NO_SPEECH}: nobody speaks in this file" if label == NO_SPEECH
                                 else f"{label}  ({100 * p:.0f} %)" if label != UNKNOWN
                                 else f"{UNKNOWN}: no class is sure enough ({100 * p:.0f} %)")
-            self.file_label.setText(f"{Path(prediction.file).name}: {prediction.windows} window(s), "
+            self.file_label.setText(f"{Path(prediction.file).name}: {count(prediction.windows, 'window')}, "
                                     "over the whole file:")
         self.bars.set_items([(lab, float(q)) for lab, q in prediction.top_k], self.colors)
         segments = [(s.start_s, s.end_s, s.label, float(s.p)) for s in prediction.timeline]
         self.timeline.set_segments(segments, self._labels, self.colors)
         ends = np.asarray(prediction.window_ends) if len(prediction.window_ends) else np.zeros(1)
-        self.timeline_note.setText(f"{len(segments)} segment(s) over {float(ends.max()):.1f} s. "
+        self.timeline_note.setText(f"{count(len(segments), 'segment')} over {float(ends.max()):.1f} s. "
                                    "Drag sideways to scroll, wheel to zoom.")
         self.show_turns(turns)
 
@@ -245,6 +300,7 @@ class IdentifyPanel(QWidget):
         self.lanes.show()
 
     def show_error(self, path: str, message: str) -> None:
+        self.set_running(False)
         self.file_label.setText(f"{Path(path).name}: could not identify")
         self.answer.setText("")
         self.bars.set_items([])
@@ -260,6 +316,7 @@ class IdentifyPanel(QWidget):
             self.file_requested.emit(paths[0])
 
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose an audio file to identify", "", AUDIO_FILTER)
+        where = start_dir(self.state.project if self.state is not None else None)
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an audio file to identify", where, AUDIO_FILTER)
         if path:
             self.file_requested.emit(path)

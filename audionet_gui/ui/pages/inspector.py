@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -31,21 +30,25 @@ from audionet_gui.core.audio.files import is_audio_file
 from audionet_gui.core.audio.playback import PlaybackError, Player
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.base.jobs import Progress
+from audionet_gui.core.base.words import count
 from audionet_gui.core.inspect.inspection import (
     FileInspection,
     Readout,
     SpectrogramDisplay,
+    WaveReadout,
     export_image_png,
     export_values_csv,
     inspect_file,
     list_windows,
     spectrogram_display,
+    wave_readout,
     window_at,
     window_image,
     window_starting_at,
 )
 from audionet_gui.core.settings import ImageSettings
 from audionet_gui.qt.inspect_worker import InspectWorker
+from audionet_gui.ui.dialogs.folder_dialog import AUDIO_FILTER, start_dir
 from audionet_gui.ui.theme import error_text_style, muted_text_style
 from audionet_gui.ui.widgets.cnn_image_view import CnnWindowBox
 from audionet_gui.ui.widgets.linked_views import LinkedViews
@@ -89,6 +92,7 @@ class InspectorPanel(QWidget):
         self._image_request: tuple[int, SpectrogramConfig] | None = None
         self._windows_request = self.window_cfg
         self._last_dir = str(Path.home())
+        self.state = state
         self._build()
         self.controls.set_settings(self.settings, self.resolved)
 
@@ -129,6 +133,9 @@ class InspectorPanel(QWidget):
         self.play_button.setToolTip("Play the whole clip; press again to stop (Space)")
         self.play_window_button = QPushButton("Play window")
         self.play_window_button.setToolTip("Play only the selected window: what the CNN hears as one image")
+        self.open_button = QPushButton("Open…")
+        self.open_button.setToolTip("Open an audio file to inspect (File > Open Audio…)")
+        self.open_button.clicked.connect(self.ask_open)
         self.export_csv_button = QPushButton("Export values…")
         self.export_csv_button.setToolTip("Save the spectrogram values as CSV (time_s, freq_hz, db)")
         self.message = QLabel(wordWrap=True, styleSheet=error_text_style())
@@ -139,6 +146,7 @@ class InspectorPanel(QWidget):
         top.addWidget(self.info_label)
         top.addStretch(1)
         top.addWidget(self.busy)
+        top.addWidget(self.open_button)
         top.addWidget(self.play_button)
         top.addWidget(self.play_window_button)
         top.addWidget(self.export_csv_button)
@@ -172,6 +180,7 @@ class InspectorPanel(QWidget):
         self.spectrogram.plot.addItem(self.saliency)
         self.saliency.hide()
         self.placeholder = self.views_stack.placeholder
+        self.views_stack.open_requested.connect(self.ask_open)
 
         self.cnn_box = CnnWindowBox()
         self.cnn_view = self.cnn_box.view
@@ -183,17 +192,15 @@ class InspectorPanel(QWidget):
         middle.addWidget(self.views_stack, 1)
         middle.addWidget(self.cnn_box)
 
-        self.readout = QLabel(" ")
+        self.readout = self.views_stack.readout  # floats next to the cursor; hidden when it leaves the views
         mono = QFont("monospace")
         mono.setStyleHint(QFont.Monospace)
         self.readout.setFont(mono)
-        self.readout.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
         layout.addLayout(middle, 1)
-        layout.addWidget(self.readout)
 
     def _set_file_actions_enabled(self, enabled: bool) -> None:
         for widget in (self.play_button, self.play_window_button, self.export_csv_button, self.export_png_button,
@@ -238,15 +245,13 @@ class InspectorPanel(QWidget):
         self.cnn_image = None
         self._pending_window_start = None
         self._image_request = None
-        self.views_stack.clear_data()
-        self.views_stack.setCurrentIndex(0)
+        self.views_stack.show_placeholder()
         self.cnn_box.clear("No window selected")
         self.cnn_box.set_window_count(0)
         self._set_file_actions_enabled(False)
         self.message.hide()
         self.file_label.setText("No clip")
         self.info_label.setText("")
-        self.readout.setText(" ")
 
     def show_file(self, path) -> None:
         """Load ``path`` (off the GUI thread) and show it; the first window is selected."""
@@ -307,6 +312,15 @@ class InspectorPanel(QWidget):
             self.saliency.show_explanation(explanation, self.inspection.display.spectrogram.freqs_hz)
             self._status(f"{explanation.label} (p = {explanation.p:.2f}): red is where the model looked "
                          f"({explanation.method})")
+
+    def ask_open(self) -> None:
+        """File > Open Audio… and the Open buttons: choose a file (from the project's folder) and show it."""
+        project = self.state.project if self.state is not None else None
+        path, _ = QFileDialog.getOpenFileName(self, "Open an audio file to inspect", start_dir(project, self._last_dir),
+                                              AUDIO_FILTER)
+        if path:
+            self._last_dir = str(Path(path).parent)
+            self.show_file(path)
 
     # -- drops: an audio file dropped on the inspector is shown --------------------------------------------------
     def dragEnterEvent(self, event) -> None:
@@ -478,7 +492,8 @@ class InspectorPanel(QWidget):
         self.inspection = inspection
         duration = (clock_text(inspection.duration_s, 1.0) if inspection.duration_s >= 120
                     else f"{inspection.duration_s:.2f} s")
-        self.info_label.setText(f"{duration} · {inspection.sample_rate} Hz · {len(inspection.windows)} windows")
+        windows = count(len(inspection.windows), "window")
+        self.info_label.setText(f"{duration} · {inspection.sample_rate} Hz · {windows}")
         self.waveform.set_envelope(inspection.envelope)
         self.spectrogram.set_display(inspection.display, inspection.duration_s)
         self._fill_window_picker()
@@ -493,7 +508,7 @@ class InspectorPanel(QWidget):
         self.select_window(first)
         self._redraw_for(inspection.display.config)
         self._status(f"{Path(inspection.path).name}: {inspection.duration_s:.2f} s, "
-                     f"{len(inspection.windows)} windows")
+                     f"{count(len(inspection.windows), 'window')}")
         self.loaded.emit(inspection.path)
 
     def _fill_window_picker(self) -> None:
@@ -502,7 +517,13 @@ class InspectorPanel(QWidget):
     def _on_job_failed(self, kind: str, failure) -> None:
         if kind == "load":
             self.info_label.setText("")
+            self.inspection = None
             self.cnn_box.clear("Could not load this file")
+            self.cnn_box.set_window_count(0)
+            self._set_file_actions_enabled(False)
+            name = Path(self._path).name if self._path else "the file"
+            self.file_label.setText(f"{name}: could not load")
+            self.views_stack.show_placeholder(f"Could not load {name}: {failure}\n\n{LinkedViews.PLACEHOLDER}")
         self._show_message(str(failure))
 
     def _on_job_progress(self, kind: str, progress: Progress) -> None:
@@ -513,16 +534,21 @@ class InspectorPanel(QWidget):
 
     # -- hover and clicks -------------------------------------------------------------------------------------------
     def _on_spectrogram_hover(self, readout: Readout | None) -> None:
-        if readout is not None:
-            text = readout.text()
-            self.readout.setText(text)
-            self.status.emit(text)
+        self._show_readout(readout, self.spectrogram)
 
     def _on_waveform_hover(self, time_s: float | None) -> None:
-        if time_s is not None and self.inspection is not None and 0 <= time_s <= self.inspection.duration_s:
-            text = f"t = {time_s:.3f} s"
-            self.readout.setText(text)
-            self.status.emit(text)
+        readout = None
+        if time_s is not None and self.inspection is not None:
+            readout = wave_readout(self.inspection.samples, self.inspection.sample_rate, time_s)
+        self._show_readout(readout, self.waveform)
+
+    def _show_readout(self, readout: Readout | WaveReadout | None, view) -> None:
+        if readout is None:
+            self.views_stack.hide_readout()
+            return
+        text = readout.text()
+        self.views_stack.show_readout(text, view)
+        self.status.emit(text)
 
     def _select_window_at(self, time_s: float) -> None:
         if self.inspection is not None:

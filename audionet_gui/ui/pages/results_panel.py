@@ -25,8 +25,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audionet_gui.ui.theme import muted_text_style, plot_colors
+from audionet_gui.core.base.words import count
+from audionet_gui.core.model.figures import accuracy_interval, small_test_warning, validation_note
+from audionet_gui.ui.guide import results_step
+from audionet_gui.ui.theme import muted_text_style, plot_colors, warning_text_style
+from audionet_gui.ui.widgets.next_step import NextStep
 from audionet_gui.ui.widgets.robustness_table import RobustnessTable
+
+METRIC_WORDS = ("<b>Precision</b>: of the windows the model gave this name, the share that really were this "
+                "class (low: other voices are mistaken for it). <b>Recall</b>: of this class's windows, the share "
+                "the model named right (low: it is often missed). <b>F1</b>: one figure for both (their harmonic "
+                "mean); it is low when either is low.")
 
 
 def test_metrics(metrics: dict) -> dict:
@@ -125,11 +134,12 @@ class ResultsPanel(QWidget):
     save_model_requested = Signal()
     open_model_requested = Signal()
     window_activated = Signal(str, float)  # file, window start (s)
+    action_requested = Signal(str)  # the next step's button (ui/guide.py actions)
 
     def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
         self.state = state  # ui.state.AppState: shows its model's test results
-        self.headline = QLabel("No model yet. Train one on the Train page, or open a saved model.")
+        self.headline = QLabel("No model yet.")
         self.headline.setWordWrap(True)
         f = self.headline.font()
         f.setPointSizeF(f.pointSizeF() * 1.3)
@@ -155,6 +165,13 @@ class ResultsPanel(QWidget):
             grid.addWidget(value, 0, i)
             grid.addWidget(caption, 1, i)
             self.figures[key] = value
+        self.next_step = NextStep()
+        self.next_step.action.connect(self.action_requested)
+        self.test_note = QLabel("")
+        self.test_note.setWordWrap(True)
+        self.validation_note = QLabel("")
+        self.validation_note.setWordWrap(True)
+        self.validation_note.setStyleSheet(muted_text_style())
         self.model_info = QLabel("")
         self.model_info.setStyleSheet(muted_text_style())
         self.model_info.setWordWrap(True)
@@ -191,10 +208,22 @@ class ResultsPanel(QWidget):
         buttons.addWidget(self.headline, 1)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.save_button)
+        self.metric_words = QLabel(METRIC_WORDS)
+        self.metric_words.setWordWrap(True)
+        self.metric_words.setStyleSheet(muted_text_style())
         left = QGroupBox("Per class")
-        QVBoxLayout(left).addWidget(self.per_class)
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.per_class, 1)
+        left_layout.addWidget(self.metric_words)
+        self.heatmap_empty = QLabel("The confusion matrix appears here once a model is trained or opened: "
+                                    "rows are the true classes, columns what the model answered.")
+        self.heatmap_empty.setWordWrap(True)
+        self.heatmap_empty.setAlignment(Qt.AlignCenter)
+        self.heatmap_empty.setStyleSheet(muted_text_style())
         mid = QGroupBox("Confusion matrix (test windows)")
-        QVBoxLayout(mid).addWidget(self.heatmap)
+        mid_layout = QVBoxLayout(mid)
+        mid_layout.addWidget(self.heatmap)
+        mid_layout.addWidget(self.heatmap_empty)
         bottom = QGroupBox("Misclassified test windows")
         self.misclassified_note = QLabel("")
         self.misclassified_note.setStyleSheet(muted_text_style())
@@ -212,12 +241,16 @@ class ResultsPanel(QWidget):
         split.addWidget(bottom)
         split.setSizes([420, 200])
         layout = QVBoxLayout(self)
+        layout.addWidget(self.next_step)
         layout.addLayout(buttons)
         layout.addLayout(grid)
+        layout.addWidget(self.test_note)
+        layout.addWidget(self.validation_note)
         layout.addWidget(self.model_info)
         layout.addWidget(split, 1)
         self._misclassified: list[dict] = []
         self.save_button.setEnabled(False)
+        self.show_metrics({})
         if state is not None:
             state.project_changed.connect(lambda _p: self.show_model(state.model))
             state.model_changed.connect(self.show_model)
@@ -227,7 +260,7 @@ class ResultsPanel(QWidget):
         if model is None:
             self.clear()
             return
-        info = f"Model: {model.path} · {len(model.labels)} classes · backbone {model.backbone}"
+        info = f"Model: {model.path} · {count(len(model.labels), 'class')} · backbone {model.backbone}"
         self.show_metrics(model.metrics, model.path, info)
 
     def clear(self) -> None:
@@ -237,8 +270,7 @@ class ResultsPanel(QWidget):
         test = test_metrics(metrics)
         labels = list(test.get("labels") or metrics.get("labels") or [])
         if not test or "accuracy" not in test:
-            self.headline.setText("No model yet. Train one on the Train page, or open a saved model."
-                                  if not model_path else "This model has no test results.")
+            self.headline.setText("No model yet." if not model_path else "This model has no test results.")
             for v in self.figures.values():
                 v.setText("–")
         else:
@@ -248,6 +280,22 @@ class ResultsPanel(QWidget):
             self.figures["recording_accuracy"].setText(_pct(test.get("recording_accuracy")))
             self.figures["macro_f1"].setText(_pct(test.get("macro_f1")))
             self.figures["windows"].setText(str(test.get("windows", "–")))
+        interval = accuracy_interval(test) if test else None
+        warning = small_test_warning(test) if interval else ""
+        if warning:
+            self.test_note.setText(warning)
+            self.test_note.setStyleSheet(warning_text_style())
+        elif interval:
+            self.test_note.setText(f"Window accuracy, 95 % interval: {100 * interval[0]:.0f}–{100 * interval[1]:.0f} %"
+                                   f" ({count(int(test.get('windows') or 0), 'test window')}).")
+            self.test_note.setStyleSheet(muted_text_style())
+        else:
+            self.test_note.setText("")
+        self.test_note.setVisible(bool(self.test_note.text()))
+        self.validation_note.setText(validation_note(metrics))
+        self.validation_note.setVisible(bool(self.validation_note.text()))
+        self.next_step.set_step(results_step(model_path if model_path else None))
+        self.metric_words.setVisible(bool(test.get("per_class")) if test else False)
         self.model_info.setText(model_info or (f"Model: {model_path}" if model_path else ""))
         self.save_button.setEnabled(bool(model_path))
         per_class = test.get("per_class") or {}
@@ -261,6 +309,9 @@ class ResultsPanel(QWidget):
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.per_class.setItem(r, c, item)
         self.heatmap.set_matrix(test.get("confusion") or [], labels)
+        has_matrix = self.heatmap.matrix.size > 0  # no empty frame with meaningless axes before a model
+        self.heatmap.setVisible(has_matrix)
+        self.heatmap_empty.setVisible(not has_matrix)
         self.robustness.set_metrics(metrics)
         self._misclassified = misclassified_windows(metrics)
         if self._misclassified:

@@ -3,6 +3,8 @@ loss/accuracy curves and the stages of the run."""
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,9 +19,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audionet_gui.ui.guide import train_step
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
+from audionet_gui.ui.widgets.next_step import NextStep
 from audionet_gui.ui.widgets.settings_form import SettingsForm
 from audionet_gui.ui.widgets.settings_panel import ModelSettingsPanel
+
+
+class EpochAxis(pg.AxisItem):
+    """Epochs are whole numbers: ticks at 1, 2, 3 (or every 5, 10 ...), never at 1.5."""
+
+    def tickValues(self, minVal, maxVal, size):
+        lo, hi = math.ceil(minVal), math.floor(maxVal)
+        if hi < lo:
+            return []
+        most = max(2, int(size / 45))  # a label needs about 45 px
+        step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10**9) if (hi - lo) / s <= most)
+        first = lo if lo % step == 0 else lo + step - lo % step
+        return [(float(step), [float(v) for v in range(first, hi + 1, step)])]
+
+    def tickStrings(self, values, scale, spacing):
+        return [str(int(round(v))) for v in values]
+
+
+def legend_html() -> str:
+    """The two series' colours, above the plots instead of a legend box that sits on the curves."""
+    return (f"<span style='color:{series_color(0)}'>&#9679;&#8212;</span> training &nbsp;&nbsp; "
+            f"<span style='color:{series_color(1)}'>&#9632;&#8212;</span> validation")
 
 
 class TrainingCurves(QWidget):
@@ -28,8 +54,10 @@ class TrainingCurves(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         bg, fg = plot_colors()
-        self.loss_plot = pg.PlotWidget(background=bg)
-        self.acc_plot = pg.PlotWidget(background=bg)
+        self.loss_plot = pg.PlotWidget(background=bg, axisItems={"bottom": EpochAxis("bottom")})
+        self.acc_plot = pg.PlotWidget(background=bg, axisItems={"bottom": EpochAxis("bottom")})
+        self.legend = QLabel(legend_html())
+        self.legend.setAlignment(Qt.AlignRight)
         self.curves = {}
         for plot, title, key in ((self.loss_plot, "Loss", "loss"), (self.acc_plot, "Accuracy", "accuracy")):
             plot.setTitle(title, color=fg)
@@ -37,7 +65,6 @@ class TrainingCurves(QWidget):
             # No antialiasing and no grid: a redraw per epoch then costs about 30 ms of CPU instead of 80, which
             # kept the GUI thread over its 100 ms budget on a loaded machine (measured, tests/ui/window).
             plot.setAntialiasing(False)
-            plot.addLegend(offset=(-10, 10))
             plot.setMenuEnabled(False)
             self.curves[key] = plot.plot([], [], pen=pg.mkPen(series_color(0), width=2), symbol="o", symbolSize=5,
                                          symbolBrush=series_color(0), name="training", antialias=False)
@@ -49,6 +76,7 @@ class TrainingCurves(QWidget):
         self.epochs: list[float] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.legend)
         layout.addWidget(self.loss_plot)
         layout.addWidget(self.acc_plot)
 
@@ -109,12 +137,13 @@ def _same(a, b) -> bool:
     return (a != a and b != b) or a == b
 
 
-IDLE_TEXT = "Add classes on the Data page, then press Train."
+IDLE_TEXT = ""  # what to do next is the next-step strip's (it follows the state); this line reports runs
 
 
 class TrainPanel(QWidget):
     train_requested = Signal()
     convert_requested = Signal()
+    action_requested = Signal(str)  # the next step's button (ui/guide.py actions)
 
     def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
@@ -143,6 +172,8 @@ class TrainPanel(QWidget):
         self.convert_button.clicked.connect(self.convert_requested)
         self.status = QLabel(IDLE_TEXT)
         self.status.setWordWrap(True)
+        self.next_step = NextStep()
+        self.next_step.action.connect(self.action_requested)
         self.stage_labels: dict[str, QLabel] = {}
         stages = QGridLayout()
         for i, (key, title) in enumerate((("convert", "Images"), ("features", "Features"),
@@ -159,6 +190,7 @@ class TrainPanel(QWidget):
         buttons.addStretch(1)
         right = QWidget()
         r_layout = QVBoxLayout(right)
+        r_layout.addWidget(self.next_step)
         r_layout.addLayout(buttons)
         r_layout.addWidget(self.status)
         r_layout.addLayout(stages)
@@ -174,6 +206,12 @@ class TrainPanel(QWidget):
         if state is not None:
             state.project_changed.connect(self.reset)
             state.model_changed.connect(self.show_model)
+            for signal in (state.project_changed, state.project_edited, state.scan_changed, state.model_changed):
+                signal.connect(self.show_next_step)
+            self.show_next_step()
+
+    def show_next_step(self, *_args) -> None:
+        self.next_step.set_step(train_step(self.state.project, self.state.scan, self.state.model))
 
     def reset(self, *_args) -> None:
         """Another project: nothing of the previous run stays (curves, stages, the status line)."""
@@ -193,6 +231,7 @@ class TrainPanel(QWidget):
         self.convert_button.setEnabled(not running)
         self.audio_settings.setEnabled(not running)
         self.model_settings.setEnabled(not running)
+        self.next_step.setVisible(not running and self.next_step.step is not None and bool(self.next_step.step.text))
 
     def reset_stages(self) -> None:
         for label in self.stage_labels.values():
@@ -212,6 +251,14 @@ class TrainPanel(QWidget):
         label = self.stage_labels[stage]
         label.setText(f"{label.text().split(':')[0]}: {text}")
         label.setStyleSheet("font-weight: bold;")
+
+    def mark_stopped(self, outcome: str) -> None:
+        """The run was cancelled or failed: the stage it was in says so, later stages go back to waiting."""
+        for label in self.stage_labels.values():
+            name, state = label.text().split(":", 1)
+            if state.strip() not in ("done", "waiting"):
+                label.setText(f"{name}: {outcome}")
+                label.setStyleSheet(muted_text_style())
 
     def mark_all_done(self) -> None:
         for label in self.stage_labels.values():

@@ -52,13 +52,14 @@ class JobBar(QWidget):
         self.count.setMinimumWidth(90)
         self.count.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.eta = QLabel("")
-        self.eta.setMinimumWidth(120)
+        self.eta.setMinimumWidth(180)
         self.eta.setStyleSheet(muted_text_style())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running job (Esc). Finished work is kept; nothing half-written is "
                                       "left.")
         self.cancel_button.clicked.connect(self._on_cancel)
         self._started = time.monotonic()
+        self._staged = False
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 8, 2)
         layout.addWidget(self.title)
@@ -69,8 +70,11 @@ class JobBar(QWidget):
         self.set_idle()
 
     # -- states -----------------------------------------------------------------------------------------------
-    def set_running(self, title: str) -> None:
+    def set_running(self, title: str, staged: bool = False) -> None:
+        """``staged``: the job runs several stages one after another (training: images, features, epochs, tests,
+        saving), and a stage's time left says nothing of the stages after it: the estimate says so."""
         self._started = time.monotonic()
+        self._staged = staged
         self.title.setText(title)
         self.bar.setRange(0, 0)  # busy until the first report says how much there is
         self.count.setText("")
@@ -100,7 +104,10 @@ class JobBar(QWidget):
             self.bar.setRange(0, 0)
             self.count.setText(str(p.done) if p.done else "")
         if p.eta_s is not None and p.done < p.total:
-            self.eta.setText(f"about {format_seconds(p.eta_s)} left")
+            where = " in this stage" if self._staged else ""
+            self.eta.setText(f"about {format_seconds(p.eta_s)} left{where}")
+            self.eta.setToolTip("The stages after this one (testing, the robustness report, saving) take more "
+                                "time; early stopping may end training sooner." if self._staged else "")
         else:  # no estimate yet (or none possible): say how long it has run
             self.eta.setText(f"{format_seconds(time.monotonic() - self._started)} so far")
 

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audionet_gui.core.base.words import count
+
 LEVELS = ("info", "warning", "error")
 _LEVEL_COLORS = {"warning": "#c98a00", "error": "#d93025"}
 
@@ -98,7 +100,7 @@ class LogPanel(QWidget):
 
     def _update_summary(self) -> None:
         e, w = self._counts["error"], self._counts["warning"]
-        self.summary.setText(f"{e} error(s), {w} warning(s). Double-click a file to inspect it."
+        self.summary.setText(f"{count(e, 'error')}, {count(w, 'warning')}. Double-click a file to inspect it."
                              if e or w else "No problems so far.")
 
     def _on_double_click(self, item: QTreeWidgetItem, _column: int) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from audionet_gui.core.base.words import count
 from audionet_gui.ui.theme import muted_text_style
 
 CONDITION_NAMES = {
@@ -122,6 +123,6 @@ class RobustnessTable(QGroupBox):
         self.honesty.setText(honesty_text(metrics))
         n = next(iter(conditions.values())).get("recordings") if conditions else None
         limit = (report or {}).get("per_class_limit")
-        self.note.setText(f"{n} recordings" + (f" (at most {limit} a class)" if limit else "") + "."
+        self.note.setText(f"{count(int(n), 'recording')}" + (f" (at most {limit} a class)" if limit else "") + "."
                           if n is not None else "")
         self.table.setVisible(bool(conditions))

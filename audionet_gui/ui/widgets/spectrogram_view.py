@@ -225,7 +225,15 @@ class SpectrogramView(TimeOverlays, pg.PlotWidget):
             return None
         return value_at_row(self.display.spectrogram, self.display.frame_s, time_s, row)
 
+    def leaveEvent(self, event) -> None:  # the readout goes when the mouse leaves, not only off the image
+        super().leaveEvent(event)
+        if hasattr(self, "crosshair"):
+            for line in self.crosshair:
+                line.hide()
+        self.hovered.emit(None)
+
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self.last_pos = self.mapFromScene(scene_pos)  # where a readout next to the cursor goes
         if self.display is None or not self.plot.vb.sceneBoundingRect().contains(scene_pos):
             for line in self.crosshair:
                 line.hide()

@@ -25,7 +25,10 @@ class JobController:
         self.failure_handlers: dict[str, Callable[[JobFailure], bool]] = {}
 
     def run(self, fn: Callable, *args, title: str, on_finished: Callable[[Any], None],
-            on_progress: Callable | None = None, doing: str = "The job", **kwargs) -> JobRunner | None:
+            on_progress: Callable | None = None, doing: str = "The job", staged: bool = False,
+            on_ended: Callable[[str], None] | None = None, **kwargs) -> JobRunner | None:
+        """``staged``: a job of several stages (its time left is the current stage's); ``on_ended(outcome)``:
+        called when it was cancelled or failed."""
         if self.busy():
             QMessageBox.information(self.view, "Busy", "Another job is running. Wait for it or cancel it first.")
             return None
@@ -38,9 +41,12 @@ class JobController:
         runner.finished.connect(lambda _r: v.job_bar.set_idle(f"{title}: done"))
         runner.failed.connect(lambda f: self._on_failed(doing, f))
         runner.cancelled.connect(lambda: self._on_cancelled(title))
+        if on_ended is not None:
+            runner.failed.connect(lambda _f: on_ended("failed"))
+            runner.cancelled.connect(lambda: on_ended("cancelled"))
         runner.done.connect(self._on_done)
         self.job = runner
-        v.job_bar.set_running(title)
+        v.job_bar.set_running(title, staged)
         v.train_panel.set_running(True)
         runner.start()
         return runner

@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 from audionet_gui.core.data.project import Project
 from audionet_gui.core.model.warmup import warm_up
 from audionet_gui.qt.job_runner import JobRunner, prestart_process_server
+from audionet_gui.resources import demo_conversation_path
 from audionet_gui.ui.dialogs.about import AboutDialog
+from audionet_gui.ui.dialogs.getting_started import GettingStartedDialog
 from audionet_gui.ui.pages.data_panel import DataPanel, local_paths
 from audionet_gui.ui.pages.identify_panel import IdentifyPanel
 from audionet_gui.ui.pages.inspector import InspectorPanel
@@ -148,6 +150,8 @@ class MainWindow(QMainWindow):
         i.file_requested.connect(m.identify_file)
         i.add_speaker_requested.connect(m.add_speaker)
         i.open_model_requested.connect(m.ask_open_model)
+        for page in (d, t, r, i):
+            page.action_requested.connect(self.do_action)
         self.job_bar.cancel_requested.connect(self.cancel_job)
         self.log.file_activated.connect(self.inspect_file)
         self.inspector.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -186,6 +190,8 @@ class MainWindow(QMainWindow):
         act(f, "save", "&Save Project", p.save_project, QKeySequence.Save, "Save the project file")
         act(f, "save_as", "Save Project &As…", p.ask_save_project_as, QKeySequence("Ctrl+Shift+S"))
         f.addSeparator()
+        act(f, "open_audio", "Open &Audio…", self.ask_inspect_file, QKeySequence("Ctrl+Shift+I"),
+            "Look at an audio file on the Inspect page: waveform, spectrogram, the images the network sees")
         act(f, "open_model", "Open &Model…", m.ask_open_model, QKeySequence("Ctrl+M"), "Open a saved model folder")
         act(f, "save_model", "Save Model &As…", m.ask_save_model, None, "Copy the trained model folder")
         f.addSeparator()
@@ -223,7 +229,9 @@ class MainWindow(QMainWindow):
             theme_menu.addAction(a)
 
         h = mb.addMenu("&Help")
-        act(h, "about", "&About AudioNet Studio", self.show_about, QKeySequence("F1"))
+        act(h, "getting_started", "&Getting Started", self.show_getting_started, QKeySequence("F1"),
+            "Add classes, train, try it: the three steps, and the demo")
+        act(h, "about", "&About AudioNet Studio", self.show_about)
         act(h, "about_qt", "About &Qt", QApplication.aboutQt)
         self.refresh_recent_menu()
 
@@ -242,6 +250,29 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         AboutDialog(self).exec()
+
+    def getting_started_dialog(self) -> GettingStartedDialog:
+        dialog = GettingStartedDialog(self)
+        dialog.action.connect(self.do_action)
+        return dialog
+
+    def show_getting_started(self) -> None:
+        self.getting_started_dialog().exec()
+
+    def do_action(self, action: str) -> None:
+        """A next-step button of a page (ui/guide.py) or of Getting started."""
+        if action.startswith("page:"):
+            self.go_to(action.split(":", 1)[1])
+        elif action == "add_folder":
+            self.projects.ask_add_class_folder()
+        elif action == "open_demo":
+            self.open_demo()
+        elif action == "train":
+            self.start_training()
+        elif action == "open_model":
+            self.models.ask_open_model()
+        elif action == "identify_demo":
+            self.identify_file(str(demo_conversation_path()))
 
     # -- pages -----------------------------------------------------------------------------------------------------
     def warm_up(self) -> JobRunner:
@@ -391,6 +422,10 @@ class MainWindow(QMainWindow):
         self.inspector.show_file(path)
         self.go_to("Inspect")
 
+    def ask_inspect_file(self) -> None:
+        self.go_to("Inspect")
+        self.inspector.ask_open()
+
     def inspect_window(self, path: str, start_s: float) -> None:
         self.inspector.show_window(path, start_s)
         self.go_to("Inspect")
@@ -431,18 +466,22 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def confirm_discard(self, doing: str) -> bool:
-        """Ask before losing unsaved edits or a training run; a scan or a conversion is simply cancelled."""
+        """Ask before losing unsaved edits (Save / Discard / Cancel) or a training run; a scan or a conversion is
+        simply cancelled. True when the caller may go on."""
         training = self.jobs.busy_with("Training")
         if not self.state.dirty and not training:
             return True
-        parts = []
-        if training:
-            parts.append("Training is running; it will be cancelled.")
-        if self.state.dirty:
-            parts.append("The project has unsaved changes.")
-        answer = QMessageBox.question(self, "AudioNet Studio", " ".join(parts) + f"\n\n{doing.capitalize()} anyway?",
-                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-        return answer == QMessageBox.Yes
+        note = "Training is running; it will be cancelled.\n\n" if training else ""
+        if not self.state.dirty:
+            answer = QMessageBox.question(self, "AudioNet Studio", f"{note}{doing.capitalize()} anyway?",
+                                          QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+            return answer == QMessageBox.Yes
+        answer = QMessageBox.question(
+            self, "AudioNet Studio", f"{note}Save the changes to {self.project.name} before you {doing}?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+        if answer == QMessageBox.Save:
+            return self.save_project()
+        return answer in (QMessageBox.Discard, QMessageBox.Yes)
 
     # -- drops anywhere on the window go to the Data page (the Identify page takes its own) ------------------------
     def dragEnterEvent(self, e) -> None:

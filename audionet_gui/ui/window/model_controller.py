@@ -24,6 +24,7 @@ from audionet_gui.core.timeline_formats import render
 from audionet_gui.qt.job_runner import JobFailure, JobRunner, JobSlot
 from audionet_gui.ui.dialogs.add_speaker import AddSpeakerDialog
 from audionet_gui.ui.dialogs.error_dialogs import show_fatal
+from audionet_gui.ui.dialogs.folder_dialog import start_dir
 from audionet_gui.ui.settings_store import SettingsStore
 from audionet_gui.ui.state import AppState, ModelInfo
 from audionet_gui.ui.window.job_controller import JobController
@@ -37,6 +38,9 @@ class ModelController:
         self.identify_jobs = JobSlot(view, name="Identifying", process=True)
         self.identify_jobs.finished.connect(self.view.identify_panel.show_prediction)
         self.identify_jobs.failed.connect(self._on_identify_failed)
+        self.identify_jobs.progress.connect(self.view.identify_panel.show_progress)
+        self.identify_jobs.cancelled.connect(lambda: self.view.identify_panel.show_cancelled(self._identifying))
+        self.view.identify_panel.cancel_requested.connect(self.cancel)
         state.project_changed.connect(lambda _p: self.identify_jobs.cancel())
         self.turns = None  # the speaker turns of the last identified file (a core FileTimeline)
         self.identify_jobs.finished.connect(self._keep_turns)
@@ -67,7 +71,8 @@ class ModelController:
         self.state.set_model(ModelInfo.from_metrics(path, metrics, labels))
 
     def ask_open_model(self) -> None:
-        path = QFileDialog.getExistingDirectory(self.view, "Open a model folder", self.store.last_dir)
+        path = QFileDialog.getExistingDirectory(self.view, "Open a model folder",
+                                                start_dir(self.state.project, self.store.last_dir))
         if not path:
             return
         try:

@@ -17,6 +17,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from audionet_gui.core.base.errors import WeightsUnavailableError
+from audionet_gui.core.base.words import count
+from audionet_gui.core.data.dataset import class_subfolders
 from audionet_gui.core.data.project import (
     PROJECT_SUFFIX,
     Project,
@@ -31,6 +33,7 @@ from audionet_gui.core.data.project import (
 from audionet_gui.qt.job_runner import JobFailure
 from audionet_gui.resources import demo_project_path
 from audionet_gui.ui.dialogs.error_dialogs import show_fatal
+from audionet_gui.ui.dialogs.folder_dialog import ask_folders, start_dir
 from audionet_gui.ui.dialogs.weights_dialog import ask_weights_choice
 from audionet_gui.ui.pages.identify_panel import AUDIO_FILTER
 from audionet_gui.ui.settings_store import SettingsStore, apply_remembered_weights
@@ -97,6 +100,8 @@ class ProjectController:
         return True
 
     def open_demo(self) -> bool:
+        if not self.view.confirm_discard("open the demo"):
+            return False
         try:
             # a copy the user may change (recordings, saves), never the bundled files themselves
             path = writable_copy(demo_project_path(), self.output_root / "demo")
@@ -192,14 +197,35 @@ class ProjectController:
         self.state.set_dirty(True)
 
     def ask_add_class_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self.view, "Add a class folder (its name becomes the class name)",
-                                                self.store.last_dir)
-        if path:
-            self.store.last_dir = str(Path(path).parent)
-            self.add_paths([path])
+        paths = ask_folders(self.view, "Add class folders (Ctrl-click for several; each name becomes a class)",
+                            start_dir(self.state.project, self.store.last_dir))
+        if paths:
+            self.store.last_dir = str(Path(paths[0]).parent)
+            self.add_class_folders(paths)
+
+    def add_class_folders(self, paths: list[str]) -> None:
+        """Chosen folders become classes; a folder of speaker folders may become one class per subfolder."""
+        chosen: list[str] = []
+        for path in paths:
+            subs = class_subfolders(path)
+            if len(subs) >= 2 and self.ask_one_class_per_subfolder(path, subs):
+                chosen += [str(s) for s in subs]
+            else:
+                chosen.append(path)
+        self.add_paths(chosen)
+
+    def ask_one_class_per_subfolder(self, path: str, subs: list[Path]) -> bool:
+        names = ", ".join(s.name for s in subs[:6]) + (", …" if len(subs) > 6 else "")
+        answer = QMessageBox.question(
+            self.view, "Add class folder",
+            f"{Path(path).name} holds {count(len(subs), 'folder')} of recordings ({names}).\n\n"
+            "Make one class per subfolder (as 'audionet train' does)? No makes one class of everything in it.",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+        return answer == QMessageBox.Yes
 
     def ask_add_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.view, "Add audio files", self.store.last_dir, AUDIO_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self.view, "Add audio files",
+                                                start_dir(self.state.project, self.store.last_dir), AUDIO_FILTER)
         if paths:
             selected = self.view.data_panel.selected_classes()
             self.add_paths(paths, selected[0] if len(selected) == 1 else None)
@@ -240,10 +266,10 @@ class ProjectController:
 
     def on_convert_finished(self, summary) -> None:
         self.view.log.add_file_errors(summary.failed)
-        self.view.log.add("info", f"Made {summary.windows} images from {summary.files} files "
+        self.view.log.add("info", f"Made {count(summary.windows, 'image')} from {count(summary.files, 'file')} "
                                   f"({summary.seconds_of_audio:.0f} s of audio) in {summary.wall_seconds:.1f} s.")
-        self.view.train_panel.status.setText(f"{summary.windows} images ready ({summary.cached} files were "
-                                             "already done).")
+        self.view.train_panel.status.setText(f"{count(summary.windows, 'image')} ready ({count(summary.cached, 'file')}"
+                                             " already done).")
 
     def start_training(self) -> None:
         project = self.state.project
@@ -260,7 +286,17 @@ class ProjectController:
         self.view.go_to("Train")
         self.jobs.run(train_project, copy.deepcopy(project), out_dir, title="Training", doing="Training",
                       on_finished=lambda report: self.on_training_finished(report, project),
-                      on_progress=self.on_training_progress, process=True)
+                      on_progress=self.on_training_progress, staged=True, on_ended=self.on_training_ended,
+                      process=True)
+
+    def on_training_ended(self, outcome: str) -> None:
+        """Cancelled or failed: the header says so (not the run's last progress) and what is kept."""
+        train = self.view.train_panel
+        epochs = len(train.curves.epochs)
+        after = f" after {count(epochs, 'epoch')}" if epochs else ""
+        kept = "The previous model is kept." if self.state.model is not None else "No model was saved."
+        train.mark_stopped(outcome)
+        train.status.setText(f"Training {outcome}{after}. {kept} Press Train to start again.")
 
     def on_training_progress(self, p) -> None:
         stage = TRAIN_STAGES.get(p.stage)

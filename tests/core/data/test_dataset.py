@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.errors import DatasetError
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
 from audionet_gui.core.data.dataset import (
@@ -16,6 +17,8 @@ from audionet_gui.core.data.dataset import (
     scan_dataset,
     time_split,
 )
+from audionet_gui.core.data.project import Project, scan_project
+from audionet_gui.resources import demo_project_path
 from tests.audio_factory import make_class_tree, noise, tone, write
 
 
@@ -150,3 +153,25 @@ def test_scan_reports_progress_and_cancels(tmp_path):
 def test_spec_round_trips(tmp_path):
     spec = DatasetSpec([ClassSpec("a", [tmp_path / "x"], [tmp_path / "y.wav"])], tmp_path / "t")
     assert DatasetSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_short_clips_under_the_stream_rule_are_judged_by_their_number(tmp_path):
+    """Word-length clips (the bundled demo's kind): 12 clips of 0.5 s are 6 s of audio, far under the seconds
+    rule, but enough utterances; 3 such clips are not. Without the window the old seconds rule applies."""
+    make_class_tree(tmp_path, {"many": [tone(200 + 10 * i, 0.5) for i in range(12)],
+                               "few": [tone(400 + 10 * i, 0.5) for i in range(3)]})
+    spec = DatasetSpec.from_root(tmp_path)
+    stream = WindowConfig(window_s=1.0, hop_s=0.5, short_clip="stream")
+    few, many = scan_dataset(spec, window=stream).classes
+    assert many.short_clips == 12 and many.warnings == []
+    assert any("3 short clips" in w for w in few.warnings)
+    assert any("imbalanced: 4.0x fewer clips" in w for w in few.warnings)
+    # another short-clip rule (one padded image per clip) keeps the seconds rule
+    few, many = scan_dataset(spec, window=WindowConfig(window_s=1.0, hop_s=0.5, short_clip="pad")).classes
+    assert any("too little audio (6.0 s" in w for w in many.warnings)
+    assert any("too little audio (6.0 s" in w for w in scan_dataset(spec).classes[1].warnings)
+
+
+def test_the_bundled_demo_shows_no_warning(tmp_path):
+    scan = scan_project(Project.load(demo_project_path()))
+    assert scan.report.warnings == [] and all(c.warnings == [] for c in scan.report.classes)

@@ -142,7 +142,7 @@ def test_identify_shows_top_k_bars_and_a_timeline(qtbot):
     assert panel.bars.items() == [("anna", "70.0 %"), ("ben", "20.0 %"), ("cleo", "10.0 %")]
     assert panel.answer.text() == "2 speakers: anna, ben"  # a conversation is not given one name
     assert [s[2] for s in panel.timeline.segments] == ["anna", "ben", "unknown"]
-    assert "3 segment(s) over 11.0 s" in panel.timeline_note.text()
+    assert "3 segments over 11.0 s" in panel.timeline_note.text()
 
 
 def test_identify_says_unknown_in_words(qtbot):
