@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audionet_gui.core.base.words import count
 from audionet_gui.ui.dialogs.folder_dialog import AUDIO_FILTER
 from audionet_gui.ui.theme import error_text_style, muted_text_style
 
@@ -112,7 +113,7 @@ class AddSpeakerDialog(QDialog):
         verdict = {"good": "A good voice print.", "fair": "Usable, but see the hints above for a better print.",
                    "poor": "Not good enough yet: see above what to do."}[check["status"]]
         self.status.setStyleSheet(muted_text_style())
-        self.status.setText(f"{check['speech_s']:.0f} s of speech in {check['clips']} clip(s). {verdict}")
+        self.status.setText(f"{check['speech_s']:.0f} s of speech in {count(check['clips'], 'clip')}. {verdict}")
         self._update()
 
     def _changed(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -32,6 +32,32 @@ from audionet_gui.ui.widgets.job_bar import format_seconds
 from audionet_gui.ui.widgets.speaker_lanes import SpeakerLanes
 
 
+class ProbabilityBar(QWidget):
+    """A bar filled to a probability. Not a QProgressBar: its setValue repaints at once and a style sheet per bar
+    re-polishes it, which held the GUI thread about 100 ms when a result arrived on a loaded machine."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.p, self.color = 0.0, None
+        self.setMinimumSize(200, 14)
+
+    def set_value(self, p: float, color: str | None = None) -> None:
+        self.p, self.color = min(max(float(p), 0.0), 1.0), color
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        rect = self.rect().adjusted(0, 2, -1, -3)
+        if not self.isEnabled():
+            return  # an unused row
+        painter.setPen(self.palette().color(QPalette.Mid))
+        painter.setBrush(self.palette().color(QPalette.Base))
+        painter.drawRect(rect)
+        filled = rect.adjusted(1, 1, 0, 0)
+        filled.setWidth(round(self.p * (rect.width() - 1)))
+        painter.fillRect(filled, QColor(self.color) if self.color else self.palette().color(QPalette.Highlight))
+
+
 class TopKBars(QWidget):
     """One row per candidate: name, a bar, the probability."""
 
@@ -39,13 +65,10 @@ class TopKBars(QWidget):
         super().__init__(parent)
         self.grid = QGridLayout(self)
         self.names: list[QLabel] = []
-        self.bars: list[QProgressBar] = []
+        self.bars: list[ProbabilityBar] = []
         self.values: list[QLabel] = []
         for i in range(rows):
-            name, bar, value = QLabel(""), QProgressBar(), QLabel("")
-            bar.setRange(0, 1000)
-            bar.setTextVisible(False)
-            bar.setMinimumWidth(200)
+            name, bar, value = QLabel(""), ProbabilityBar(), QLabel("")
             value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
             value.setMinimumWidth(60)
             self.grid.addWidget(name, i, 0)
@@ -58,22 +81,23 @@ class TopKBars(QWidget):
         self.set_items([])
 
     def set_items(self, items: list[tuple[str, float]], colors: dict[str, str] | None = None) -> None:
+        # Unused rows are blanked, not hidden: showing hidden widgets again re-polishes and lays them out (30 ms)
         for i, (name, bar, value) in enumerate(zip(self.names, self.bars, self.values)):
-            visible = i < len(items)
-            for w in (name, bar, value):
-                w.setVisible(visible)
-            if not visible:
+            if i >= len(items):
+                name.setText("")
+                value.setText("")
+                bar.set_value(0.0)
+                bar.setEnabled(False)
                 continue
+            bar.setEnabled(True)
             label, p = items[i]
             name.setText(f"<b>{label}</b>" if i == 0 else label)
-            bar.setValue(int(round(1000 * float(p))))
-            color = (colors or {}).get(label)
-            bar.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; }}" if color else "")
+            bar.set_value(float(p), (colors or {}).get(label))
             value.setText(f"{100 * float(p):.1f} %")
 
     def items(self) -> list[tuple[str, str]]:
         return [(n.text().replace("<b>", "").replace("</b>", ""), v.text())
-                for n, v in zip(self.names, self.values) if not n.isHidden()]
+                for n, v in zip(self.names, self.values) if n.text()]
 
 
 class SpeakerTimeline(pg.PlotWidget):

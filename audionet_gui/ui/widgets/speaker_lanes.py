@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.core.answers import is_unknown_voice
+from audionet_gui.core.base.words import count
 from audionet_gui.core.timeline_formats import EXTENSIONS, FORMATS
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
 
@@ -114,7 +115,7 @@ class SpeakerLanes(QWidget):
         self.export_button.setEnabled(bool(self.segments))
         if self.segments:
             talk = {lab: sum(e - s for s, e, x, _ in self.segments if x == lab) for lab in self.lanes}
-            self.summary.setText(f"{len(self.segments)} turn(s), {len(self.lanes)} voice(s): "
+            self.summary.setText(f"{count(len(self.segments), 'turn')}, {count(len(self.lanes), 'voice')}: "
                                  + ", ".join(f"{lab} {talk[lab]:.0f} s" for lab in self.lanes))
         else:
             self.summary.setText("")

@@ -20,7 +20,7 @@ def test_lanes_put_enrolled_speakers_first_in_model_order_then_unknown_voices(qt
     assert [t[1] for t in ticks] == lanes.lanes
     assert len(lanes.bars) == 5 and all(bar.scene() is not None for bar in lanes.bars)  # one bar per turn
     assert [round(bar.rect().y()) for bar in lanes.bars] == [1, 2, 0, 3, 2]  # each in its speaker's lane
-    assert "5 turn(s), 4 voice(s)" in lanes.summary.text()
+    assert "5 turns, 4 voices" in lanes.summary.text()
     assert [a.text() for a in lanes.name_menu.actions()] == ["unknown-1", "unknown-2"]
     assert lanes.name_button.isEnabled() and lanes.export_button.isEnabled()
 
