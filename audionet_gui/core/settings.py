@@ -16,6 +16,7 @@ list, so a new field declared with ``setting`` gets its editor and its flag with
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
@@ -205,15 +206,24 @@ def settings_from_json(data: Any) -> ImageSettings:
 
 
 def _field(name: str) -> SettingField:
-    for f in setting_fields():
-        if f.name == name:
-            return f
-    raise KeyError(name)
+    return _fields_by_name()[name]  # KeyError for an unknown name
+
+
+@functools.cache
+def _fields_by_name() -> dict[str, SettingField]:
+    return {f.name: f for f in setting_fields()}
 
 
 def setting_fields() -> list[SettingField]:
     """Every setting, part by part in declaration order, then the image size. Fields without ``setting``
     metadata other than the derived image size are an error (a test checks every field has its metadata)."""
+    return list(_setting_fields())
+
+
+@functools.cache
+def _setting_fields() -> tuple[SettingField, ...]:
+    # built once: it makes default settings, whose bounds checks cost about 1 ms, and the form reads a value
+    # by name dozens of times per redraw (100 ms of GUI time when a model arrived)
     out: list[SettingField] = []
     for part, cls in PARTS:
         defaults = cls()
@@ -223,4 +233,4 @@ def setting_fields() -> list[SettingField]:
         info = setting_info(f)
         if info is not None:
             out.append(SettingField(f.name, "", info, f.default, value_kind(ImageSettings, f)))
-    return out
+    return tuple(out)
