@@ -45,8 +45,9 @@ def playhead_line() -> pg.InfiniteLine:
 
 
 class TimeOverlays:
-    """The selected window and the playhead, shared by the waveform and spectrogram views (which own
-    ``self.region`` from ``window_region()`` and ``self.playhead`` from ``playhead_line()``)."""
+    """The selected window, the playhead and the hover readout's end, shared by the waveform and spectrogram views
+    (which own ``self.region`` from ``window_region()``, ``self.playhead`` from ``playhead_line()`` and a
+    ``hovered`` signal)."""
 
     region: pg.LinearRegionItem
     playhead: pg.InfiniteLine
@@ -64,6 +65,12 @@ class TimeOverlays:
             return
         self.playhead.setValue(time_s)
         self.playhead.show()
+
+    def leaveEvent(self, event) -> None:  # the readout goes when the mouse leaves, not only off the image
+        super().leaveEvent(event)
+        for line in getattr(self, "crosshair", ()):
+            line.hide()
+        self.hovered.emit(None)
 
 
 class FrequencyAxis(pg.AxisItem):
@@ -224,13 +231,6 @@ class SpectrogramView(TimeOverlays, pg.PlotWidget):
         if self.display is None:
             return None
         return value_at_row(self.display.spectrogram, self.display.frame_s, time_s, row)
-
-    def leaveEvent(self, event) -> None:  # the readout goes when the mouse leaves, not only off the image
-        super().leaveEvent(event)
-        if hasattr(self, "crosshair"):
-            for line in self.crosshair:
-                line.hide()
-        self.hovered.emit(None)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self.last_pos = self.mapFromScene(scene_pos)  # where a readout next to the cursor goes

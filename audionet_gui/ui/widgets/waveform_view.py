@@ -76,13 +76,6 @@ class WaveformView(TimeOverlays, pg.PlotWidget):
         if abs(grow_right) >= 0.5:
             right_axis.setWidth(max(0, int(round(right_axis.width() + grow_right))))
 
-    def leaveEvent(self, event) -> None:  # the readout goes when the mouse leaves, not only off the image
-        super().leaveEvent(event)
-        if hasattr(self, "crosshair"):
-            for line in self.crosshair:
-                line.hide()
-        self.hovered.emit(None)
-
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self.last_pos = self.mapFromScene(scene_pos)  # where a readout next to the cursor goes
         if self.envelope is None or not self.plot.vb.sceneBoundingRect().contains(scene_pos):
