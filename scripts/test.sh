@@ -8,4 +8,12 @@ eval "$(bash scripts/virtual_mic.sh start)" || echo "test: no virtual microphone
 .venv/bin/ruff check .  # lint first: configured in pyproject.toml ([tool.ruff])
 export QT_QPA_PLATFORM=offscreen
 export TF_CPP_MIN_LOG_LEVEL=2
-exec .venv/bin/python -m pytest -q "$@"
+if [ $# -gt 0 ]; then
+    exec .venv/bin/python -m pytest -q "$@"
+fi
+# Two workers for the tests that can share the machine (a file's tests stay on one worker, so its trained fixtures
+# are made once); then, alone, the tests that measure the GUI's stalls or use the one virtual microphone.
+status=0
+.venv/bin/python -m pytest -q -n 2 --dist loadfile -m "not serial and not live" || status=$?
+.venv/bin/python -m pytest -q -m "serial or live" || status=$?
+exit $status

@@ -17,6 +17,8 @@ from PySide6.QtCore import QTimer
 
 from tests.tone_dataset import make_tone_dataset
 
+pytestmark = pytest.mark.serial  # a second test worker would add load that the test does not control
+
 # Every job (training included: TensorFlow runs in the job's child process, not in the GUI's) gets the same bound.
 STALL_LIMIT_S = 0.100
 TRAINING_STALL_LIMIT_S = STALL_LIMIT_S
