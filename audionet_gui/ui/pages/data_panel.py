@@ -133,6 +133,7 @@ class DataPanel(QWidget):
         self.setAcceptDrops(True)
         self.state = state  # ui.state.AppState: the project and its scan (None: shown by set_rows alone)
         self._rows: list[ClassRow] = []
+        self._shown: tuple | None = None  # (rows, summary) on screen: the table is rebuilt only when they change
         self._filling = False
 
         self.hint = QLabel("Drag folders of recordings here: one folder per speaker or sound.\n"
@@ -246,6 +247,11 @@ class DataPanel(QWidget):
         self.next_step.set_step(data_step(project, scan, model, knows_demo_speakers(model.labels if model else ())))
 
     def set_rows(self, rows: list[ClassRow], summary: str = "") -> None:
+        # Every project edit and every new model come here; rebuilding an unchanged table cost tens of ms of GUI
+        # time in the turn that shows a finished model (tests/ui/window/test_responsiveness).
+        if self._shown == (rows, summary):
+            return
+        self._shown = (list(rows), summary)
         selected = set(self.selected_classes())
         self._rows = list(rows)
         self._filling = True
@@ -314,7 +320,10 @@ class DataPanel(QWidget):
         old = self._rows[item.row()].name
         new = item.text().strip()
         if new != old:
+            self._shown = None  # the cell holds typed text now: show the state again, renamed or refused
             self.rename_requested.emit(old, new)
+            if self.state is not None:
+                self.show_state()
 
     def _ask_rename(self) -> None:
         names = self.selected_classes()

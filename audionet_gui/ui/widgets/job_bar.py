@@ -86,9 +86,11 @@ class JobBar(QWidget):
 
     def set_idle(self, message: str = "Ready") -> None:
         self.title.setText(message)
+        # Hidden first: a visible QProgressBar repaints synchronously when its range resets, and that repaint paints
+        # the window's other pending updates too (the finished model's pages) within this very call.
+        self.bar.setVisible(False)
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
-        self.bar.setVisible(False)
         self.count.setText("")
         self.eta.setText("")
         self.cancel_button.setVisible(False)

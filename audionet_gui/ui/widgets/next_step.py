@@ -25,7 +25,9 @@ class NextStep(QFrame):
         self.step = None
 
     def set_step(self, step) -> None:
-        """A ``guide.Step``; buttons are made again only when they change."""
+        """A ``guide.Step``; nothing is redone when it is the one shown, buttons only when they change."""
+        if step == self.step:
+            return  # a word-wrapped label set again re-lays out its page: ms of GUI time for nothing
         self.step = step
         self.label.setText(step.text)
         wanted = list(step.buttons)

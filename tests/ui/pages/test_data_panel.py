@@ -83,6 +83,13 @@ def test_rename_merge_remove_through_the_panel(qtbot, window, tone_data, monkeyp
     panel.rename_requested.emit("low", "mid")
     assert warned and "already" in warned[0]
     assert window.project.class_names == ["treble", "low", "mid"]
+    # the same refusal typed into the cell: the cell shows the name the class keeps
+    panel.table.item(1, 0).setText("mid")
+    assert len(warned) == 2 and panel.table.item(1, 0).text() == "low"
+    # an edit that changes no row leaves the table's items alone (no rebuild on every project edit or new model)
+    item = panel.table.item(0, 0)
+    window.state.edited()
+    assert panel.table.item(0, 0) is item
     panel.merge_requested.emit(["low", "mid"], "tones")
     assert window.project.class_names == ["treble", "tones"]
     assert len(window.project.get_class("tones").folders) == 2
