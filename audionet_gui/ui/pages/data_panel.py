@@ -98,6 +98,22 @@ class ClassTable(QTableWidget):
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DropOnly)
+        self._fit_columns: list[int] = []
+
+    # A column that fits its contents measures every row again after each setItem: filling the table cell by cell
+    # cost ~5 ms a cell of GUI time when a scan arrived. While filling, those columns are fixed; the header fits them
+    # once, afterwards (it does that in a later turn of the event loop).
+    def fill_started(self) -> None:
+        h = self.horizontalHeader()
+        self._fit_columns = [c for c in range(self.columnCount())
+                             if h.sectionResizeMode(c) == QHeaderView.ResizeToContents]
+        for c in self._fit_columns:
+            h.setSectionResizeMode(c, QHeaderView.Fixed)
+
+    def fill_finished(self) -> None:
+        for c in self._fit_columns:
+            self.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        self._fit_columns = []
 
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
         accept_local_paths(e)
@@ -256,6 +272,7 @@ class DataPanel(QWidget):
         self._rows = list(rows)
         self._filling = True
         try:
+            self.table.fill_started()
             self.table.setRowCount(len(rows))
             for r, row in enumerate(rows):
                 cells = [
@@ -284,6 +301,7 @@ class DataPanel(QWidget):
                 if row.name in selected:
                     self.table.selectRow(r)
         finally:
+            self.table.fill_finished()
             self._filling = False
         self.hint.setVisible(not rows)
         self.table.setVisible(bool(rows))
