@@ -165,8 +165,8 @@ def window_outputs_of(model: Path, data: dict) -> tuple[object, list]:
 def score(bundle, convs: list, strangers: list[str], row: str) -> dict:
     """``row``: ``none`` or ``viterbi[/SWITCH_COST[/MIN_TURN_S]]`` (the defaults where left out), optionally with
     ``@THRESHOLD`` (the unknown threshold instead of the model's), ``+softmax`` (the model's softmax gate alone:
-    without its open-set score, at the threshold calibration chose for the softmax alone) and ``+untrimmed``
-    (turns not cut to the speech detector's spans; last)."""
+    without its open-set score, at the threshold calibration chose for the softmax alone, or at ``@THRESHOLD``) and
+    ``+untrimmed`` (turns not cut to the speech detector's spans)."""
     from audionet_gui.core.answers import (  # noqa: PLC0415 - bench only
         MIN_TURN_S,
         SWITCH_COST,
@@ -174,8 +174,8 @@ def score(bundle, convs: list, strangers: list[str], row: str) -> dict:
         trim_to_speech,
     )
 
-    row, untrimmed = row.removesuffix("+untrimmed"), row.endswith("+untrimmed")
-    row, softmax = row.removesuffix("+softmax"), row.endswith("+softmax")
+    untrimmed, softmax = "+untrimmed" in row, "+softmax" in row
+    row = row.replace("+untrimmed", "").replace("+softmax", "")
     row, _, threshold = row.partition("@")
     calibration = bundle.metrics.get("calibration") or {}
     if softmax and not threshold and calibration.get("softmax_only"):

@@ -38,6 +38,7 @@ NOISE_WINDOWS = 60       # windows of noise alone
 SNR_DB = (0.0, 20.0)
 NOISE_LEVEL_DB = (-40.0, -15.0)  # RMS dBFS of a noise-only window: a quiet room to a loud fan
 COLORS = ("white", "pink", "brown")
+OPEN_SET_MIDPOINT = 0.5  # q where the open-set score is undecided: there the softmax's own threshold holds
 
 
 def window_audio(rows: Sequence, sample_rate: int, window_cfg: WindowConfig, limit: int = MAX_WINDOWS
@@ -154,7 +155,8 @@ def leave_one_class_out(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndar
 def leave_one_class_out_scores(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                                n_classes: int, cfg, others: Sequence[tuple[np.ndarray, np.ndarray]] = (),
                                standardise: Callable[[np.ndarray], np.ndarray] | None = None,
-                               cancel: CancelToken | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+                               cohort: bool = True, cancel: CancelToken | None = None
+                               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``leave_one_class_out`` with the open-set score too: per set, (best probabilities, cosines) of the held-out
     windows, where the cosine is that of the window's feature (``standardise``d as the full model does) to the
     centroid of the class the head without k names, over the training windows of the classes that remain
@@ -175,7 +177,8 @@ def leave_one_class_out_scores(x_train: np.ndarray, y_train: np.ndarray, x_val: 
             for top, cos, (x, y) in zip(tops, cosines, sets):
                 if (y == k).any():
                     top.append(np.ones(int((y == k).sum()), np.float32))
-                    cos.append(centroid_cosine(standardise(x[y == k]), centroids, np.full((y == k).sum(), 1 - k)))
+                    cos.append(centroid_cosine(standardise(x[y == k]), centroids, np.full((y == k).sum(), 1 - k),
+                                               cohort, classes=[1 - k]))
     if n_classes >= 3:
         cfg = dataclasses.replace(cfg, tensorboard_dir=None)
         for k in range(n_classes):
@@ -193,7 +196,8 @@ def leave_one_class_out_scores(x_train: np.ndarray, y_train: np.ndarray, x_val: 
                     top.append(p.max(axis=1))
                     if centroids is not None:
                         # the same centroids as the model's (the held-out class's own is never among them)
-                        cos.append(centroid_cosine(standardise(x[y == k]), centroids, kept[p.argmax(axis=1)]))
+                        cos.append(centroid_cosine(standardise(x[y == k]), centroids, kept[p.argmax(axis=1)],
+                                                   cohort, classes=kept))
 
     def joined(parts: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
@@ -217,12 +221,13 @@ class ScoredWindows:
             return np.asarray(self.probabilities, np.float32)
         return open_set.apply(self.probabilities, self.features)
 
-    def cosines(self, open_set_centroids: np.ndarray) -> np.ndarray:
-        """Each classified window's cosine to the centroid of the class the head names."""
+    def cosines(self, open_set_centroids: np.ndarray, cohort: bool = True) -> np.ndarray:
+        """Each classified window's open-set score (``openset.centroid_cosine``) for the class the head names."""
         keep = np.asarray(self.probabilities).any(axis=1)
         if self.features is None or not keep.any():
             return np.zeros(0, np.float32)
-        return centroid_cosine(self.features[keep], open_set_centroids, self.probabilities[keep].argmax(axis=1))
+        return centroid_cosine(self.features[keep], open_set_centroids, self.probabilities[keep].argmax(axis=1),
+                               cohort)
 
 
 @dataclass
@@ -267,44 +272,58 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
     With features and strangers (and ``open_set``), first the open-set score (core/model/openset.py): centroids of
     the training windows, P(enrolled voice) fitted on the known windows' cosines against the strangers' (the
     strangers: left-out classes' validation and clean training windows, none of which the head without them met).
-    Then the threshold on the answered probabilities (q * softmax): the fewest false unknown + false accept over
-    known against negatives, capped so that 95 % of the correct clean validation windows stay named."""
+    The softmax threshold is chosen as before (the fewest false unknown + false accept of the best softmax
+    probabilities over known against negatives, capped so that 95 % of the correct clean validation windows stay
+    named); with the open-set score the answered probabilities are q * softmax and the threshold is half the
+    softmax's (its own threshold where q = 1/2). The rates recorded are those of the answers."""
     empty = ScoredWindows(np.zeros((0, n_classes), np.float32))
     noisy, noise = noisy or empty, noise or empty
     strangers = [(np.zeros(0, np.float32), np.zeros(0, np.float32))] * 3
+    # the cohort (the other classes) of a left-out class's windows is one class smaller: with two classes it
+    # would be empty while the model's has one, so the plain cosine is used there
+    cohort = n_classes >= 3
     if splits is not None and (n_classes >= 3 or (n_classes == 2 and open_set and standardise is not None)):
         clean = np.asarray(splits.train_clean, bool)
         strangers = leave_one_class_out_scores(
             splits.x_train, splits.y_train, splits.x_val, splits.y_val, n_classes, cfg,
             others=[(splits.x_test, splits.y_test), (splits.x_train[clean], splits.y_train[clean])],
-            standardise=standardise if open_set else None, cancel=cancel)
+            standardise=standardise if open_set else None, cohort=cohort, cancel=cancel)
     (val_top, val_cos), (test_top, test_cos), (_, train_cos) = strangers
     fitted = None
     if open_set and splits is not None and standardise is not None and val.features is not None and len(val_cos):
         centroids = class_centroids(standardise(splits.x_train), splits.y_train, n_classes)
         fitted = fit_open_set(standardise(splits.x_train), splits.y_train, n_classes,
-                              [val.cosines(centroids), noisy.cosines(centroids)], [val_cos, train_cos])
+                              [val.cosines(centroids, cohort), noisy.cosines(centroids, cohort)],
+                              [val_cos, train_cos], cohort)
 
     def stranger_answers(top: np.ndarray, cos: np.ndarray) -> np.ndarray:
         if fitted is None or not len(top):
             return top
         return (top / (1.0 + np.exp(-np.clip(fitted.slope * (cos - fitted.tau), -50, 50)))).astype(np.float32)
 
+    # The softmax gate as before: the fewest false unknown + false accept on the best softmax probabilities, never
+    # above the threshold that keeps 95 % of the correct clean validation windows (an enrolled class heard clean
+    # must stay named; the noise windows a model names confidently are the speech gate's job).
+    soft_cap = calibrate_unknown_threshold(val.probabilities, val_true) if len(val.probabilities) else 1.0
+    soft = choose_unknown_threshold(np.concatenate([_top(val.probabilities), _top(noisy.probabilities)]),
+                                    np.concatenate([_top(noise.probabilities), val_top]), n_classes,
+                                    max_threshold=soft_cap)
+    threshold = soft["threshold"]
+    if fitted is not None:
+        # Both gates as independent evidence: named when q * p >= t_softmax * 1/2, i.e. the softmax's own threshold
+        # where the open-set score is undecided (q = 1/2), more lenient for a voice near its class, stricter for
+        # one far from it (the timeline's Viterbi weighs log q + log p the same way).
+        threshold = float(np.floor(threshold * OPEN_SET_MIDPOINT * 1000) / 1000)
     val_answered = val.answered(fitted)
     known_clean, known_noisy = _top(val_answered), _top(noisy.answered(fitted))
     noise_neg = _top(noise.answered(fitted))
     strangers_val = stranger_answers(val_top, val_cos)
-    # Never above the older rule's threshold (95 % of the correct clean validation windows kept): an enrolled
-    # class heard clean must stay named; the noise windows a model names confidently are the speech gate's job.
-    cap = calibrate_unknown_threshold(val_answered, val_true) if len(val_answered) else 1.0
-    chosen = choose_unknown_threshold(np.concatenate([known_clean, known_noisy]),
-                                      np.concatenate([noise_neg, strangers_val]), n_classes, max_threshold=cap)
-    threshold = chosen["threshold"]
+    known_all, negatives = np.concatenate([known_clean, known_noisy]), np.concatenate([noise_neg, strangers_val])
     record = {
         "method": method,
         "threshold": threshold,
-        "false_unknown_rate": chosen["false_unknown_rate"],
-        "false_accept_rate": chosen["false_accept_rate"],
+        "false_unknown_rate": unknown_rates(known_all, [], threshold)[0],
+        "false_accept_rate": unknown_rates([], negatives, threshold)[1],
         "false_unknown_rate_clean": unknown_rates(known_clean, [], threshold)[0],
         "false_unknown_rate_noise": unknown_rates(known_noisy, [], threshold)[0] if known_noisy.size else None,
         "false_accept_rate_noise": unknown_rates([], noise_neg, threshold)[1] if noise_neg.size else None,
@@ -315,11 +334,6 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
     }
     if fitted is not None:
         record["open_set"] = {"method": OPEN_SET_METHOD, "tau": round(fitted.tau, 4), "slope": round(fitted.slope, 3),
-                              "strangers": int(len(val_cos) + len(train_cos))}
-        # the softmax gate alone on the same windows, for comparison
-        soft_cap = calibrate_unknown_threshold(val.probabilities, val_true) if len(val.probabilities) else 1.0
-        soft = choose_unknown_threshold(np.concatenate([_top(val.probabilities), _top(noisy.probabilities)]),
-                                        np.concatenate([_top(noise.probabilities), val_top]), n_classes,
-                                        max_threshold=soft_cap)
-        record["softmax_only"] = soft
+                              "strangers": int(len(val_cos) + len(train_cos)), "cohort": fitted.cohort}
+        record["softmax_only"] = soft  # the softmax gate alone on the same windows, for comparison
     return UnknownCalibration(threshold, record, fitted, val_answered, stranger_answers(test_top, test_cos))

@@ -6,7 +6,8 @@ every class's windows even when the head picks one. So a model made of a backbon
 the softmax threshold, an open-set score (config.json ``open_set``):
 
     s(x)  = cosine of the window's standardised backbone feature (the head's own standardisation) to the centroid
-            of the class the head names (centroid: the mean of that class's training windows, each L2-normalised)
+            of the class the head names (centroid: the mean of that class's training windows, each L2-normalised),
+            minus the mean cosine to the other classes' centroids (cohort normalisation: noise lowers them all)
     q(x)  = sigmoid(slope * (s - tau)): the chance that the window is an enrolled voice at all, fitted by logistic
             regression (Platt) on enrolled windows (validation, clean and in noise: accepted) against strangers
             simulated by leaving each class out of the head (its windows scored against the other classes)
@@ -37,9 +38,11 @@ KIND = "centroid_cosine"
 # The logistic fit's L2 penalty on the slope: classes that never overlap (tones in tests) would otherwise drive it
 # to infinity; the penalty keeps it finite (a few hundred) without moving an overlapping fit.
 SLOPE_PENALTY = 1e-4
+MIN_SLOPE = 0.1  # a flatter fit says the score does not tell known from strangers: not used
 METHOD = ("open-set score: cosine of the standardised backbone feature to the named class's centroid of training "
-          "windows; P(enrolled voice) = sigmoid(slope * (cosine - tau)) fitted (Platt, balanced) on validation "
-          "windows clean and in noise against left-out classes; answers multiply the softmax by it")
+          "windows minus its mean cosine to the other classes' centroids; P(enrolled voice) = "
+          "sigmoid(slope * (score - tau)) fitted (Platt, balanced) on validation windows clean and in noise against "
+          "left-out classes; answers multiply the softmax by it")
 
 _parts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -60,17 +63,29 @@ def class_centroids(standardised: np.ndarray, labels: np.ndarray, n_classes: int
     return l2_rows(out)
 
 
-def centroid_cosine(standardised: np.ndarray, centroids: np.ndarray, named: np.ndarray) -> np.ndarray:
-    """(N,) cosine of each row to the centroid of its named class (``named``: class indices)."""
+def centroid_cosine(standardised: np.ndarray, centroids: np.ndarray, named: np.ndarray, cohort: bool = False,
+                    classes: Sequence[int] | None = None) -> np.ndarray:
+    """(N,) cosine of each row to the centroid of its named class (``named``: class indices). With ``cohort``,
+    minus the mean cosine to the other classes' centroids (a cohort normalisation, as speaker verification does:
+    noise or a room lowers a window's similarity to every class alike, a stranger's only to the one it is taken
+    for). ``classes``: the centroids that take part (default all; leave-one-class-out leaves the held-out one
+    out); a row's named class must be among them."""
     if not len(standardised):
         return np.zeros(0, np.float32)
-    return (l2_rows(standardised) * np.asarray(centroids, np.float32)[np.asarray(named, np.int64)]).sum(axis=1)
+    classes = np.arange(len(centroids)) if classes is None else np.asarray(classes, np.int64)
+    position = {int(c): i for i, c in enumerate(classes)}
+    sims = l2_rows(standardised) @ np.asarray(centroids, np.float32)[classes].T
+    rows = np.arange(len(sims))
+    s = sims[rows, [position[int(c)] for c in np.asarray(named).reshape(-1)]]
+    if cohort and sims.shape[1] > 1:
+        s = s - (sims.sum(axis=1) - s) / (sims.shape[1] - 1)
+    return s.astype(np.float32)
 
 
 def fit_platt(known: np.ndarray, strangers: np.ndarray, iterations: int = 100) -> tuple[float, float]:
     """(slope, tau) of P(known | s) = sigmoid(slope * (s - tau)) by logistic regression with the two groups weighted
     equally (Newton's method, a small L2 penalty on the slope). Needs both groups; slope > 0 when known scores are
-    higher."""
+    higher (otherwise the score is of no use: ``fit_open_set`` then gives none)."""
     known = np.asarray(known, np.float64).reshape(-1)
     strangers = np.asarray(strangers, np.float64).reshape(-1)
     if not known.size or not strangers.size:
@@ -88,8 +103,7 @@ def fit_platt(known: np.ndarray, strangers: np.ndarray, iterations: int = 100) -
         a, b = a - step[0], b - step[1]
         if np.abs(step).max() < 1e-9:
             break
-    a = max(float(a), 1e-6)  # never reward distance from the class
-    return a, float(-b / a)
+    return float(a), float(-b / a) if abs(a) > 1e-12 else float("nan")
 
 
 @dataclass
@@ -99,10 +113,11 @@ class OpenSet:
     centroids: np.ndarray
     tau: float
     slope: float
+    cohort: bool = True
 
     def known(self, standardised: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
         """(N,) q: the chance that each window is an enrolled voice at all."""
-        s = centroid_cosine(standardised, self.centroids, np.asarray(probabilities).argmax(axis=1))
+        s = centroid_cosine(standardised, self.centroids, np.asarray(probabilities).argmax(axis=1), self.cohort)
         return 1.0 / (1.0 + np.exp(-np.clip(self.slope * (s - self.tau), -50, 50)))
 
     def apply(self, probabilities: np.ndarray, standardised: np.ndarray) -> np.ndarray:
@@ -114,6 +129,7 @@ class OpenSet:
 
     def to_config(self) -> dict:
         return {"kind": KIND, "tau": round(float(self.tau), 6), "slope": round(float(self.slope), 6),
+                "cohort": bool(self.cohort),
                 "centroids": [[round(float(v), 6) for v in row] for row in np.asarray(self.centroids)]}
 
     @classmethod
@@ -123,7 +139,7 @@ class OpenSet:
         if not isinstance(entry, dict) or entry.get("kind") != KIND:
             return None
         centroids = np.asarray(entry["centroids"], np.float32)
-        return cls(centroids, float(entry["tau"]), float(entry["slope"]))
+        return cls(centroids, float(entry["tau"]), float(entry["slope"]), bool(entry.get("cohort", False)))
 
 
 # ------------------------------------------------------------------------------------ the model in two parts
@@ -187,12 +203,16 @@ def head_parts(model, batch_size: int = 32) -> HeadParts | None:
 # ------------------------------------------------------------------------------------------------ calibration
 
 def fit_open_set(train_standardised: np.ndarray, train_labels: np.ndarray, n_classes: int,
-                 known_scores: Sequence[np.ndarray], stranger_scores: Sequence[np.ndarray]) -> OpenSet | None:
+                 known_scores: Sequence[np.ndarray], stranger_scores: Sequence[np.ndarray],
+                 cohort: bool = True) -> OpenSet | None:
     """The open-set score from the training windows' centroids and the calibration's cosine scores (known windows
-    and simulated strangers, computed against the same kind of centroids). None when either group is empty."""
+    and simulated strangers, computed against the same kind of centroids). None when either group is empty or when
+    the fit finds the score no higher for known windows than for strangers."""
     known = np.concatenate([np.asarray(s, np.float64).reshape(-1) for s in known_scores] or [np.zeros(0)])
     strangers = np.concatenate([np.asarray(s, np.float64).reshape(-1) for s in stranger_scores] or [np.zeros(0)])
     if not known.size or not strangers.size:
         return None
     slope, tau = fit_platt(known, strangers)
-    return OpenSet(class_centroids(train_standardised, train_labels, n_classes), tau, slope)
+    if not (slope > MIN_SLOPE and np.isfinite(tau)):
+        return None  # the score does not tell enrolled voices from strangers here: the softmax gate alone
+    return OpenSet(class_centroids(train_standardised, train_labels, n_classes), tau, slope, cohort)

@@ -13,7 +13,7 @@ from audionet_gui.core.data.convert import load_manifest
 from audionet_gui.core.model.bundle import CONFIG_FILE, load_bundle
 from audionet_gui.core.model.calibration import FeatureSplits, ScoredWindows, calibrate_unknown
 from audionet_gui.core.model.enroll import enroll_speaker
-from audionet_gui.core.model.openset import CONFIG_KEY, OpenSet, class_centroids, fit_platt
+from audionet_gui.core.model.openset import CONFIG_KEY, OpenSet, class_centroids, fit_open_set, fit_platt
 from audionet_gui.core.model.predict import predict_images, predict_samples
 from audionet_gui.core.model.timeline import head_parts, timeline_file
 from audionet_gui.core.model.training import TrainConfig
@@ -49,13 +49,13 @@ def test_platt_fit_puts_tau_between_the_groups_and_the_score_round_trips():
 
 def test_calibration_rejects_a_held_out_class_the_softmax_names_with_confidence():
     # features: anna and ben apart on two axes; the stranger shares anna's axis (the head names it anna at
-    # p ~ 0.95) but lies mostly on a third axis the head ignores
+    # p ~ 0.98) but lies mostly on a third axis the head ignores
     rng = np.random.default_rng(1)
 
     def voice(centre, n):
         return (np.asarray(centre, np.float32) + rng.normal(0, 0.3, (n, 8))).astype(np.float32)
 
-    anna, ben, stranger = [3, 0, 0, 0, 0, 0, 0, 0], [0, 3, 0, 0, 0, 0, 0, 0], [3, 0, 6, 0, 0, 0, 0, 0]
+    anna, ben, stranger = [3, 0, 0, 0, 0, 0, 0, 0], [0, 3, 0, 0, 0, 0, 0, 0], [2, 0, 8, 0, 0, 0, 0, 0]
 
     def head(z):
         logits = z[:, :2] * 2.0
@@ -156,3 +156,11 @@ def test_enrolment_recalibrates_the_open_set_score(overconfident, tmp_path):
     assert report.metrics["calibration"]["open_set"]["slope"] > 0
     for name in VOICES:
         assert predict_samples(new, tone_clip(VOICES[name], 3.0, rng)).label == name
+
+
+def test_a_score_that_does_not_tell_strangers_apart_is_not_used():
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=(20, 4))
+    # strangers score higher than known windows: the fit is refused, the softmax gate stays alone
+    assert fit_open_set(z, np.repeat([0, 1], 10), 2, [rng.normal(0.1, 0.1, 30)], [rng.normal(0.6, 0.1, 30)]) is None
+    assert fit_open_set(z, np.repeat([0, 1], 10), 2, [rng.normal(0.6, 0.1, 30)], [rng.normal(0.1, 0.1, 30)])
