@@ -164,8 +164,9 @@ def window_outputs_of(model: Path, data: dict) -> tuple[object, list]:
 
 def score(bundle, convs: list, strangers: list[str], row: str) -> dict:
     """``row``: ``none`` or ``viterbi[/SWITCH_COST[/MIN_TURN_S]]`` (the defaults where left out), optionally with
-    ``@THRESHOLD`` (the unknown threshold instead of the model's) and ``+untrimmed`` (turns not cut to the
-    speech detector's spans)."""
+    ``@THRESHOLD`` (the unknown threshold instead of the model's), ``+softmax`` (the model's softmax gate alone:
+    without its open-set score, at the threshold calibration chose for the softmax alone, or at ``@THRESHOLD``) and
+    ``+untrimmed`` (turns not cut to the speech detector's spans)."""
     from audionet_gui.core.answers import (  # noqa: PLC0415 - bench only
         MIN_TURN_S,
         SWITCH_COST,
@@ -173,13 +174,20 @@ def score(bundle, convs: list, strangers: list[str], row: str) -> dict:
         trim_to_speech,
     )
 
-    row, untrimmed = row.removesuffix("+untrimmed"), row.endswith("+untrimmed")
+    untrimmed, softmax = "+untrimmed" in row, "+softmax" in row
+    row = row.replace("+untrimmed", "").replace("+softmax", "")
     row, _, threshold = row.partition("@")
+    calibration = bundle.metrics.get("calibration") or {}
+    if softmax and not threshold and calibration.get("softmax_only"):
+        threshold = str(calibration["softmax_only"]["threshold"])  # the same model's gate without the open set
     smoothing, *params = row.split("/")
     cost = float(params[0]) if params else SWITCH_COST
     min_turn = float(params[1]) if len(params) > 1 else MIN_TURN_S
     hyps = []
     for _, (starts, ends, probs, feats), spans in convs:
+        if softmax:  # the open-set posterior q * softmax back to the softmax (rows sum to q)
+            total = probs.sum(axis=1, keepdims=True)
+            probs = np.divide(probs, total, out=np.zeros_like(probs), where=total > 0)
         segments = speaker_turns(starts, ends, probs, bundle.labels,
                                  float(threshold) if threshold else bundle.unknown_threshold,
                                  bundle.window_config.hop_s, feats, smoothing=smoothing, min_turn_s=min_turn,
@@ -217,7 +225,7 @@ def main() -> None:
     ap.add_argument("--strangers", default="nicolas,yweweler")
     ap.add_argument("--conversations", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=60.0, help="length of a conversation")
-    ap.add_argument("--smoothing", default="none,viterbi",
+    ap.add_argument("--smoothing", default="none,viterbi,viterbi+softmax",
                     help="comma-separated rows: none or viterbi[/SWITCH_COST[/MIN_TURN_S]], each optionally "
                          "@THRESHOLD (unknown threshold instead of the model's)")
     ap.add_argument("--hour", action="store_true", help="also time an hour of audio")
@@ -241,10 +249,12 @@ def main() -> None:
         print(f"{args.minutes:g} min of audio: {seconds:.0f} s wall ({seconds / 60:.1f} min), {os.cpu_count()} cores")
         return
     t0 = time.perf_counter()
-    cached = work / "window_outputs.pkl"  # the network's part, kept between runs of the rows
-    if cached.exists():
-        from audionet_gui.core.model.bundle import load_bundle  # noqa: PLC0415 - bench only
+    from audionet_gui.core.model.bundle import load_bundle  # noqa: PLC0415 - bench only
 
+    # the network's part, kept between runs of the rows (per model: a model trained again makes new outputs)
+    created = str(load_bundle(model, load_model=False).metrics.get("created", ""))
+    cached = work / f"window_outputs-{re.sub(r'[^0-9]', '', created)}.pkl"
+    if cached.exists():
         bundle, convs = load_bundle(model, load_model=False), pickle.loads(cached.read_bytes())
     else:
         bundle, convs = window_outputs_of(model, data)

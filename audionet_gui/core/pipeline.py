@@ -56,21 +56,25 @@ from audionet_gui.core.model.backbones import (
 from audionet_gui.core.model.bundle import ModelBundle, check_bundle_target, load_bundle, make_config, save_bundle
 from audionet_gui.core.model.calibration import (
     NOISE_WINDOWS,
-    leave_one_class_out,
+    FeatureSplits,
+    ScoredWindows,
+    UnknownCalibration,
+    calibrate_unknown,
     noise_windows,
     noisy_copies,
     score_windows,
+    score_windows_features,
     window_audio,
 )
 from audionet_gui.core.model.evaluation import (
-    calibrate_unknown_threshold,
-    choose_unknown_threshold,
     evaluate_predictions,
     misclassified_windows,
     render_confusion_png,
     unknown_rates,
 )
 from audionet_gui.core.model.features import extract_features, feature_key
+from audionet_gui.core.model.openset import CONFIG_KEY as OPEN_SET_KEY
+from audionet_gui.core.model.openset import OpenSet, head_parts
 from audionet_gui.core.model.predict import predict_images, predict_stream
 from audionet_gui.core.model.robustness import answer_with_bundle, robustness_report, standard_conditions
 from audionet_gui.core.model.training import LabeledImages, TrainConfig, train_classifier
@@ -191,7 +195,8 @@ def _frozen_parts(model, train_cfg, feature_cache: Path | None):
 
 
 def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], feature_cache: Path | None,
-                                  progress: ProgressCallback, cancel: CancelToken) -> np.ndarray | None:
+                                  progress: ProgressCallback, cancel: CancelToken,
+                                  config: dict | None = None) -> np.ndarray | None:
     """Test probabilities through the feature cache, when that is exactly the model's own computation.
 
     A head trained on frozen backbone features is stacked as image -> extractor -> head. The extractor is then
@@ -209,6 +214,10 @@ def _cached_feature_probabilities(model, train_cfg, paths: Sequence[Path], featu
                                 stage="evaluating")
     if features.shape[1] != int(head.input_shape[-1]):
         return None
+    open_set = OpenSet.from_config(config or {})
+    numpy_head = head_parts(model) if open_set is not None else None
+    if numpy_head is not None:  # answered as predict answers: the open-set posterior
+        return numpy_head.outputs(features, open_set)[0]
     return np.asarray(head.predict(features, verbose=0, batch_size=256), dtype=np.float32)
 
 
@@ -224,56 +233,49 @@ def _top(probabilities: np.ndarray) -> np.ndarray:
 
 def _calibrate_unknown(bundle: ModelBundle, val_probabilities: np.ndarray, train_cfg, by_split: dict,
                        index: dict, workspace: Path, feature_cache: Path | None, progress: ProgressCallback,
-                       cancel: CancelToken) -> tuple[float, dict, np.ndarray]:
-    """The unknown threshold from validation windows (core/model/calibration.py), its ``calibration`` record,
-    and the strangers' best probabilities on the test split (left-out classes; empty when not simulated)."""
+                       cancel: CancelToken) -> UnknownCalibration:
+    """The unknown gate from validation windows (core/model/calibration.py ``calibrate_unknown``): the windows
+    it needs (noisy copies, noise alone, the cached features of the model's own windows) are gathered here."""
     n_classes = len(bundle.labels)
     rate, wcfg = bundle.sample_rate, bundle.window_config
     tracker = ProgressTracker(progress, "calibrating", 3)
     rng = np.random.default_rng([train_cfg.seed, 1])
     windows, _ = window_audio(by_split["val"], rate, wcfg)
-    known_clean = _top(val_probabilities)
-    known_noisy = _top(score_windows(bundle, noisy_copies(windows, None, rng), cancel))
+    noisy_audio = noisy_copies(windows, None, rng)
+    noise_audio = noise_windows(NOISE_WINDOWS, wcfg.window_samples(rate), None, rng)
+
+    def scored(audio) -> ScoredWindows:
+        both = score_windows_features(bundle, audio, cancel)
+        return ScoredWindows(*both) if both is not None else ScoredWindows(score_windows(bundle, audio, cancel))
+
+    noisy = scored(noisy_audio)
     tracker.advance(1, message="validation windows in noise")
-    noise_neg = _top(score_windows(bundle, noise_windows(NOISE_WINDOWS, wcfg.window_samples(rate), None, rng),
-                                   cancel))
+    noise = scored(noise_audio)
     tracker.advance(1, message="noise-only windows")
-    strangers_val = strangers_test = np.zeros(0, np.float32)
+    val = ScoredWindows(np.asarray(val_probabilities, np.float32))
+    splits, standardise = None, None
     parts = _frozen_parts(bundle.model, train_cfg, feature_cache)
-    if parts is not None and n_classes >= 3:
+    if parts is not None and n_classes >= 2:
         groups = [by_split["train"], by_split["val"], by_split["test"]]
         key = feature_key(train_cfg.backbone, train_cfg.weights, train_cfg.image_size, train_cfg.feature_layer)
         feats = extract_features([workspace / r.image for g in groups for r in g], key, parts[0], feature_cache,
                                  cancel=cancel, stage="calibrating")
         cuts = np.cumsum([len(g) for g in groups])[:-1]
         x_train, x_val, x_test = np.split(feats, cuts)
-        y_train, y_val, y_test = ([index[r.label] for r in g] for g in groups)
-        strangers_val, strangers_test = leave_one_class_out(x_train, np.array(y_train), x_val, np.array(y_val),
-                                                            n_classes, train_cfg,
-                                                            others=[(x_test, np.array(y_test, np.int64))],
-                                                            cancel=cancel)
+        y_train, y_val, y_test = (np.array([index[r.label] for r in g], np.int64) for g in groups)
+        splits = FeatureSplits(x_train, y_train, np.array([not r.augmented for r in groups[0]], bool), x_val, y_val,
+                               x_test, y_test)
+        numpy_head = head_parts(bundle.model)
+        if numpy_head is not None:
+            standardise = numpy_head.standardise
+            val = ScoredWindows(val.probabilities, standardise(x_val))
+    result = calibrate_unknown(val, [index[r.label] for r in by_split["val"]], n_classes, train_cfg, noisy, noise,
+                               splits, standardise, cancel=cancel)
     tracker.advance(1, message="left-out classes")
-    # Never above the older rule's threshold (95 % of the correct clean validation windows kept): an enrolled
-    # class heard clean must stay named; the noise windows a model names confidently are the speech gate's job.
-    cap = calibrate_unknown_threshold(val_probabilities, [index[r.label] for r in by_split["val"]])
-    chosen = choose_unknown_threshold(np.concatenate([known_clean, known_noisy]),
-                                      np.concatenate([noise_neg, strangers_val]), n_classes, max_threshold=cap)
-    threshold = chosen["threshold"]
-    calibration = {
-        "method": CALIBRATION_METHOD if len(strangers_val) else CALIBRATION_METHOD.replace(
-            " and left-out classes", " (no left-out classes: not a head on frozen features, or under 3 classes)"),
-        "threshold": threshold,
-        "false_unknown_rate": chosen["false_unknown_rate"],
-        "false_accept_rate": chosen["false_accept_rate"],
-        "false_unknown_rate_clean": unknown_rates(known_clean, [], threshold)[0],
-        "false_unknown_rate_noise": unknown_rates(known_noisy, [], threshold)[0],
-        "false_accept_rate_noise": unknown_rates([], noise_neg, threshold)[1],
-        "false_accept_rate_strangers": unknown_rates([], strangers_val, threshold)[1] if len(strangers_val)
-        else None,
-        "known": {"clean": int(known_clean.size), "noise": int(known_noisy.size)},
-        "negatives": {"noise": int(noise_neg.size), "strangers": int(strangers_val.size)},
-    }
-    return threshold, calibration, strangers_test
+    method = CALIBRATION_METHOD if result.record["negatives"]["strangers"] else CALIBRATION_METHOD.replace(
+        " and left-out classes", " (no left-out classes: not a head on frozen features, or under 3 classes)")
+    result.record["method"] = method
+    return result
 
 
 def _test_unknown_rates(bundle: ModelBundle, test_rows: Sequence, test_probabilities: np.ndarray,
@@ -429,9 +431,14 @@ def train_from_folders(
     calibration, strangers_test = None, np.zeros(0, np.float32)
     if len(val_set):
         t0 = time.monotonic()
-        threshold, calibration, strangers_test = _calibrate_unknown(
+        calibrated = _calibrate_unknown(
             bundle, result.val_probabilities, train_cfg, by_split, index, workspace, feature_cache, progress, cancel)
+        threshold, calibration, strangers_test = calibrated.threshold, calibrated.record, calibrated.strangers_test
         config["unknown_threshold"] = threshold
+        if calibrated.open_set is not None:
+            config[OPEN_SET_KEY] = calibrated.open_set.to_config()
+            bundle._predictor = None  # answers from here on are the open-set posterior
+            result.val_probabilities = calibrated.val_probabilities
         timings["calibrate_s"] = time.monotonic() - t0
 
     t0 = time.monotonic()
@@ -440,7 +447,7 @@ def train_from_folders(
     test_probs = None
     if test_rows:
         test_probs = _cached_feature_probabilities(result.model, train_cfg, test_paths, feature_cache, progress,
-                                                   cancel)
+                                                   cancel, config)
     if test_probs is None:
         test_probs = _predict_paths(bundle, test_paths, progress, cancel)
     if settings.window.speech_gated and test_rows:

@@ -189,8 +189,8 @@ def test_test_features_come_from_the_cache_and_match_the_whole_model(tones, tmp_
     stages = []
     stages = []
     cached = _cached_feature_probabilities(bundle.model, cfg, paths, tmp_path / "fc",
-                                           lambda p: stages.append(p.stage), None)
-    np.testing.assert_allclose(cached, whole, atol=1e-4)
+                                           lambda p: stages.append(p.stage), None, bundle.config)
+    np.testing.assert_allclose(cached, whole, atol=1e-4)  # with the open-set score, as predict answers
     assert set(stages) == {"evaluating"}
     # a fine-tuned model never takes the cached path
     assert _cached_feature_probabilities(bundle.model, dataclasses.replace(cfg, fine_tune=True), paths,
@@ -227,6 +227,13 @@ def test_training_writes_the_robustness_report_and_the_unknown_calibration(tmp_p
     for block in (calibration, m["test"]):
         assert 0.0 <= block["false_unknown_rate"] <= 1.0 and 0.0 <= block["false_accept_rate"] <= 1.0
     assert m["test"]["false_unknown_rate_clean"] == pytest.approx(m["test"]["unknown_rate"])
+    # the open-set score is fitted on the left-out classes and stored with the model when it tells them apart
+    # (features of an untrained backbone need not: then the softmax gate alone, as the record says)
+    config = json.loads((report.bundle_path / "config.json").read_text())
+    assert ("open_set" in config) == ("open_set" in calibration)
+    if "open_set" in config:
+        assert calibration["open_set"]["slope"] > 0 and np.asarray(config["open_set"]["centroids"]).shape[0] == 4
+        assert calibration["threshold"] < calibration["softmax_only"]["threshold"]
 
 
 def test_robustness_answers_a_short_clip_as_predict_does(pitch_bundle, tmp_path):

@@ -17,7 +17,8 @@ measured is what ``audionet predict`` and the live page will do.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +27,10 @@ from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.windows import Window, WindowConfig, fill_short
 from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.base.jobs import CancelToken, ensure_token
+from audionet_gui.core.model.evaluation import calibrate_unknown_threshold, choose_unknown_threshold, unknown_rates
 from audionet_gui.core.model.head import train_head
+from audionet_gui.core.model.openset import METHOD as OPEN_SET_METHOD
+from audionet_gui.core.model.openset import OpenSet, centroid_cosine, class_centroids, fit_open_set, head_parts
 from audionet_gui.core.model.predict import predict_stream
 
 MAX_WINDOWS = 300        # validation (or test) windows copied into noise, at most
@@ -34,6 +38,7 @@ NOISE_WINDOWS = 60       # windows of noise alone
 SNR_DB = (0.0, 20.0)
 NOISE_LEVEL_DB = (-40.0, -15.0)  # RMS dBFS of a noise-only window: a quiet room to a loud fan
 COLORS = ("white", "pink", "brown")
+OPEN_SET_MIDPOINT = 0.5  # q where the open-set score is undecided: there the softmax's own threshold holds
 
 
 def window_audio(rows: Sequence, sample_rate: int, window_cfg: WindowConfig, limit: int = MAX_WINDOWS
@@ -112,6 +117,30 @@ def score_windows(bundle, windows: Sequence[np.ndarray], cancel: CancelToken | N
     return np.concatenate(probs).astype(np.float32)
 
 
+def score_windows_features(bundle, windows: Sequence[np.ndarray], cancel: CancelToken | None = None
+                           ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(softmax probabilities (N, C), standardised features (N, D)) of whole windows through the model in two
+    parts (rows of zeros where the speech gate keeps a window back), or None for a model that is not a backbone
+    and a standardising head."""
+    cancel = ensure_token(cancel)
+    parts = head_parts(bundle.model)
+    if parts is None:
+        return None
+    n_classes, dim = len(bundle.labels), parts.w.shape[0]
+    if not windows:
+        return np.zeros((0, n_classes), np.float32), np.zeros((0, dim), np.float32)
+
+    def run(images: np.ndarray) -> np.ndarray:
+        z = parts.standardise(parts.extract(images))
+        return np.concatenate([parts.probabilities(z), z], axis=1)
+
+    window_s = bundle.window_config.window_s
+    items = ((i, Window(0.0, window_s, w, i)) for i, w in enumerate(windows))
+    rows = np.concatenate([r for _, r in predict_stream(bundle, items, cancel=cancel, run=run,
+                                                         width=n_classes + dim)])
+    return rows[:, :n_classes].astype(np.float32), rows[:, n_classes:].astype(np.float32)
+
+
 def leave_one_class_out(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                         n_classes: int, cfg, others: Sequence[tuple[np.ndarray, np.ndarray]] = (),
                         cancel: CancelToken | None = None) -> list[np.ndarray]:
@@ -119,11 +148,37 @@ def leave_one_class_out(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndar
     classes' validation windows) scores k's windows. Returns the best probabilities of the held-out windows of
     ``(x_val, y_val)`` and of each ``others`` pair (e.g. the test split), in that order. Needs at least three
     classes (so that two remain); with fewer every array is empty."""
+    return [top for top, _ in leave_one_class_out_scores(x_train, y_train, x_val, y_val, n_classes, cfg, others,
+                                                         cancel=cancel)]
+
+
+def leave_one_class_out_scores(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+                               n_classes: int, cfg, others: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+                               standardise: Callable[[np.ndarray], np.ndarray] | None = None,
+                               cohort: bool = True, cancel: CancelToken | None = None
+                               ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``leave_one_class_out`` with the open-set score too: per set, (best probabilities, cosines) of the held-out
+    windows, where the cosine is that of the window's feature (``standardise``d as the full model does) to the
+    centroid of the class the head without k names, over the training windows of the classes that remain
+    (core/model/openset.py). Without ``standardise`` the cosines are empty. With two classes (no head of one class
+    to train) each one's windows are scored against the other's centroid at p = 1 (only with ``standardise``)."""
     cancel = ensure_token(cancel)
     sets = [(np.asarray(x_val, np.float32), np.asarray(y_val, np.int64)),
             *((np.asarray(x, np.float32), np.asarray(y, np.int64)) for x, y in others)]
-    out: list[list[np.ndarray]] = [[] for _ in sets]
+    tops: list[list[np.ndarray]] = [[] for _ in sets]
+    cosines: list[list[np.ndarray]] = [[] for _ in sets]
     x_train, y_train = np.asarray(x_train, np.float32), np.asarray(y_train, np.int64)
+    centroids = None
+    if standardise is not None:
+        centroids = class_centroids(standardise(x_train), y_train, n_classes)
+    if n_classes == 2 and centroids is not None:
+        # one class remains: a head of one class names it at p = 1; the feature space still tells them apart
+        for k in range(2):
+            for top, cos, (x, y) in zip(tops, cosines, sets):
+                if (y == k).any():
+                    top.append(np.ones(int((y == k).sum()), np.float32))
+                    cos.append(centroid_cosine(standardise(x[y == k]), centroids, np.full((y == k).sum(), 1 - k),
+                                               cohort, classes=[1 - k]))
     if n_classes >= 3:
         cfg = dataclasses.replace(cfg, tensorboard_dir=None)
         for k in range(n_classes):
@@ -132,9 +187,153 @@ def leave_one_class_out(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndar
             if not keep_train.any() or not keep_val.any() or not any((y == k).any() for _, y in sets):
                 continue
             remap = np.array([c - (c > k) for c in range(n_classes)])
+            kept = np.array([c for c in range(n_classes) if c != k])
             head, _ = train_head(x_train[keep_train], remap[y_train[keep_train]], sets[0][0][keep_val],
                                  remap[sets[0][1][keep_val]], n_classes - 1, cfg, cancel=cancel)
-            for slot, (x, y) in zip(out, sets):
+            for top, cos, (x, y) in zip(tops, cosines, sets):
                 if (y == k).any():
-                    slot.append(np.asarray(head.predict(x[y == k], verbose=0, batch_size=256)).max(axis=1))
-    return [np.concatenate(slot).astype(np.float32) if slot else np.zeros(0, np.float32) for slot in out]
+                    p = np.asarray(head.predict(x[y == k], verbose=0, batch_size=256))
+                    top.append(p.max(axis=1))
+                    if centroids is not None:
+                        # the same centroids as the model's (the held-out class's own is never among them)
+                        cos.append(centroid_cosine(standardise(x[y == k]), centroids, kept[p.argmax(axis=1)],
+                                                   cohort, classes=kept))
+
+    def joined(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+
+    return [(joined(t), joined(c)) for t, c in zip(tops, cosines)]
+
+
+# ------------------------------------------------------------------------------------------ the whole calibration
+
+@dataclass
+class ScoredWindows:
+    """Windows as the calibration sees them: softmax probabilities (N, C) and, for a backbone + head model,
+    standardised features (N, D) (None otherwise). Rows of zeros: windows the speech gate kept back."""
+
+    probabilities: np.ndarray
+    features: np.ndarray | None = None
+
+    def answered(self, open_set: OpenSet | None) -> np.ndarray:
+        """The probabilities the model answers with: the open-set posterior when there is one."""
+        if open_set is None or self.features is None:
+            return np.asarray(self.probabilities, np.float32)
+        return open_set.apply(self.probabilities, self.features)
+
+    def cosines(self, open_set_centroids: np.ndarray, cohort: bool = True) -> np.ndarray:
+        """Each classified window's open-set score (``openset.centroid_cosine``) for the class the head names."""
+        keep = np.asarray(self.probabilities).any(axis=1)
+        if self.features is None or not keep.any():
+            return np.zeros(0, np.float32)
+        return centroid_cosine(self.features[keep], open_set_centroids, self.probabilities[keep].argmax(axis=1),
+                               cohort)
+
+
+@dataclass
+class FeatureSplits:
+    """Backbone features of the model's own windows (a head on frozen features), for the left-out classes and the
+    centroids: train (with ``train_clean``: not an augmented copy), validation and test."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    train_clean: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass
+class UnknownCalibration:
+    threshold: float
+    record: dict  # metrics.json ``calibration``
+    open_set: OpenSet | None  # config.json ``open_set`` (None: the softmax gate alone)
+    val_probabilities: np.ndarray  # the validation windows as the model answers them
+    strangers_test: np.ndarray  # best answered probability of left-out classes' test windows (empty: none)
+
+
+def _top(probabilities: np.ndarray) -> np.ndarray:
+    """Best probabilities; a window the speech gate kept back counts at 0 (never named), as before."""
+    p = np.asarray(probabilities, np.float32)
+    return p.max(axis=1) if p.ndim == 2 and p.shape[0] and p.shape[1] else np.zeros(0, np.float32)
+
+
+def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: int, cfg,
+                      noisy: ScoredWindows | None = None, noise: ScoredWindows | None = None,
+                      splits: FeatureSplits | None = None,
+                      standardise: Callable[[np.ndarray], np.ndarray] | None = None,
+                      open_set: bool = True, method: str = "", cancel: CancelToken | None = None
+                      ) -> UnknownCalibration:
+    """The unknown gate of a model from its calibration windows: known = validation windows (``val``, clean) and
+    ``noisy`` copies of them; negatives = ``noise``-only windows and strangers simulated by leaving each class out
+    (``splits``: needs a head on frozen features and three classes or more).
+
+    With features and strangers (and ``open_set``), first the open-set score (core/model/openset.py): centroids of
+    the training windows, P(enrolled voice) fitted on the known windows' cosines against the strangers' (the
+    strangers: left-out classes' validation and clean training windows, none of which the head without them met).
+    The softmax threshold is chosen as before (the fewest false unknown + false accept of the best softmax
+    probabilities over known against negatives, capped so that 95 % of the correct clean validation windows stay
+    named); with the open-set score the answered probabilities are q * softmax and the threshold is half the
+    softmax's (its own threshold where q = 1/2). The rates recorded are those of the answers."""
+    empty = ScoredWindows(np.zeros((0, n_classes), np.float32))
+    noisy, noise = noisy or empty, noise or empty
+    strangers = [(np.zeros(0, np.float32), np.zeros(0, np.float32))] * 3
+    # the cohort (the other classes) of a left-out class's windows is one class smaller: with two classes it
+    # would be empty while the model's has one, so the plain cosine is used there
+    cohort = n_classes >= 3
+    if splits is not None and (n_classes >= 3 or (n_classes == 2 and open_set and standardise is not None)):
+        clean = np.asarray(splits.train_clean, bool)
+        strangers = leave_one_class_out_scores(
+            splits.x_train, splits.y_train, splits.x_val, splits.y_val, n_classes, cfg,
+            others=[(splits.x_test, splits.y_test), (splits.x_train[clean], splits.y_train[clean])],
+            standardise=standardise if open_set else None, cohort=cohort, cancel=cancel)
+    (val_top, val_cos), (test_top, test_cos), (_, train_cos) = strangers
+    fitted = None
+    if open_set and splits is not None and standardise is not None and val.features is not None and len(val_cos):
+        centroids = class_centroids(standardise(splits.x_train), splits.y_train, n_classes)
+        fitted = fit_open_set(standardise(splits.x_train), splits.y_train, n_classes,
+                              [val.cosines(centroids, cohort), noisy.cosines(centroids, cohort)],
+                              [val_cos, train_cos], cohort)
+
+    def stranger_answers(top: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        if fitted is None or not len(top):
+            return top
+        return (top / (1.0 + np.exp(-np.clip(fitted.slope * (cos - fitted.tau), -50, 50)))).astype(np.float32)
+
+    # The softmax gate as before: the fewest false unknown + false accept on the best softmax probabilities, never
+    # above the threshold that keeps 95 % of the correct clean validation windows (an enrolled class heard clean
+    # must stay named; the noise windows a model names confidently are the speech gate's job).
+    soft_cap = calibrate_unknown_threshold(val.probabilities, val_true) if len(val.probabilities) else 1.0
+    soft = choose_unknown_threshold(np.concatenate([_top(val.probabilities), _top(noisy.probabilities)]),
+                                    np.concatenate([_top(noise.probabilities), val_top]), n_classes,
+                                    max_threshold=soft_cap)
+    threshold = soft["threshold"]
+    if fitted is not None:
+        # Both gates as independent evidence: named when q * p >= t_softmax * 1/2, i.e. the softmax's own threshold
+        # where the open-set score is undecided (q = 1/2), more lenient for a voice near its class, stricter for
+        # one far from it (the timeline's Viterbi weighs log q + log p the same way).
+        threshold = float(np.floor(threshold * OPEN_SET_MIDPOINT * 1000) / 1000)
+    val_answered = val.answered(fitted)
+    known_clean, known_noisy = _top(val_answered), _top(noisy.answered(fitted))
+    noise_neg = _top(noise.answered(fitted))
+    strangers_val = stranger_answers(val_top, val_cos)
+    known_all, negatives = np.concatenate([known_clean, known_noisy]), np.concatenate([noise_neg, strangers_val])
+    record = {
+        "method": method,
+        "threshold": threshold,
+        "false_unknown_rate": unknown_rates(known_all, [], threshold)[0],
+        "false_accept_rate": unknown_rates([], negatives, threshold)[1],
+        "false_unknown_rate_clean": unknown_rates(known_clean, [], threshold)[0],
+        "false_unknown_rate_noise": unknown_rates(known_noisy, [], threshold)[0] if known_noisy.size else None,
+        "false_accept_rate_noise": unknown_rates([], noise_neg, threshold)[1] if noise_neg.size else None,
+        "false_accept_rate_strangers": unknown_rates([], strangers_val, threshold)[1] if len(strangers_val)
+        else None,
+        "known": {"clean": int(known_clean.size), "noise": int(known_noisy.size)},
+        "negatives": {"noise": int(noise_neg.size), "strangers": int(strangers_val.size)},
+    }
+    if fitted is not None:
+        record["open_set"] = {"method": OPEN_SET_METHOD, "tau": round(fitted.tau, 4), "slope": round(fitted.slope, 3),
+                              "strangers": int(len(val_cos) + len(train_cos)), "cohort": fitted.cohort}
+        record["softmax_only"] = soft  # the softmax gate alone on the same windows, for comparison
+    return UnknownCalibration(threshold, record, fitted, val_answered, stranger_answers(test_top, test_cos))

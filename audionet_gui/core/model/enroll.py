@@ -30,15 +30,13 @@ from audionet_gui.core.base.errors import AudioFileError, BundleError, DatasetEr
 from audionet_gui.core.base.jobs import CancelToken, Progress, ProgressCallback, ensure_token, no_progress
 from audionet_gui.core.data.convert import ManifestRow, load_manifest
 from audionet_gui.core.model.bundle import check_bundle_target, load_bundle, save_bundle
-from audionet_gui.core.model.calibration import leave_one_class_out
-from audionet_gui.core.model.evaluation import (
-    calibrate_unknown_threshold,
-    choose_unknown_threshold,
-    evaluate_predictions,
-    unknown_rates,
-)
+from audionet_gui.core.model.calibration import FeatureSplits, ScoredWindows, calibrate_unknown
+from audionet_gui.core.model.evaluation import evaluate_predictions, unknown_rates
 from audionet_gui.core.model.features import extract_features, feature_key
 from audionet_gui.core.model.head import train_head
+from audionet_gui.core.model.openset import CONFIG_KEY as OPEN_SET_KEY
+from audionet_gui.core.model.openset import OpenSet
+from audionet_gui.core.model.openset import head_parts as model_parts
 from audionet_gui.core.model.timeline import head_parts, voice_clips
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import cache_root
@@ -204,24 +202,33 @@ def enroll_speaker(model_dir: str | Path, name: str, audio: list[str | Path], ou
     model = keras.Model(image, head(extractor(image)), name=f"{train_cfg.backbone}_classifier")
 
     progress(Progress("enrolling", 4, 5, "calibrating and measuring"))
-    threshold, calibration = 1.0 / len(labels), None
-    if len(y_va):
-        cap = calibrate_unknown_threshold(val_probs, y_va)
-        strangers_val, strangers_test = leave_one_class_out(x_tr, y_tr, x_va, y_va, len(labels), train_cfg,
-                                                            others=[(x_te, y_te)], cancel=cancel)
-        chosen = choose_unknown_threshold(val_probs.max(axis=1), strangers_val, len(labels), max_threshold=cap)
-        threshold = chosen["threshold"]
-        calibration = {"method": "enrolment: validation windows against left-out classes (no noise windows)",
-                       "threshold": threshold, "false_unknown_rate": chosen["false_unknown_rate"],
-                       "false_accept_rate": chosen["false_accept_rate"]}
+    threshold, calibration, open_set = 1.0 / len(labels), None, None
     test_probs = np.asarray(head.predict(x_te, verbose=0, batch_size=256), np.float32)
+    strangers_test = np.zeros(0, np.float32)
+    if len(y_va):
+        # the same calibration as training (no noise windows here: the enrolment's images are all there is), with
+        # the open-set score when the model had one
+        new_parts = model_parts(model)
+        standardise = new_parts.standardise if new_parts is not None else None
+        had_open_set = OpenSet.from_config(bundle.config) is not None
+        old_train = [not r.augmented for r in rows if r.split == "train"]  # split() puts them first
+        clean_train = np.concatenate([np.array(old_train, bool), np.ones(len(y_tr) - len(old_train), bool)])
+        val = ScoredWindows(val_probs, standardise(x_va) if standardise is not None else None)
+        calibrated = calibrate_unknown(val, y_va, len(labels), train_cfg,
+                                       splits=FeatureSplits(x_tr, y_tr, clean_train, x_va, y_va, x_te, y_te),
+                                       standardise=standardise, open_set=had_open_set, cancel=cancel)
+        threshold, open_set, strangers_test = calibrated.threshold, calibrated.open_set, calibrated.strangers_test
+        calibration = {**calibrated.record,
+                       "method": "enrolment: validation windows against left-out classes (no noise windows)"}
+        if open_set is not None:
+            test_probs = new_parts.outputs(x_te, open_set)[0]
     old_probs = parts.probabilities(parts.standardise(x_te[y_te < len(bundle.labels)]))
     metrics = {"labels": labels, "unknown_threshold": threshold, "calibration": calibration}
     before, after = {}, {}
     if len(y_te):
         test = evaluate_predictions(test_probs, y_te, src_te, labels)
         test["false_unknown_rate_clean"] = unknown_rates(test_probs.max(axis=1), [], threshold)[0]
-        if len(y_va):
+        if len(strangers_test):
             test["false_accept_rate_strangers"] = unknown_rates([], strangers_test, threshold)[1]
         metrics["test"] = test
         old_y = y_te[y_te < len(bundle.labels)]
@@ -239,6 +246,9 @@ def enroll_speaker(model_dir: str | Path, name: str, audio: list[str | Path], ou
     metrics["enrolled_windows"] = {**{k: v for k, v in carried.items() if k in labels and k != name}, name: kept}
     config = dict(bundle.config)
     config["unknown_threshold"] = float(threshold)
+    config.pop(OPEN_SET_KEY, None)  # the old classes' centroids no longer fit the new head
+    if open_set is not None:
+        config[OPEN_SET_KEY] = open_set.to_config()
     config["enrolled"] = [*config.get("enrolled", []), name]
     warnings = []
     if not new["test"] or not new["val"]:

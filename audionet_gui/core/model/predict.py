@@ -25,6 +25,7 @@ from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.model.backbones import make_fast_predictor
 from audionet_gui.core.model.bundle import ModelBundle, load_bundle
+from audionet_gui.core.model.openset import OpenSet, head_parts
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -74,15 +75,17 @@ class FilePrediction:
 
 def get_predictor(bundle: ModelBundle, batch_size: int = DEFAULT_BATCH_SIZE):
     """The bundle's fast inference callable (images -> probabilities), built once and kept on the bundle, so
-    files, evaluation and live identification share one compiled path."""
+    files, evaluation and live identification share one compiled path. With an open-set score in the config
+    (core/model/openset.py) the probabilities are its posterior q * softmax."""
     if bundle.model is None:
         raise ValueError(f"{bundle.path}: bundle was loaded without its model")
     if bundle._predictor is None:
-        try:
-
+        open_set = OpenSet.from_config(bundle.config)
+        parts = head_parts(bundle.model, batch_size) if open_set is not None else None
+        if parts is not None:  # the open-set posterior needs the backbone's features: the model in two parts
+            bundle._predictor = lambda x: parts.outputs(parts.extract(x), open_set)[0]
+        else:
             bundle._predictor = make_fast_predictor(bundle.model, batch_size)
-        except ImportError:  # pragma: no cover - backbones is part of core
-            bundle._predictor = lambda x: np.asarray(bundle.model.predict(x, verbose=0, batch_size=batch_size))
     return bundle._predictor
 
 

@@ -6,13 +6,13 @@
 
 A model made of a backbone and a head (every model ``train`` makes) is run in two parts here, so each window's
 features come out of the same pass as its probabilities: the head is a standardisation and a dense softmax,
-computed in numpy with the model's own weights (its dropout does nothing at inference). The standardised features
-are what the unknown voices are told apart by. A model of another shape runs whole, and its probabilities stand in.
+computed in numpy with the model's own weights (core/model/openset.py; with the model's open-set score the
+probabilities are its posterior, as in predict). The standardised features are what the unknown voices are told
+apart by. A model of another shape runs whole, and its probabilities stand in.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,16 +34,15 @@ from audionet_gui.core.audio.vad import CHUNK, VAD_RATE, has_speech, speech_prob
 from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, AudioNetError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
-from audionet_gui.core.model.backbones import make_fast_predictor
 from audionet_gui.core.model.bundle import ModelBundle, load_bundle
+from audionet_gui.core.model.openset import HeadParts, OpenSet
+from audionet_gui.core.model.openset import head_parts as model_parts
 from audionet_gui.core.model.predict import (
     DEFAULT_BATCH_SIZE,
     FilePrediction,
     predict_stream,
     prediction_from_windows,
 )
-
-_parts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -73,54 +72,11 @@ class FileTimeline:
         return {"file": self.file, "segments": [s.to_dict() for s in self.segments], "speakers": list(self.speakers)}
 
 
-@dataclass
-class HeadParts:
-    """Features -> probabilities as the head computes them: softmax(((f - mean) * scale) @ w + b)."""
-
-    extract: Callable[[np.ndarray], np.ndarray]
-    mean: np.ndarray
-    scale: np.ndarray
-    w: np.ndarray
-    b: np.ndarray
-
-    def standardise(self, features: np.ndarray) -> np.ndarray:
-        return (np.asarray(features, np.float32) - self.mean) * self.scale
-
-    def probabilities(self, standardised: np.ndarray) -> np.ndarray:
-        z = standardised @ self.w + self.b
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
-
-
 def head_parts(bundle: ModelBundle, batch_size: int = DEFAULT_BATCH_SIZE) -> HeadParts | None:
-    """The model as (backbone, head in numpy), or None when it is not a backbone followed by a standardising
-    softmax head. Built once per model."""
-    import keras  # noqa: PLC0415 - loads TensorFlow/Keras (3 s): only when this runs
-
-    model = bundle.model
-    if model is None:
+    """The bundle's model as (backbone, head in numpy) (``openset.head_parts``), or None for another shape."""
+    if bundle.model is None:
         raise ValueError(f"{bundle.path}: bundle was loaded without its model")
-    cached = _parts.get(model)
-    if cached is not None:
-        return cached
-    inner = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    if len(inner) != 2 or not all(isinstance(part, keras.Model) for part in inner):
-        return None
-    extractor, head = inner
-    layers = [layer for layer in head.layers if not isinstance(layer, (keras.layers.InputLayer, keras.layers.Dropout))]
-    if not layers or layers[-1].name != "classes" or len(layers) > 2:
-        return None
-    w, b = (np.asarray(v, np.float32) for v in layers[-1].get_weights())
-    mean, scale = np.zeros(w.shape[0], np.float32), np.ones(w.shape[0], np.float32)
-    if len(layers) == 2:
-        if not isinstance(layers[0], keras.layers.Normalization):
-            return None
-        mean = np.asarray(layers[0].mean, np.float32).reshape(-1)
-        scale = 1.0 / np.maximum(np.sqrt(np.asarray(layers[0].variance, np.float32).reshape(-1)), 1e-7)
-    parts = HeadParts(make_fast_predictor(extractor, batch_size), mean, scale, w, b)
-    _parts[model] = parts
-    return parts
+    return model_parts(bundle.model, batch_size)
 
 
 def window_outputs(bundle: ModelBundle, windows: Iterable, batch_size: int = DEFAULT_BATCH_SIZE,
@@ -133,9 +89,10 @@ def window_outputs(bundle: ModelBundle, windows: Iterable, batch_size: int = DEF
     n_classes = len(bundle.labels)
     run, width = None, None
     if parts is not None:
+        open_set = OpenSet.from_config(bundle.config)
+
         def run(images: np.ndarray) -> np.ndarray:
-            z = parts.standardise(parts.extract(images))
-            return np.concatenate([parts.probabilities(z), z], axis=1)
+            return np.concatenate(parts.outputs(parts.extract(images), open_set), axis=1)
         width = n_classes + parts.w.shape[0]
     starts, ends, rows = [], [], []
     gate = None
