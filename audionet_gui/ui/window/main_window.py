@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
         self.models = ModelController(self, self.state, self.store, self.jobs)
         self.projects = ProjectController(self, self.state, self.store, self.jobs)
         self.doctor = DoctorController(self, self.state, self.projects, self.data_panel.doctor)
-        self.explainer = ExplainController(self, self.state, self.inspector)
+        self.explainer = ExplainController(self, self.state, self.inspector, self.identify_panel)
         self.mapper = FeatureMapController(self, self.state, self.feature_map)
         self.feature_map.window_requested.connect(lambda path, start: self.inspect_window(path, start, play=True))
         self.state.project_changed.connect(self.show_project)
