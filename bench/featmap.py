@@ -5,7 +5,7 @@ the data). For each N, ``core/model/featmap.embed_2d`` (standardise, PCA to 50, 
 when installed, openTSNE and umap-learn on the same PCA output, each in a fresh process (imports and umap's
 compilation are part of what a user waits for). Quality: the share of each point's 10 nearest 2-D neighbours of
 its own class. Usage:
-  .venv/bin/python bench/featmap.py [--n 300 1000 3000] [--threads 2]
+  .venv/bin/python bench/featmap.py [--n 300 1000 3000] [--threads 1]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 CHILD = r"""
 import json, sys, time
 t0 = time.monotonic()
+import numpy as np
 sys.path.insert(0, {root!r})
 which, n, dim, k, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rng = np.random.default_rng(0)
@@ -54,7 +55,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, nargs="+", default=[300, 1000, 3000])
     ap.add_argument("--dim", type=int, default=256)
     ap.add_argument("--classes", type=int, default=6)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--libraries", nargs="+", default=["sklearn", "opentsne", "umap"])
     args = ap.parse_args()
     code = CHILD.format(root=str(ROOT))

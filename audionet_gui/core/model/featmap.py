@@ -137,9 +137,12 @@ def _key(bundle: ModelBundle, model_hash: str) -> FeatureKey:
                       str(backbone.get("preprocessing") or ""), tuple(bundle.image_size))
 
 
-def embed_2d(features: np.ndarray, seed: int = 0, threads: int | None = None) -> tuple[np.ndarray, str]:
+def embed_2d(features: np.ndarray, seed: int = 0, threads: int | None = 1) -> tuple[np.ndarray, str]:
     """(N, 2) points and the method's name: standardised features (as the label judge sees them), PCA to at
-    most ``PCA_DIMS`` dimensions, then t-SNE (Barnes-Hut; perplexity 30, less for few points)."""
+    most ``PCA_DIMS`` dimensions, then t-SNE (Barnes-Hut; perplexity 30, less for few points).
+
+    One thread by default: t-SNE's OpenMP threads wait by spinning, and on the shared 2 cores under load two
+    threads took 10x the wall time of one (bench/featmap.py: N = 300, 68 s against 7 s)."""
     from sklearn.decomposition import PCA  # noqa: PLC0415 - scikit-learn takes ~1 s to import: only here
     from sklearn.manifold import TSNE  # noqa: PLC0415 - as above
     from threadpoolctl import threadpool_limits  # noqa: PLC0415 - with scikit-learn

@@ -148,10 +148,11 @@ class FeatureMapPanel(QWidget):
         wrong = np.flatnonzero(fmap.misclassified)
         suspect = np.flatnonzero(fmap.suspect)
         if len(suspect):
-            self._add(self._marks(xy, suspect, "o", SUSPECT_COLOR, POINT_SIZE + 8, f"file sounds like another class "
-                                  f"({len(suspect)})", width=2))
+            self._add(self._marks(xy, suspect, "o", SUSPECT_COLOR, POINT_SIZE + 8, "its file sounds like another "
+                                  f"class ({count(len(suspect), 'window')})", width=2))
         if len(wrong):
-            self._add(self._marks(xy, wrong, "x", WRONG_COLOR, POINT_SIZE + 3, f"named wrongly ({len(wrong)})"))
+            self._add(self._marks(xy, wrong, "x", WRONG_COLOR, POINT_SIZE + 3,
+                                  f"named wrongly ({count(len(wrong), 'window')})"))
         files = len(set(fmap.files))
         cached = " (kept from the last time)" if fmap.cached else ""
         self.status.setText(f"{count(len(fmap), 'window')} of {count(files, 'file')}, {count(len(wrong), 'window')} "

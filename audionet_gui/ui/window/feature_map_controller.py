@@ -1,6 +1,11 @@
 """The feature map of the open model: runs ``feature_map`` (core/model/featmap.py) in a child process (its own job
-slot: loading TensorFlow and the model never stalls the window, and never waits for a training run) when the
-Feature map page asks, and hands the map to the page. A map of a model that is no longer the open one is dropped.
+slot: loading TensorFlow and the model never stalls the window, and never waits for a training run) and hands the
+map to the Feature map page. A map of a model that is no longer the open one is dropped.
+
+The map is made as soon as a model becomes the project's (trained, opened, or with the project), not when the
+page is first shown: a first map needs TensorFlow, the model and t-SNE in a fresh process (29 s on the demo with
+the shared 2 cores at load 7), so waiting for the click would make the user wait. Later maps of the same model
+are read from the cache (about 2 s).
 
 A plain object the window owns; it knows the window only as the view it reports to.
 """
@@ -25,14 +30,25 @@ class FeatureMapController:
         self.slot.busy_changed.connect(page.set_running)
         page.map_requested.connect(self.start)
         page.cancel_requested.connect(self.slot.cancel)
-        state.project_changed.connect(lambda *_: self.slot.cancel())
-        state.model_changed.connect(lambda *_: self.slot.cancel())
+        self._path: str | None = None  # the model the running (or last) job maps
+        state.project_changed.connect(lambda *_: self._prefetch())
+        state.model_changed.connect(lambda *_: self._prefetch())
 
     def start(self, again: bool = False) -> None:
         model = self.state.model
         if model is None:
             return
+        if not again and self.slot.is_busy() and self._path == model.path:
+            return  # already being made (made ahead, see above): let it finish
+        self._path = model.path
         self.slot.start(feature_map, model.path, use_cache=not again)
+
+    def _prefetch(self) -> None:
+        if self.state.model is None:
+            self.slot.cancel()
+            self._path = None
+        else:
+            self.start()
 
     def _on_finished(self, fmap) -> None:
         model = self.state.model

@@ -45,7 +45,7 @@ def test_the_page_draws_each_point_and_a_click_asks_for_its_window(qtbot):
     classes = [s for s in panel._scatters if s.opts["hoverable"]]
     assert sorted(len(s.data) for s in classes) == [2, 3]
     marks = {s.opts["name"]: len(s.data) for s in panel._scatters if not s.opts["hoverable"]}
-    assert marks == {"named wrongly (1)": 1, "file sounds like another class (1)": 1}
+    assert marks == {"named wrongly (1 window)": 1, "its file sounds like another class (1 window)": 1}
     assert "5 windows of 4 files, 1 window named wrongly, 0 files" in panel.status.text()
     requested = []
     panel.window_requested.connect(lambda path, start: requested.append((path, start)))
