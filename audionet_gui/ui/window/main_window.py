@@ -434,7 +434,10 @@ class MainWindow(QMainWindow):
         self.inspector.ask_open()
 
     def inspect_window(self, path: str, start_s: float, play: bool = False) -> None:
-        self.inspector.show_window(path, start_s, play=play)
+        if play:
+            self.inspector.show_window(path, start_s, play=True)
+        else:
+            self.inspector.show_window(path, start_s)
         self.go_to("Inspect")
 
     # -- remembered choices and window state ------------------------------------------------------------------------
