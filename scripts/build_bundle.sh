@@ -46,7 +46,7 @@ bundle="$dist/AudioNetStudio"
 [ -x "$bundle/AudioNetStudio" ] || { echo "build_bundle: no bundle at $bundle" >&2; exit 1; }
 
 # Left-out packages must really be out (a hook or a new import can bring them back).
-for pkg in matplotlib sklearn IPython tkinter pandas; do
+for pkg in matplotlib IPython tkinter pandas; do
   if [ -e "$bundle/_internal/$pkg" ]; then
     echo "build_bundle: $pkg is in the bundle although build.spec excludes it" >&2
     exit 1

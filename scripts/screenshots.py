@@ -6,9 +6,10 @@ Run under a virtual screen (what a person would see, real window manager-less X 
 
 It follows a first run: the empty pages of a new project (what each says to do next), Help > Getting started,
 then the bundled demo as the app opens it on the very first start, trained with small_cnn (a minute or two on
-2 cores), its Results, and the demo conversation identified with the Identify page's "Try the demo conversation"
-button; each page is grabbed on the way. Settings, caches and the model go to a temporary folder, so the user's own
-settings are untouched. ``--theme dark`` renders the dark theme; ``--out DIR`` writes elsewhere.
+2 cores), its Results and Feature map, and the demo conversation identified with the Identify page's "Try the
+demo conversation" button; each page is grabbed on the way. Settings, caches and the model go to a temporary
+folder, so the user's own settings are untouched. ``--theme dark`` renders the dark theme; ``--out DIR`` writes
+elsewhere.
 """
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ def main() -> int:
     shot("data-trained")  # step 3 of 3: try it
     window.go_to("Results")
     shot("results")
+    window.go_to("Feature map")  # showing the page maps the model's windows (a child process)
+    wait_until(app, lambda: window.feature_map.fmap is not None, 300, "the feature map")
+    shot("feature_map")
 
     window.go_to("Live")
     shot("live")

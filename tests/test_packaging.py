@@ -94,7 +94,9 @@ def test_spec_collects_every_command_the_cli_imports_by_name(spec):
 
 def test_spec_excludes_unused_packages_but_keeps_what_the_app_needs(spec):
     excludes = set(spec.made["Analysis"][0].kwargs["excludes"])
-    assert {"matplotlib", "IPython", "tkinter", "sklearn", "pandas", "pyqtgraph.examples", "pytest"} <= excludes
+    assert {"matplotlib", "IPython", "tkinter", "pandas", "pyqtgraph.examples", "pytest"} <= excludes
+    # the feature map's t-SNE: scikit-learn and what its import needs
+    assert not {"sklearn", "scipy", "joblib", "threadpoolctl"} & excludes
     # Keras keeps a model's weights as HDF5 inside model.keras, and ImageNet weight files are .h5.
     assert "h5py" not in excludes
     for needed in ("tensorflow", "keras", "PySide6", "pyqtgraph", "numpy", "soundfile", "soxr", "PIL"):

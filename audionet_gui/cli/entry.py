@@ -15,7 +15,7 @@ from audionet_gui.core.base.lifeline import Terminated, terminate_raises
 
 # Order here is the order of ``audionet --help``.
 COMMANDS = ("convert", "inspect", "train", "evaluate", "predict", "timeline", "enroll", "export", "listen", "devices",
-            "doctor", "explain")
+            "doctor", "explain", "featmap")
 
 
 def build_parser() -> argparse.ArgumentParser:

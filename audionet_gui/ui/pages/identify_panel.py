@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QFrame,
     QGridLayout,
@@ -29,6 +30,7 @@ from audionet_gui.ui.dialogs.folder_dialog import AUDIO_FILTER, start_dir
 from audionet_gui.ui.pages.data_panel import accept_local_paths, local_paths
 from audionet_gui.ui.theme import muted_text_style, plot_colors, series_color
 from audionet_gui.ui.widgets.job_bar import format_seconds
+from audionet_gui.ui.widgets.saliency_overlay import SaliencyWindowView
 from audionet_gui.ui.widgets.speaker_lanes import SpeakerLanes
 
 
@@ -138,6 +140,7 @@ class IdentifyPanel(QWidget):
     add_speaker_requested = Signal()
     cancel_requested = Signal()     # stop the identification in progress
     action_requested = Signal(str)  # a next-step button (ui/guide.py actions)
+    explain_requested = Signal(str, float)  # saliency wanted for the window of this file starting here
 
     def __init__(self, parent: QWidget | None = None, state=None):
         super().__init__(parent)
@@ -184,6 +187,18 @@ class IdentifyPanel(QWidget):
         self.timeline_note.setStyleSheet(muted_text_style())
         self.lanes = SpeakerLanes()  # the speaker turns, when the answer has them (replaces the raw timeline)
         self.lanes.hide()
+        self.saliency_toggle = QCheckBox("Why? (saliency)")
+        self.saliency_toggle.setToolTip("Show in red where the model looked in the window it was surest about")
+        self.saliency_toggle.toggled.connect(self._on_saliency_toggled)
+        self.why = SaliencyWindowView()
+        self.why.setMinimumHeight(120)
+        self.why_note = QLabel("", wordWrap=True, styleSheet=muted_text_style())
+        self.why_box = QGroupBox("Why this answer")
+        why_layout = QVBoxLayout(self.why_box)
+        why_layout.addWidget(self.why)
+        why_layout.addWidget(self.why_note)
+        self.why_box.hide()
+        self._why_window: tuple[str, float, float] | None = None  # file, start, end of the window to explain
         self.add_speaker = QPushButton("Add a speaker…")
         self.add_speaker.setToolTip("Teach the model a new voice from about 30 s of recording or a few files")
         self.add_speaker.clicked.connect(self.add_speaker_requested)
@@ -208,6 +223,7 @@ class IdentifyPanel(QWidget):
         r_layout.addLayout(busy)
         r_layout.addWidget(self.answer)
         r_layout.addWidget(self.bars)
+        r_layout.addWidget(self.saliency_toggle)
         when = QGroupBox("Who speaks when")
         w_layout = QVBoxLayout(when)
         w_layout.addWidget(self.timeline)
@@ -216,7 +232,10 @@ class IdentifyPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(drop)
-        layout.addWidget(result)
+        answer_row = QHBoxLayout()  # side by side: the page keeps its height with the map shown
+        answer_row.addWidget(result, 1)
+        answer_row.addWidget(self.why_box, 1)
+        layout.addLayout(answer_row)
         layout.addWidget(when, 1)
         self.set_model(None)
         self.set_running(False)
@@ -240,6 +259,8 @@ class IdentifyPanel(QWidget):
         self.timeline.setXRange(0, 1, padding=0.01)
         self.timeline_note.setText("")
         self.show_turns(None)
+        self._why_window = None
+        self._clear_saliency()
 
     def set_model(self, description: str | None, labels: list[str] | None = None) -> None:
         self._labels = list(labels or [])
@@ -310,6 +331,48 @@ class IdentifyPanel(QWidget):
         self.timeline_note.setText(f"{count(len(segments), 'segment')} over {float(ends.max()):.1f} s. "
                                    "Drag sideways to scroll, wheel to zoom.")
         self.show_turns(turns)
+        self._why_window = self._surest_window(prediction)
+        self._request_saliency()
+
+    # -- saliency (the explain controller computes it) -------------------------------------------------------------
+    @staticmethod
+    def _surest_window(prediction: Any) -> tuple[str, float, float] | None:
+        probs = np.asarray(prediction.window_probabilities)
+        if not len(probs) or not probs.size:
+            return None
+        labels = list(prediction.labels)
+        i = int(np.argmax(probs[:, labels.index(prediction.label)] if prediction.label in labels
+                          else probs.max(axis=1)))
+        return prediction.file, float(prediction.window_starts[i]), float(prediction.window_ends[i])
+
+    def _on_saliency_toggled(self, on: bool) -> None:
+        if on:
+            self._request_saliency()
+        else:
+            self._clear_saliency()
+
+    def _request_saliency(self) -> None:
+        self._clear_saliency()
+        if self.saliency_toggle.isChecked() and self._why_window is not None:
+            path, start, end = self._why_window
+            self.why_note.setText(f"Finding where the model looked in {start:.1f}–{end:.1f} s…")
+            self.why_box.show()
+            self.explain_requested.emit(path, start)
+
+    def _clear_saliency(self) -> None:
+        self.why.clear_explanation()
+        self.why_note.setText("")
+        self.why_box.hide()
+
+    def show_saliency(self, explanation: Any) -> None:
+        """Draw a map computed for the shown file (one for another file or a toggle switched off is dropped)."""
+        if (self.saliency_toggle.isChecked() and self._why_window is not None
+                and Path(explanation.path) == Path(self._why_window[0])):
+            self.why.show_explanation(explanation)
+            self.why_note.setText(f"{explanation.label} (p = {explanation.p:.2f}) in the window "
+                                  f"{explanation.start:.1f}–{explanation.end:.1f} s, the one it was surest about: "
+                                  f"red is where the model looked ({explanation.method}).")
+            self.why_box.show()
 
     def show_turns(self, turns: Any) -> None:
         """A core ``FileTimeline`` (speaker turns, unknown voices as unknown-N) in lanes; None: the raw timeline."""

@@ -89,6 +89,7 @@ class InspectorPanel(QWidget):
         self.cnn_image: np.ndarray | None = None
         self._path: str | None = None
         self._pending_window_start: float | None = None
+        self._pending_play = False
         self._image_request: tuple[int, SpectrogramConfig] | None = None
         self._windows_request = self.window_cfg
         self._last_dir = str(Path.home())
@@ -244,6 +245,7 @@ class InspectorPanel(QWidget):
         self.window_index = None
         self.cnn_image = None
         self._pending_window_start = None
+        self._pending_play = False
         self._image_request = None
         self.views_stack.show_placeholder()
         self.cnn_box.clear("No window selected")
@@ -262,6 +264,7 @@ class InspectorPanel(QWidget):
         self.window_index = None
         self.cnn_image = None
         self._pending_window_start = None
+        self._pending_play = False
         self._image_request = None
         self.views_stack.clear_data()
         self.saliency.clear_explanation()
@@ -274,14 +277,19 @@ class InspectorPanel(QWidget):
         self._status(f"Loading {Path(path).name}…")
         self.worker.submit("load", inspect_file, self._path, self.spectrogram_cfg, self.window_cfg)
 
-    def show_window(self, path, start_s: float) -> None:
-        """Show ``path`` with the window starting nearest ``start_s`` selected (e.g. a misclassified window)."""
+    def show_window(self, path, start_s: float, play: bool = False) -> None:
+        """Show ``path`` with the window starting nearest ``start_s`` selected (e.g. a misclassified window);
+        ``play``: and play that window once it is there (a point of the feature map)."""
         if self.inspection is not None and self.inspection.path == str(path):
             self.select_window(window_starting_at(self.inspection.windows, start_s))
+            if play:
+                self.stop()
+                self.play(window_only=True)
             return
         if not (self.inspection is None and self._path == str(path) and self.worker.is_busy("load")):
             self.show_file(path)  # (unless that very file is loading already)
         self._pending_window_start = float(start_s)
+        self._pending_play = play
 
     def select_window(self, index: int | None) -> None:
         if self.inspection is None or index is None or not 0 <= index < len(self.inspection.windows):
@@ -506,6 +514,9 @@ class InspectorPanel(QWidget):
             first = window_starting_at(inspection.windows, self._pending_window_start) or 0
             self._pending_window_start = None
         self.select_window(first)
+        if self._pending_play:
+            self._pending_play = False
+            self.play(window_only=True)
         self._redraw_for(inspection.display.config)
         self._status(f"{Path(inspection.path).name}: {inspection.duration_s:.2f} s, "
                      f"{count(len(inspection.windows), 'window')}")

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -54,6 +56,7 @@ class DoctorView(QWidget):
     exclude_requested = Signal(str, str)  # class, path
     move_requested = Signal(str, str, str)  # path, from class, to class
     file_activated = Signal(str)  # open in Inspect
+    include_requested = Signal(str, str)  # class, path: take an excluded file back into the project
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -97,6 +100,17 @@ class DoctorView(QWidget):
         self.inspect.clicked.connect(lambda: self._selected_paths() and self.file_activated.emit(
             self._selected_paths()[0][1]))
 
+        # files left out (by a fix here or earlier): the undo
+        self.excluded_label = QLabel("", styleSheet=muted_text_style())
+        self.excluded = QListWidget()
+        self.excluded.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.excluded.setMaximumHeight(90)
+        self.excluded.itemSelectionChanged.connect(self._update_buttons)
+        self.excluded.itemActivated.connect(lambda item: self.file_activated.emit(item.data(PATH_ROLE)[1]))
+        self.include = QPushButton("Include again")
+        self.include.setToolTip("Take the selected files back into the project")
+        self.include.clicked.connect(self._on_include)
+
         top = QHBoxLayout()
         top.addWidget(self.check)
         top.addWidget(self.judge)
@@ -114,11 +128,32 @@ class DoctorView(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.tree, 1)
         layout.addLayout(fixes)
+        left_out = QHBoxLayout()
+        left_out.addWidget(self.excluded, 1)
+        left_out.addWidget(self.include, 0, Qt.AlignTop)
+        layout.addWidget(self.excluded_label)
+        layout.addLayout(left_out)
+        self.set_excluded([])
         self.set_running(False)
 
     # -- showing ----------------------------------------------------------------------------------------------------
     def set_classes(self, names: list[str]) -> None:
         self._classes = list(names)
+        self._update_buttons()
+
+    def set_excluded(self, excluded: list[tuple[str, str, str | None]]) -> None:
+        """(class, path, the class it was moved to or None) of every file the project leaves out; hidden when
+        there are none."""
+        self.excluded.clear()
+        for cls, path, moved_to in excluded:
+            item = QListWidgetItem(f"{Path(path).name}  ({cls}" + (f", counted as {moved_to})" if moved_to else ")"))
+            item.setToolTip(path)
+            item.setData(PATH_ROLE, (cls, path))
+            self.excluded.addItem(item)
+        self.excluded_label.setText(f"Left out of the project ({len(excluded)}): the files stay on disk; select "
+                                    "one and press Include again to take it back.")
+        for w in (self.excluded_label, self.excluded, self.include):
+            w.setVisible(bool(excluded))
         self._update_buttons()
 
     def set_running(self, running: bool) -> None:
@@ -197,6 +232,7 @@ class DoctorView(QWidget):
         self.exclude.setEnabled(bool(chosen))
         self.inspect.setEnabled(bool(chosen))
         self.move.setEnabled(len(chosen) == 1 and len(self._classes) > 1 and bool(chosen[0][0]))
+        self.include.setEnabled(bool(self.excluded.selectedItems()))
 
     def _on_activated(self, item: QTreeWidgetItem) -> None:
         path = item.data(0, PATH_ROLE)
@@ -207,6 +243,11 @@ class DoctorView(QWidget):
         for cls, path, _ in self._selected_paths():
             if cls:
                 self.exclude_requested.emit(cls, path)
+
+    def _on_include(self) -> None:
+        chosen = [item.data(PATH_ROLE) for item in self.excluded.selectedItems()]  # each request redraws the list
+        for cls, path in chosen:
+            self.include_requested.emit(cls, path)
 
     def _on_move(self) -> None:
         chosen = self._selected_paths()

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from audionet_gui.core.inspect.inspection import row_of_freq
+from audionet_gui.ui.theme import plot_colors
 
 OPACITY = 0.6
 
@@ -46,3 +47,38 @@ class SaliencyOverlay(pg.ImageItem):
         self.explanation = None
         self.clear()
         self.hide()
+
+
+class SaliencyWindowView(pg.PlotWidget):
+    """One explained window on its own: the image the network saw, with the same overlay over it (the Identify
+    page, which has no spectrogram of the file). The view's rows are the map's rows: both spread evenly over the
+    image's frequency bins, so row i of the map covers the image's i-th band whatever its frequency scale."""
+
+    def __init__(self, parent=None):
+        background, _ = plot_colors()
+        super().__init__(parent, background=background)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.setLabel("bottom", "time", units="s")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.addItem(self.image)
+        self.overlay = SaliencyOverlay()
+        self.addItem(self.overlay)
+        self.overlay.hide()
+
+    def show_explanation(self, explanation) -> None:
+        rows = len(explanation.freqs_hz)
+        width = float(explanation.end - explanation.start)
+        self.image.setImage(np.ascontiguousarray(np.asarray(explanation.image)[::-1]), autoLevels=False,
+                            levels=(0, 255))  # image rows run high to low frequency; the view's y rises
+        self.image.setRect(QRectF(float(explanation.start), 0.0, width, float(rows)))
+        self.overlay.show_explanation(explanation, np.asarray(explanation.freqs_hz, np.float64))
+        step = max(rows // 4, 1)
+        self.getAxis("left").setTicks([[(i + 0.5, f"{explanation.freqs_hz[i]:.0f} Hz")
+                                        for i in range(0, rows, step)]])
+        self.setXRange(float(explanation.start), float(explanation.end), padding=0)
+        self.setYRange(0, rows, padding=0)
+
+    def clear_explanation(self) -> None:
+        self.image.clear()
+        self.overlay.clear_explanation()

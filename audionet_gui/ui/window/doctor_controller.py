@@ -8,6 +8,7 @@ A plain object the window owns; it knows the window only as the view it reports 
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,11 @@ class DoctorController:
         widget.cancel_requested.connect(self.slot.cancel)
         widget.exclude_requested.connect(self.exclude)
         widget.move_requested.connect(self.move)
+        widget.include_requested.connect(self.include)
         widget.file_activated.connect(view.inspect_file)
         state.project_changed.connect(self._on_project_changed)
-        state.project_edited.connect(lambda *_: widget.set_classes(state.project.class_names))
-        widget.set_classes(state.project.class_names)
+        state.project_edited.connect(lambda *_: self._show_project())
+        self._show_project()
 
     def start(self, judge_labels: bool = False) -> None:
         if not self.state.project.classes:
@@ -54,10 +56,32 @@ class DoctorController:
             self.widget.remove_path(path)
             self.view.log.add("info", f"{Path(path).name} now counts as '{to_class}' (the file stays where it is).")
 
+    def include(self, class_name: str, path: str) -> None:
+        """Take a left-out file back into its class; a file moved to another class is moved back."""
+        moved_to = self._moved_to(class_name, path)
+        done: list[bool] = []
+        if moved_to is not None:
+            self.projects.edit_project(lambda p: (p.move_file(path, moved_to, class_name), done.append(True)))
+        else:
+            self.projects.edit_project(lambda p: (p.include_file(class_name, path), done.append(True)))
+        if done:
+            back = f" (no longer counted as '{moved_to}')" if moved_to else ""
+            self.view.log.add("info", f"{Path(path).name} is in '{class_name}' again{back}.")
+
+    def _moved_to(self, class_name: str, path: str) -> str | None:
+        key = os.path.normpath(path)
+        return next((c.name for c in self.state.project.classes if c.name != class_name
+                     and key in {os.path.normpath(f) for f in c.files}), None)
+
+    def _show_project(self) -> None:
+        project = self.state.project
+        self.widget.set_classes(project.class_names)
+        self.widget.set_excluded([(c.name, f, self._moved_to(c.name, f)) for c in project.classes for f in c.excluded])
+
     def shutdown(self) -> None:
         self.slot.shutdown()
 
     def _on_project_changed(self, *_args) -> None:
         self.slot.cancel()
         self.widget.clear()
-        self.widget.set_classes(self.state.project.class_names)
+        self._show_project()

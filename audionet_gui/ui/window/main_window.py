@@ -1,8 +1,9 @@
-"""The main window: a sidebar of pages (Data | Inspect | Train | Results | Identify | Live), the menus, the job
-bar and the log. It lays them out and wires them; the state lives in ``AppState`` (ui/state.py), which the pages
-follow, remembered choices in ``SettingsStore`` (ui/settings_store.py), and the requests go to plain controller
-objects: ``ProjectController`` (projects, data jobs, training), ``ModelController`` (models, identifying) and
-``JobController`` (the one data/training job at a time). None of them imports this module."""
+"""The main window: a sidebar of pages (Data | Inspect | Train | Results | Feature map | Identify | Live), the
+menus, the job bar and the log. It lays them out and wires them; the state lives in ``AppState`` (ui/state.py),
+which the pages follow, remembered choices in ``SettingsStore`` (ui/settings_store.py), and the requests go to
+plain controller objects: ``ProjectController`` (projects, data jobs, training), ``ModelController`` (models,
+identifying), ``JobController`` (the one data/training job at a time) and the doctor, explain and feature map
+controllers. None of them imports this module."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from audionet_gui.resources import demo_conversation_path
 from audionet_gui.ui.dialogs.about import AboutDialog
 from audionet_gui.ui.dialogs.getting_started import GettingStartedDialog
 from audionet_gui.ui.pages.data_panel import DataPanel, local_paths
+from audionet_gui.ui.pages.feature_map_panel import FeatureMapPanel
 from audionet_gui.ui.pages.identify_panel import IdentifyPanel
 from audionet_gui.ui.pages.inspector import InspectorPanel
 from audionet_gui.ui.pages.live_panel import LivePanel
@@ -43,16 +45,18 @@ from audionet_gui.ui.widgets.log_panel import LogPanel
 from audionet_gui.ui.widgets.record_box import record_targets
 from audionet_gui.ui.window.doctor_controller import DoctorController
 from audionet_gui.ui.window.explain_controller import ExplainController
+from audionet_gui.ui.window.feature_map_controller import FeatureMapController
 from audionet_gui.ui.window.job_controller import JobController
 from audionet_gui.ui.window.model_controller import ModelController
 from audionet_gui.ui.window.project_controller import ProjectController
 
-PAGES = ("Data", "Inspect", "Train", "Results", "Identify", "Live")
+PAGES = ("Data", "Inspect", "Train", "Results", "Feature map", "Identify", "Live")
 PAGE_TIPS = {
     "Data": "Your classes: folders of recordings, one per speaker or sound",
     "Inspect": "Look at a clip's waveform, spectrogram and the exact image the network sees",
     "Train": "Settings, and training with live curves",
     "Results": "How well the model does on audio it never saw",
+    "Feature map": "Every window the model learned from, in 2-D: which classes it mixes up, which files look misfiled",
     "Identify": "Who speaks in a file",
     "Live": "Identify speakers from the microphone",
 }
@@ -77,10 +81,11 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorPanel(state=self.state)
         self.train_panel = TrainPanel(state=self.state)
         self.results_panel = ResultsPanel(state=self.state)
+        self.feature_map = FeatureMapPanel(state=self.state)
         self.identify_panel = IdentifyPanel(state=self.state)
         self.live_panel = LivePanel(settings=self.store, state=self.state)
         for name, page in zip(PAGES, (self.data_panel, self.inspector, self.train_panel, self.results_panel,
-                                      self.identify_panel, self.live_panel)):
+                                      self.feature_map, self.identify_panel, self.live_panel)):
             item = QListWidgetItem(name)
             item.setToolTip(PAGE_TIPS[name])
             item.setSizeHint(QSize(120, 36))
@@ -112,7 +117,9 @@ class MainWindow(QMainWindow):
         self.models = ModelController(self, self.state, self.store, self.jobs)
         self.projects = ProjectController(self, self.state, self.store, self.jobs)
         self.doctor = DoctorController(self, self.state, self.projects, self.data_panel.doctor)
-        self.explainer = ExplainController(self, self.state, self.inspector)
+        self.explainer = ExplainController(self, self.state, self.inspector, self.identify_panel)
+        self.mapper = FeatureMapController(self, self.state, self.feature_map)
+        self.feature_map.window_requested.connect(lambda path, start: self.inspect_window(path, start, play=True))
         self.state.project_changed.connect(self.show_project)
         self.state.project_changed.connect(lambda _p: self.jobs.busy() or self.job_bar.set_idle())
         self.state.project_edited.connect(self.show_project)
@@ -426,8 +433,11 @@ class MainWindow(QMainWindow):
         self.go_to("Inspect")
         self.inspector.ask_open()
 
-    def inspect_window(self, path: str, start_s: float) -> None:
-        self.inspector.show_window(path, start_s)
+    def inspect_window(self, path: str, start_s: float, play: bool = False) -> None:
+        if play:
+            self.inspector.show_window(path, start_s, play=True)
+        else:
+            self.inspector.show_window(path, start_s)
         self.go_to("Inspect")
 
     # -- remembered choices and window state ------------------------------------------------------------------------
@@ -456,6 +466,7 @@ class MainWindow(QMainWindow):
         self.jobs.shutdown()
         self.doctor.shutdown()
         self.explainer.shutdown()
+        self.mapper.shutdown()
         self.models.shutdown()
         self.state.shutdown()
         runner = getattr(self, "warm_up_job", None)

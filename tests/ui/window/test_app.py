@@ -137,7 +137,7 @@ def test_menus_have_shortcuts_and_pages_switch(qtbot, window):
     assert window.current_page() == "Data"
     assert all(window.nav.item(i).toolTip() for i in range(window.nav.count()))
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == \
-        ["Data", "Inspect", "Train", "Results", "Identify", "Live"]
+        ["Data", "Inspect", "Train", "Results", "Feature map", "Identify", "Live"]
 
 
 def test_about_box_names_versions_and_licences(qtbot):

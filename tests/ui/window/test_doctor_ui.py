@@ -58,6 +58,20 @@ def test_doctor_finds_a_copy_and_excludes_or_moves_files(qtbot, window, tone_dat
     assert labels["low_00.wav"] == "high" and "copy_of_low_00.wav" not in labels
     assert {p: p.read_bytes() for p in tone_data.rglob("*.wav")} == before  # no file moved or changed
 
+    # undo: both files are listed as left out, and Include again takes each back where it was
+    shown = [view.excluded.item(i).text() for i in range(view.excluded.count())]
+    assert view.excluded.isVisible() and sorted(shown) == ["copy_of_low_00.wav  (mid)",
+                                                           "low_00.wav  (low, counted as high)"]
+    assert not view.include.isEnabled()
+    for i in range(view.excluded.count()):
+        view.excluded.item(i).setSelected(True)
+    view.include.click()
+    wait_idle(qtbot, window)
+    labels = {s.path.name: s.label for s in dataset_sources(window.project.dataset_spec())}
+    assert labels["low_00.wav"] == "low" and labels["copy_of_low_00.wav"] == "mid"
+    assert window.project.get_class("mid").excluded == [] and window.project.get_class("high").files == []
+    assert view.excluded.count() == 0 and not view.excluded.isVisible()
+
 
 def test_a_refused_move_changes_nothing(qtbot, window, tone_data, monkeypatch):
     shutil.copy(tone_data / "low" / "low_01.wav", tone_data / "mid" / "again.wav")

@@ -37,3 +37,27 @@ def test_saliency_overlay_follows_the_toggle_and_the_window(qtbot, window, tmp_p
     inspector.saliency_toggle.setChecked(False)
     assert inspector.saliency.explanation is None and not inspector.saliency.isVisible()
     assert len(explained) == 1
+
+
+def test_identify_page_explains_the_window_its_answer_is_surest_about(qtbot, window, tmp_path):
+    spec = small_spec(64, 48)
+    model = write_bundle(tmp_path / "model", model=pitch_classifier({"low": 300.0, "high": 2000.0}, spec),
+                         labels=["low", "high"], spec=spec, window=WindowConfig(window_s=1.0, hop_s=1.0))
+    # mostly the high tone: the answer is "high", surest in a window of the high tone
+    audio = write(tmp_path / "a.wav", np.concatenate([tone(300, 1.0, amp=0.4), tone(2000, 2.0, amp=0.4)])
+                  + noise(3.0, amp=0.002))
+    window.state.set_model(ModelInfo.read(model), adopt=True)
+    page = window.identify_panel
+    window.go_to("Identify")
+    window.identify_file(str(audio))
+    qtbot.waitUntil(lambda: page._why_window is not None, timeout=240000)
+    assert page.why_box.isHidden()  # nothing is explained until asked
+    page.saliency_toggle.setChecked(True)
+    qtbot.waitUntil(lambda: page.why.overlay.explanation is not None, timeout=240000)
+    e = page.why.overlay.explanation
+    assert e.label == "high" and e.start == page._why_window[1] >= 1.0
+    assert page.why_box.isVisible() and page.why.overlay.isVisible() and "high" in page.why_note.text()
+    # the map peaks in the high tone's rows
+    assert e.freqs_hz[int(np.argmax(e.values.sum(axis=1)))] > 1000
+    page.saliency_toggle.setChecked(False)
+    assert page.why.overlay.explanation is None and page.why_box.isHidden()
