@@ -173,6 +173,13 @@ class TrainPanel(QWidget):
         self.status = QLabel(IDLE_TEXT)
         self.status.setWordWrap(True)
         self.next_step = NextStep()
+        # The curves take the height the lines above them leave: a strip or a status line that appears or grows when
+        # a run ends would resize both plots and repaint them in the very turn that shows the finished model. So
+        # the strip keeps its place while hidden during a run, and the status line has room for two lines.
+        policy = self.next_step.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.next_step.setSizePolicy(policy)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
         self.next_step.action.connect(self.action_requested)
         self.stage_labels: dict[str, QLabel] = {}
         stages = QGridLayout()

@@ -206,10 +206,9 @@ def test_no_stall_while_scanning_and_converting(qtbot, window, tmp_path, busy_ma
     busy_machine.stop()
     assert window.job.in_process and window.job.outcome == "finished", window.log.rows()
     assert convert_hb.count > 20
-    # As for training: held to the limit while the job runs; the turn that shows its result is reported above
-    # (about 100 ms of GUI work at load 5 after this round's merges; known, in the closing note).
-    gaps = [("converting", convert_hb.worst_gap_s),
-            ("scanning", scan_hb.worst_gap_before(scan_done_at[0]) if scan_done_at else scan_hb.worst_gap_s)]
+    # the whole run of each job is held to the limit, the turns that show its result included
+    assert scan_done_at
+    gaps = [("converting", convert_hb.worst_gap_s), ("scanning", scan_hb.worst_gap_s)]
     for stage, gap in gaps:
         assert gap < STALL_LIMIT_S, f"GUI thread stalled for {gap * 1000:.0f} ms while {stage}"
 
@@ -238,13 +237,15 @@ def test_train_test_and_identify_end_to_end_without_stalls(qtbot, window, tmp_pa
         window.job.finished.connect(lambda *_a: done_at.append(time.monotonic()))
         wait_job(qtbot, window, 600000)
         assert window.job.outcome == "finished", window.log.rows()
-        # Held to the limit: the GUI while the job runs. Reported only: the turn in which the finished model is
-        # shown (70-113 ms of GUI work at load 5 after this round's merges; known, in the closing note).
-        training_gap = hb.worst_gap_before(done_at[0]) if done_at else hb.worst_gap_s
-        print(f"GUI stall while the trained model is shown: worst of the whole run {hb.worst_gap_s * 1000:.0f} ms")
-        where = f"at {hb.worst_gap_at():.2f} s (raw {hb.worst_raw_gap_s * 1000:.0f} ms); stages {stages}"
-        # results shown (the page switch is painted in a turn of its own)
+        # results shown (the page switch is painted in a pass of its own)
         qtbot.waitUntil(lambda: window.current_page() == "Results", timeout=5000)
+        qtbot.wait(200)  # and painted
+        # Held to the limit: the whole run, the passes that show the finished model and its Results included
+        assert done_at
+        training_gap = hb.worst_gap_s
+        print(f"worst GUI stall while the job ran: {hb.worst_gap_before(done_at[0]) * 1000:.0f} ms; "
+              f"over the whole run, the finished model shown included: {training_gap * 1000:.0f} ms")
+        where = f"at {hb.worst_gap_at():.2f} s (raw {hb.worst_raw_gap_s * 1000:.0f} ms); stages {stages}"
         assert window.results_panel.figures["accuracy"].text().endswith("%")
         assert window.results_panel.per_class.rowCount() == 2
         assert window.results_panel.heatmap.matrix.shape == (2, 2)
