@@ -44,6 +44,7 @@ from audionet_gui.core.base.jobs import (
 )
 from audionet_gui.core.data.convert import AugmentPlan, convert_dataset, load_manifest
 from audionet_gui.core.data.dataset import DatasetSpec, class_sources
+from audionet_gui.core.data.frontend_choice import resolved_frontend
 from audionet_gui.core.live.engine import classifier_from_bundle, live_config_from_bundle
 from audionet_gui.core.live.replay import live_answerer
 from audionet_gui.core.model.backbones import (
@@ -377,6 +378,10 @@ def train_from_folders(
         train_cfg = dataclasses.replace(train_cfg, augment_copies=0)
 
     t0 = time.monotonic()
+    # the "auto" front end is decided once, here, before the images are made; the bundle records the result
+    frontend = resolved_frontend(settings.spectrogram.frontend, spec, settings.window,
+                                 settings.spectrogram.sample_rate, cancel)
+    settings = dataclasses.replace(settings, spectrogram=dataclasses.replace(settings.spectrogram, frontend=frontend))
     extra = {"split_cfg": split_cfg} if split_cfg is not None else {}
     summary = convert_dataset(spec, workspace, settings.spectrogram, settings.window,
                               progress=_restage(progress, "converting"), cancel=cancel, augment=augment, **extra)
