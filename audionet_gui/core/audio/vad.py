@@ -158,6 +158,19 @@ def levelled(samples: np.ndarray) -> np.ndarray:
     return x if rms == 0.0 else (x * min(LEVEL_RMS / rms, MAX_GAIN)).astype(np.float32)
 
 
+LEVEL_SPAN = 64 * CHUNK  # 2.048 s: a whole file is levelled span by span, spans about as long as a window
+
+
+def levelled_spans(samples: np.ndarray) -> np.ndarray:
+    """16 kHz audio ``levelled`` in spans of ``LEVEL_SPAN`` samples (from its start): a file's detector input judged
+    at about the level a window of it is judged at (one level for a whole file would let a loud machine in one
+    minute push the speech of another under the threshold)."""
+    x = np.asarray(samples, dtype=np.float32)
+    if not x.size:
+        return x
+    return np.concatenate([levelled(x[i:i + LEVEL_SPAN]) for i in range(0, x.size, LEVEL_SPAN)])
+
+
 def speech_fraction(samples: np.ndarray, sample_rate: int, threshold: float = DEFAULT_THRESHOLD) -> float:
     """The fraction of 32 ms chunks whose speech probability is at least ``threshold`` (0.0 without audio), the
     audio ``levelled`` first."""
