@@ -76,6 +76,7 @@ ROWS: dict[str, list[str]] = {
     "all + floor": ["--augment", "1", "--frontend", "floor"],
     "all + energy gate": ["--augment", "1", "--gate", "energy", *PLAIN],
     "all + speech threshold 0.3": ["--augment", "1", "--speech-threshold", "0.3", *PLAIN],
+    "all + pcen x2": ["--augment", "2", "--frontend", "pcen"],
     "defaults": [],
 }
 
