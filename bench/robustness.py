@@ -76,6 +76,7 @@ ROWS: dict[str, list[str]] = {
     "all + floor": ["--augment", "1", "--frontend", "floor"],
     "all + energy gate": ["--augment", "1", "--gate", "energy", *PLAIN],
     "all + speech threshold 0.3": ["--augment", "1", "--speech-threshold", "0.3", *PLAIN],
+    "all + pcen x2": ["--augment", "2", "--frontend", "pcen"],
     "defaults": [],
 }
 
@@ -217,7 +218,9 @@ def run_row(name: str, flags: list[str], folders: dict[str, Path], args, work: P
         row[f"{snr:g}dB"] = m["recording_accuracy"]
         if snr in (10.0, 5.0):
             false_unknown.append(m.get("recording_unknown_rate", m.get("unknown_rate", float("nan"))))
-    row["room_mic"] = evaluate(model, folders["room_mic"])["recording_accuracy"]
+    m = evaluate(model, folders["room_mic"])
+    row["room_mic"] = m["recording_accuracy"]
+    row["room_mic_no_speech"] = m.get("no_speech_rate", float("nan"))  # answered "no speech" by the gate
     row["false_unknown"] = float(np.mean(false_unknown))
     row["nonspeech_named"] = named_fraction(model, folders["nonspeech"])
     row["live"] = live_replay_accuracy(model, folders["test"]) if args.live else float("nan")

@@ -11,6 +11,7 @@ from audionet_gui.cli.flags import add_augment_flags, add_settings_flags, augmen
 from audionet_gui.cli.term import TerminalProgress, fail, print_json, shown
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.base.jobs import Cancelled
+from audionet_gui.core.data.convert import DEFAULT_COPIES
 from audionet_gui.core.data.dataset import SplitConfig
 from audionet_gui.core.model.backbones import BACKBONES, DEFAULT_BACKBONE
 from audionet_gui.core.model.training import TrainConfig
@@ -48,7 +49,7 @@ def register(subparsers) -> None:
     p.add_argument("--fine-tune", action="store_true", help="also fine-tune the top of the backbone (slower)")
     p.add_argument("--fine-tune-epochs", type=positive_int, default=None, metavar="N")
     p.add_argument("--no-augment", action="store_true", help="train without noise/shift/mask augmentation")
-    add_augment_flags(p, default_copies=1)
+    add_augment_flags(p, default_copies=DEFAULT_COPIES)
     p.add_argument("--test-dir", default=None, metavar="DIR",
                    help="folder of class subfolders to test on (instead of the hash test split of DATA_DIR)")
     p.add_argument("--val-fraction", type=float, default=SplitConfig.val_fraction, metavar="F",

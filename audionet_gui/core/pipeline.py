@@ -42,8 +42,9 @@ from audionet_gui.core.base.jobs import (
     ensure_token,
     no_progress,
 )
-from audionet_gui.core.data.convert import AugmentPlan, convert_dataset, load_manifest
+from audionet_gui.core.data.convert import DEFAULT_COPIES, AugmentPlan, convert_dataset, load_manifest
 from audionet_gui.core.data.dataset import DatasetSpec, class_sources
+from audionet_gui.core.data.frontend_choice import resolved_frontend
 from audionet_gui.core.live.engine import classifier_from_bundle, live_config_from_bundle
 from audionet_gui.core.live.replay import live_answerer
 from audionet_gui.core.model.backbones import (
@@ -324,8 +325,8 @@ def train_from_folders(
 ) -> TrainReport:
     """Train a model from a dataset and write its bundle to ``out_dir``.
 
-    ``augment`` (an ``AugmentPlan``, None for none, "default" for one noisy copy per training window) makes
-    audio-domain augmented copies at conversion (background noise, level, shift, masks): the model learns
+    ``augment`` (an ``AugmentPlan``, None for none, "default" for ``DEFAULT_COPIES`` noisy copies per training
+    window) makes audio-domain augmented copies at conversion (background noise, level, shift, masks): the model learns
     that a fan or rain is not the speaker. ``train_cfg.augment=False`` turns every augmentation off.
 
     ``data`` is a folder of class subfolders or a ``DatasetSpec``; ``split_cfg`` (a ``SplitConfig``) sets the
@@ -371,7 +372,7 @@ def train_from_folders(
     warnings: list[str] = []
 
     if augment == "default":
-        augment = AugmentPlan(copies=1, seed=train_cfg.seed)
+        augment = AugmentPlan(copies=DEFAULT_COPIES, seed=train_cfg.seed)
     if not train_cfg.augment:
         augment = None
     if augment is not None and augment.copies > 0:
@@ -379,6 +380,10 @@ def train_from_folders(
         train_cfg = dataclasses.replace(train_cfg, augment_copies=0)
 
     t0 = time.monotonic()
+    # the "auto" front end is decided once, here, before the images are made; the bundle records the result
+    frontend = resolved_frontend(settings.spectrogram.frontend, spec, settings.window,
+                                 settings.spectrogram.sample_rate, cancel)
+    settings = dataclasses.replace(settings, spectrogram=dataclasses.replace(settings.spectrogram, frontend=frontend))
     extra = {"split_cfg": split_cfg} if split_cfg is not None else {}
     summary = convert_dataset(spec, workspace, settings.spectrogram, settings.window,
                               progress=_restage(progress, "converting"), cancel=cancel, augment=augment, **extra)

@@ -117,3 +117,11 @@ def test_each_augmentation_lever_has_a_no_flag():
     assert plan.room and plan.mic and plan.babble and plan.bundled_noise
     plan = augment_plan_from(parser.parse_args(["--no-room", "--no-bundled-noise"]))
     assert not plan.room and not plan.bundled_noise and plan.mic and plan.babble
+
+
+def test_train_makes_two_augmented_copies_by_default_and_augment_sets_them():
+    from audionet_gui.cli.flags import augment_plan_from  # noqa: PLC0415 - local to this test
+
+    assert augment_plan_from(parse("train")).copies == 2  # the robustness bench's choice (DEVELOPERS.md)
+    assert augment_plan_from(parse("train", "--augment", "1")).copies == 1
+    assert augment_plan_from(parse("train", "--augment", "0")) is None

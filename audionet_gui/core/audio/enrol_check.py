@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audionet_gui.core.audio.files import load_audio
-from audionet_gui.core.audio.vad import CHUNK, DEFAULT_THRESHOLD, VAD_RATE, speech_probabilities
+from audionet_gui.core.audio.vad import CHUNK, REFERENCE_THRESHOLD, VAD_RATE, speech_probabilities
 from audionet_gui.core.base.errors import AudioFileError
 
 GOOD_SPEECH_S, FAIR_SPEECH_S = 20.0, 8.0
@@ -89,7 +89,7 @@ def _ltas(chunks: np.ndarray) -> np.ndarray:
 
 
 def check_enrolment(clips: Sequence[np.ndarray], sample_rate: int, embeddings: np.ndarray | None = None,
-                    threshold: float = DEFAULT_THRESHOLD) -> EnrolmentCheck:
+                    threshold: float = REFERENCE_THRESHOLD) -> EnrolmentCheck:
     """The enrolment check of ``clips`` (mono float arrays at ``sample_rate``); ``embeddings`` (one row per clip),
     when given, decide the agreement among the clips instead of their spectra."""
     import soxr  # noqa: PLC0415 - the resampler is only needed here, and imported by vad anyway

@@ -11,6 +11,8 @@ A spectrogram's dB values become the image's levels in [0, 1] by one of:
 - ``"floor"``: noise-floor suppression: each band's floor (a low percentile over time) is subtracted in dB
   and what is left below it clipped to black, so steady hum, hiss and fan noise fade.
 
+``"auto"`` (the default) is resolved once at training (``auto_frontend``) and stored in the model.
+
 Functions here take plain arrays and numbers; ``spectrogram.py`` chooses one from ``SpectrogramConfig``.
 """
 
@@ -19,6 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 FRONTENDS = ("none", "band_norm", "pcen", "floor")
+# "auto" is a choice, not a front end: training resolves it once (pcen for speech projects, none for sound projects:
+# PCEN fades steady tones) and the model stores the result; an unresolved "auto" draws the plain image.
+FRONTEND_CHOICES = ("auto", *FRONTENDS)
 BAND_NORM_SIGMAS = 3.0   # the image spans mean +- this many standard deviations of each band
 BAND_NORM_MIN_STD_DB = 1.0  # a band flatter than this is not stretched (digital silence stays flat, not noise)
 PCEN_INPUT_SCALE = 2.0 ** 31  # librosa's advice: PCEN's defaults suit magnitudes of int32-scaled audio
@@ -111,3 +116,10 @@ def floor_levels(values_db: np.ndarray, db_range: float, percentile: float) -> n
     excess = np.maximum(x - floor, 0.0)
     span = max(float(excess.max()), min(FLOOR_MIN_SPAN_DB, db_range))
     return np.clip(excess / span, 0.0, 1.0).astype(np.float32)
+
+
+def auto_frontend(gate: str) -> str:
+    """The front end "auto" stands for, given the project's activity gate ("speech" or "energy"): PCEN for speech
+    (robustness bench: same clean accuracy, 20 dB 61 -> 83 %, false unknown 4.5 -> 0 %), plain dB for sounds
+    (PCEN's adaptive gain fades a steady tone: a tone model fell from over 80 to 25 %)."""
+    return "pcen" if gate == "speech" else "none"

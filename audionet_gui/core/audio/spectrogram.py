@@ -25,7 +25,7 @@ from PIL import Image
 from threadpoolctl import ThreadpoolController
 
 from audionet_gui.core.audio.colormaps import COLORMAPS, colormap_lut
-from audionet_gui.core.audio.frontend import FRONTENDS, band_norm_levels, floor_levels, pcen_levels
+from audionet_gui.core.audio.frontend import FRONTEND_CHOICES, band_norm_levels, floor_levels, pcen_levels
 from audionet_gui.core.base.fields import check_bounds, check_kinds, setting
 from audionet_gui.core.base.fsutil import atomic_write_bytes
 
@@ -78,12 +78,13 @@ class SpectrogramConfig:
     image_width: int = 299   # set through ImageSettings.image_size, not a setting of its own
     image_height: int = 299
     # Front end (core/audio/frontend.py): how dB values become the image's levels. New fields go at the end.
-    # Plain dB by default: PCEN gained most in noise on the speech bench but fades steady sounds (a model trained
-    # on steady tones fell from 100 to 25 %), and this app names sounds as well as voices (DEVELOPERS.md).
-    frontend: str = setting("none", "Front end",
-                            "How levels become the image: plain dB, per-band normalisation over time (removes a "
-                            "microphone's or room's colouring), PCEN (adaptive gain per band) or noise-floor "
-                            "suppression (steady hum and hiss fade)", choices=FRONTENDS)
+    # "auto" by default: PCEN gained most in noise on the speech bench but fades steady sounds (a model trained
+    # on steady tones fell from 100 to 25 %), so training picks it for speech projects only (DEVELOPERS.md).
+    frontend: str = setting("auto", "Front end",
+                            "How levels become the image: auto (PCEN when the training data is mostly speech, else "
+                            "plain; decided once when training), plain dB, per-band normalisation over time (removes "
+                            "a microphone's or room's colouring), PCEN (adaptive gain per band) or noise-floor "
+                            "suppression (steady hum and hiss fade)", choices=FRONTEND_CHOICES)
     pcen_gain: float = setting(0.98, "PCEN gain", "How strongly PCEN divides by the recent level (0-1)",
                                min=0.0, max=1.0, step=0.01, advanced=True)
     pcen_bias: float = setting(2.0, "PCEN bias", "Offset before PCEN's compression", min=0.0, max=100.0,
@@ -119,8 +120,8 @@ class SpectrogramConfig:
             raise ValueError(f"fmin {self.fmin} Hz must be below fmax {self.top_hz} Hz")
         if self.fmax is not None and self.fmax > nyquist + 1e-6:
             raise ValueError(f"fmax {self.fmax} Hz is above the Nyquist frequency {nyquist} Hz")
-        if self.frontend not in FRONTENDS:
-            raise ValueError(f"front end must be one of {FRONTENDS}, got {self.frontend!r}")
+        if self.frontend not in FRONTEND_CHOICES:
+            raise ValueError(f"front end must be one of {FRONTEND_CHOICES}, got {self.frontend!r}")
         if not 0 <= self.pcen_gain <= 1:
             raise ValueError(f"PCEN gain must be between 0 and 1, got {self.pcen_gain}")
         if self.pcen_bias < 0:
@@ -304,7 +305,8 @@ def normalise_db(values_db: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:
 
 
 def image_levels(values_db: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:
-    """(bins, frames) dB values to the image's levels in [0, 1] through the configured front end."""
+    """(bins, frames) dB values to the image's levels in [0, 1] through the configured front end (an unresolved
+    "auto", e.g. in the Inspector before training, draws the plain image)."""
     if cfg.frontend == "band_norm":
         return band_norm_levels(values_db, cfg.db_range)
     if cfg.frontend == "pcen":

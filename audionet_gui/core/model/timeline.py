@@ -30,7 +30,7 @@ from audionet_gui.core.answers import (
     turn_speakers,
 )
 from audionet_gui.core.audio.files import audio_info, is_audio_file, iter_audio_blocks, load_audio
-from audionet_gui.core.audio.vad import CHUNK, VAD_RATE, has_speech, speech_probabilities
+from audionet_gui.core.audio.vad import CHUNK, LEVEL_SPAN, VAD_RATE, has_speech, levelled_spans, speech_probabilities
 from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, AudioNetError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
@@ -119,18 +119,19 @@ def window_outputs(bundle: ModelBundle, windows: Iterable, batch_size: int = DEF
 def file_speech_flags(path: str | Path, threshold: float, cancel: CancelToken | None = None,
                       block_s: float = 60.0) -> np.ndarray:
     """The speech detector's answer for each 32 ms chunk of a file, decoded block by block (blocks are whole
-    chunks long, so chunk k starts at k * 32 ms), so an hour never sits in memory."""
+    chunks long, so chunk k starts at k * 32 ms), so an hour never sits in memory; levelled span by span
+    (``levelled_spans``) as the windows' speech share is levelled window by window."""
     cancel = ensure_token(cancel)
     flags, rest = [], np.zeros(0, np.float32)
     for block in iter_audio_blocks(path, VAD_RATE, block_s):
         cancel.raise_if_cancelled()
         rest = np.concatenate([rest, block])
-        whole = rest.size // CHUNK * CHUNK  # decoders give blocks of any length: keep the chunks aligned
+        whole = rest.size // LEVEL_SPAN * LEVEL_SPAN  # blocks of any length: keep the chunks and spans aligned
         if whole:
-            flags.append(speech_probabilities(rest[:whole], VAD_RATE) >= threshold)
+            flags.append(speech_probabilities(levelled_spans(rest[:whole]), VAD_RATE) >= threshold)
             rest = rest[whole:]
     if rest.size:
-        flags.append(speech_probabilities(rest, VAD_RATE) >= threshold)
+        flags.append(speech_probabilities(levelled_spans(rest), VAD_RATE) >= threshold)
     return np.concatenate(flags) if flags else np.zeros(0, bool)
 
 

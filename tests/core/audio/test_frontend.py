@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from audionet_gui.core.audio.frontend import (
+    FRONTEND_CHOICES,
     FRONTENDS,
+    auto_frontend,
     band_norm_levels,
     floor_levels,
     pcen,
@@ -112,7 +114,7 @@ def test_frontend_is_a_setting_at_the_end_and_refuses_bad_values():
     front = names[names.index("frontend"):]
     assert front == ["frontend", "pcen_gain", "pcen_bias", "pcen_power", "pcen_time_constant", "floor_percentile"]
     info = dict((f.name, i) for f, i in settings_fields(SpectrogramConfig))
-    assert info["frontend"].choices == FRONTENDS and all(name in info for name in front)
+    assert info["frontend"].choices == FRONTEND_CHOICES and all(name in info for name in front)
     for bad in ({"frontend": "magic"}, {"pcen_gain": 1.5}, {"pcen_bias": -1}, {"pcen_power": 2},
                 {"pcen_time_constant": 0}, {"floor_percentile": 95}):
         with pytest.raises(ValueError):
@@ -153,3 +155,13 @@ def test_front_ends_survive_silence_and_tiny_inputs(frontend):
     for fn in (lambda d: band_norm_levels(d, 80.0), lambda d: floor_levels(d, 80.0, 20.0),
                lambda d: pcen_levels(d, SR, 160, 0.98, 2.0, 0.5, 0.4)):
         assert fn(np.zeros((4, 0))).shape == (4, 0)
+
+
+def test_auto_front_end_is_pcen_for_speech_and_plain_for_sounds_and_draws_plain_until_resolved():
+    assert SpectrogramConfig().frontend == "auto"
+    assert auto_frontend("speech") == "pcen" and auto_frontend("energy") == "none"
+    x = _speech_in_noise()[: 2 * SR]
+    size = {"image_width": 64, "image_height": 48}
+    np.testing.assert_array_equal(spectrogram_image(x, SpectrogramConfig(frontend="auto", **size)),
+                                  spectrogram_image(x, SpectrogramConfig(frontend="none", **size)))
+    assert SpectrogramConfig(frontend="auto").fingerprint() != SpectrogramConfig(frontend="none").fingerprint()

@@ -1,13 +1,16 @@
 import numpy as np
 import pytest
 
-from audionet_gui.core.audio.augment import add_noise, colored_noise
+from audionet_gui.core.audio.augment import add_noise, colored_noise, mic_response, reverberate
 from audionet_gui.core.audio.vad import (
     CHUNK,
+    MAX_GAIN,
+    REFERENCE_THRESHOLD,
     SPEECH_FRACTION,
     default_model,
     has_speech,
     is_speech,
+    levelled,
     resolve_gate,
     speech_fraction,
     speech_probabilities,
@@ -110,3 +113,38 @@ def test_resolve_gate_needs_most_classes_to_be_mostly_speech():
     assert resolve_gate({"ann": (5, 10), "bob": (5, 10)}) == "energy"  # half the windows is not "most"
     assert resolve_gate({}) == "energy" and resolve_gate({"ann": (0, 0)}) == "energy"
     assert has_speech(None) and has_speech(SPEECH_FRACTION) and not has_speech(SPEECH_FRACTION - 0.01)
+
+
+def _far_talker(seed: int, level_db: float = -38.0) -> np.ndarray:
+    """Speech from across a room through a cheap microphone: a short reverberant tail, 300-3400 Hz, quiet."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(0.4 * SR)) / SR
+    rir = rng.standard_normal(t.size) * np.exp(-6.9 * t / 0.4) * 0.05
+    rir[0] = 1.0
+    far = mic_response(reverberate(speech_like(2.0, seed=seed), rir), SR, 300, 3400, 0.0)
+    far = far / np.sqrt(np.mean(far ** 2)) * 10 ** (level_db / 20)
+    return (far + noise(2.0, amp=0.0003, seed=seed)).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3, 4])
+def test_quiet_far_speech_is_speech_once_levelled(seed):
+    far = _far_talker(seed)
+    raw = speech_probabilities(far, SR)
+    assert (raw >= REFERENCE_THRESHOLD).mean() < SPEECH_FRACTION  # as recorded, Silero's own rule misses it
+    assert is_speech(far, SR)
+
+
+@pytest.mark.parametrize("amp", [0.3, 0.003])
+def test_levelling_and_the_lower_threshold_let_no_noise_pass(amp):
+    for sound in (fan_hum(2.0, amp=amp), noise(2.0, amp=amp), taps(2.0, amp=10 * amp), tone(440, 2.0, amp=amp),
+                  colored_noise(2 * SR, np.random.default_rng(1), "brown") * amp):
+        assert not is_speech(sound, SR)
+
+
+def test_levelled_reaches_a_common_level_but_leaves_room_tone_quiet():
+    x = speech_like(1.0, amp=0.01)
+    y = levelled(x)
+    assert np.sqrt(np.mean(y.astype(np.float64) ** 2)) == pytest.approx(0.1, rel=1e-3)
+    hiss = noise(1.0, amp=1e-5)
+    assert np.abs(levelled(hiss)).max() <= MAX_GAIN * np.abs(hiss).max() * 1.0001
+    assert not levelled(np.zeros(100, np.float32)).any()
