@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -108,6 +108,19 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.counts)
         self.matrix = np.zeros((0, 0))
         self.labels: list[str] = []
+        self.plot.vb.sigResized.connect(self._fit_column_names)
+
+    def _fit_column_names(self, *_args) -> None:
+        """Column names side by side overlap once the cells are narrower than the names: each is cut to its
+        cell (the full names are the rows')."""
+        n = len(self.labels)
+        if not n:
+            return
+        cell_px = min(self.plot.vb.width(), self.plot.vb.height()) / n
+        chars = max(2, int(cell_px / max(1, QFontMetrics(QFont()).averageCharWidth())) - 1)
+        ticks = [(i + 0.5, name if len(name) <= chars else name[:chars - 1] + "\u2026")
+                 for i, name in enumerate(self.labels)]
+        self.plot.getAxis("bottom").setTicks([ticks])
 
     def set_matrix(self, matrix, labels: list[str]) -> None:
         m = np.asarray(matrix, dtype=float)
@@ -124,9 +137,8 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         font = QFont()
         font.setPointSize(9 if len(labels) <= 8 else 7)
         self.counts.set_counts(m, share > 0.6, font)  # dark text on the bright cells
-        ticks = [(i + 0.5, name) for i, name in enumerate(labels)]
-        self.plot.getAxis("bottom").setTicks([ticks])
-        self.plot.getAxis("left").setTicks([ticks])
+        self.plot.getAxis("left").setTicks([[(i + 0.5, name) for i, name in enumerate(labels)]])
+        self._fit_column_names()
         self.plot.setRange(xRange=(0, m.shape[1]), yRange=(0, m.shape[0]), padding=0.02)
 
 

@@ -116,7 +116,9 @@ class RobustnessTable(QGroupBox):
                 self.table.setItem(r, col, item)
         if self.weakest:
             c = conditions[self.weakest]
-            self.advice.setText(f"<b>Weakest: {condition_title(self.weakest).lower()}</b> "
+            title = condition_title(self.weakest)
+            title = title[:1].lower() + title[1:]  # "noise at 0 dB SNR": units keep their case
+            self.advice.setText(f"<b>Weakest: {title}</b> "
                                 f"({_pct(c.get('accuracy'))} named right). {report.get('advice', '')}")
         else:
             self.advice.setText(EMPTY_TEXT if not conditions else "")

@@ -60,3 +60,11 @@ def test_the_results_page_feeds_it_from_the_metrics_it_shows(qtbot):
     assert panel.robustness.table.rowCount() == 4 and panel.robustness.weakest == "cheap_mic"
     panel.clear()
     assert panel.robustness.table.rowCount() == 0
+
+
+def test_the_weakest_condition_keeps_the_case_of_its_units(qtbot):
+    table = RobustnessTable()
+    qtbot.addWidget(table)
+    metrics = {**METRICS, "robustness": {**METRICS["robustness"], "weakest": "noise_10db"}}
+    table.set_metrics(metrics)
+    assert "Weakest: noise at 10 dB SNR" in table.advice.text()
