@@ -18,8 +18,8 @@ GETTING_STARTED = (
     "<li><b>Try it</b>: Identify names who speaks in a file (and when, in a conversation); Live listens to the "
     "microphone.</li>"
     "</ol>"
-    "<p>The bundled demo has six speakers ready: open it, press Train (a minute or two), then <i>Try the demo "
-    "conversation</i> on the Identify page. Inspect shows what the network sees of any clip.</p>"
+    "<p>The bundled demo has six speakers ready: open it, press Train (about 15 minutes on two cores), then "
+    "<i>Try the demo conversation</i> on the Identify page. Inspect shows what the network sees of any clip.</p>"
 )
 
 
