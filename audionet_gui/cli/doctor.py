@@ -9,9 +9,8 @@ import sys
 from collections import Counter
 
 from audionet_gui.cli.flags import add_settings_flags, settings_from
-from audionet_gui.cli.term import TerminalProgress, fail, print_json
+from audionet_gui.cli.term import fail, print_json, run_job
 from audionet_gui.core.base.errors import AudioNetError
-from audionet_gui.core.base.jobs import Cancelled
 from audionet_gui.core.data.dataset import DatasetSpec
 from audionet_gui.core.data.doctor.findings import KINDS
 from audionet_gui.core.data.doctor.run import doctor_dataset
@@ -50,17 +49,13 @@ def run(args) -> int:
     except (ValueError, OSError, argparse.ArgumentTypeError, AudioNetError) as exc:
         return fail(str(exc))
     backbone = args.backbone or (DEFAULT_BACKBONE if args.weights else None)
-    progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
-    try:
-        report = doctor_dataset(spec, backbone=backbone, weights=args.weights or "imagenet", settings=settings,
-                                workspace=args.workspace, feature_cache=args.cache_dir, progress=progress)
-    except (AudioNetError, ValueError) as exc:
-        progress.close()
-        return fail(str(exc), status=1)
-    except Cancelled:
-        progress.close()
-        return fail("cancelled", status=130)
-    progress.close()
+    report, status = run_job(
+        lambda progress: doctor_dataset(spec, backbone=backbone, weights=args.weights or "imagenet",
+                                        settings=settings, workspace=args.workspace, feature_cache=args.cache_dir,
+                                        progress=progress),
+        quiet=args.quiet or args.json)
+    if status is not None:
+        return status
     if args.json:
         print_json(report.to_dict(), stream=sys.stdout)
         return 0

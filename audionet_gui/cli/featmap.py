@@ -9,9 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from audionet_gui.cli.term import TerminalProgress, fail, print_json, shown
+from audionet_gui.cli.term import print_json, run_job, shown
 from audionet_gui.core.base.errors import AudioNetError
-from audionet_gui.core.base.jobs import Cancelled
 from audionet_gui.core.model.featmap import feature_map
 
 
@@ -29,16 +28,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
-    try:
-        fmap = feature_map(args.model_dir, use_cache=not args.no_cache, progress=progress)
-    except (AudioNetError, ValueError, OSError) as exc:
-        progress.close()
-        return fail(str(exc), status=1)
-    except Cancelled:
-        progress.close()
-        return fail("cancelled", status=130)
-    progress.close()
+    fmap, status = run_job(lambda progress: feature_map(args.model_dir, use_cache=not args.no_cache,
+                                                         progress=progress),
+                           quiet=args.quiet or args.json, errors=(AudioNetError, ValueError, OSError))
+    if status is not None:
+        return status
     if args.json:
         print_json(fmap.to_dict(), stream=sys.stdout)
         return 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from audionet_gui.core.base.jobs import Progress
+from audionet_gui.core.base.errors import AudioNetError
+from audionet_gui.core.base.jobs import Cancelled, Progress
 
 # Control characters (newline, escape codes), bidi overrides and undecodable bytes (lone surrogates): a file or
 # class name holding them could forge lines or recolour the terminal, so text output shows them escaped.
@@ -67,3 +69,21 @@ def print_json(obj: Any, stream: TextIO | None = None, compact: bool = False) ->
 def fail(message: str, status: int = 2) -> int:
     print(f"audionet: {shown(message)}", file=sys.stderr)
     return status
+
+
+def run_job(job: Callable[[TerminalProgress], Any], *, quiet: bool,
+            errors: tuple[type[BaseException], ...] = (AudioNetError, ValueError),
+            cancelled: str = "cancelled") -> tuple[Any, int | None]:
+    """A core job with a progress bar on stderr: ``(result, None)``, or ``(None, exit status)`` once its error (1)
+    or its cancellation (130) is printed."""
+    progress = TerminalProgress(stream=sys.stderr, quiet=quiet)
+    try:
+        result = job(progress)
+    except errors as exc:
+        progress.close()
+        return None, fail(str(exc), status=1)
+    except Cancelled:
+        progress.close()
+        return None, fail(cancelled, status=130)
+    progress.close()
+    return result, None

@@ -8,9 +8,7 @@ import argparse
 import sys
 
 from audionet_gui.cli.flags import add_augment_flags, add_settings_flags, augment_plan_from, settings_from
-from audionet_gui.cli.term import TerminalProgress, fail, print_json, shown
-from audionet_gui.core.base.errors import AudioNetError
-from audionet_gui.core.base.jobs import Cancelled
+from audionet_gui.cli.term import fail, print_json, run_job, shown
 from audionet_gui.core.data.convert import DEFAULT_COPIES
 from audionet_gui.core.data.dataset import SplitConfig
 from audionet_gui.core.model.backbones import BACKBONES, DEFAULT_BACKBONE
@@ -88,20 +86,15 @@ def run(args) -> int:
         augment = augment_plan_from(args)
     except (ValueError, OSError, argparse.ArgumentTypeError) as exc:
         return fail(str(exc))
-    progress = TerminalProgress(stream=sys.stderr, quiet=args.quiet or args.json)
-    try:
-        report = train_from_folders(args.data_dir, args.out, settings, train_cfg,
-                                    test_dir=args.test_dir, workspace=args.workspace,
-                                    feature_cache=args.cache_dir,
-                                    split_cfg=SplitConfig(args.val_fraction, args.test_fraction), progress=progress,
-                                    augment=augment, robustness=getattr(args, "robustness", True))
-    except (AudioNetError, ValueError) as exc:
-        progress.close()
-        return fail(str(exc), status=1)
-    except Cancelled:
-        progress.close()
-        return fail("cancelled; no model was written", status=130)
-    progress.close()
+    report, status = run_job(
+        lambda progress: train_from_folders(args.data_dir, args.out, settings, train_cfg, test_dir=args.test_dir,
+                                            workspace=args.workspace, feature_cache=args.cache_dir,
+                                            split_cfg=SplitConfig(args.val_fraction, args.test_fraction),
+                                            progress=progress, augment=augment,
+                                            robustness=getattr(args, "robustness", True)),
+        quiet=args.quiet or args.json, cancelled="cancelled; no model was written")
+    if status is not None:
+        return status
     if args.json:
         m = report.metrics
         print_json({"model": str(report.bundle_path), "labels": report.labels, "test": m.get("test"),
