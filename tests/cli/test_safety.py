@@ -54,7 +54,8 @@ def test_train_out_dot_is_refused_before_any_work(tmp_path, monkeypatch, capsys)
 def test_listen_exits_non_zero_when_its_device_is_gone_for_good(fake_sd, model, capsys):
     def unplug():
         deadline = time.monotonic() + 30
-        while not fake_sd.streams and time.monotonic() < deadline:
+        # started, not only made: start() after this thread's unplug would plug it back in
+        while not (fake_sd.streams and fake_sd.streams[0].active) and time.monotonic() < deadline:
             time.sleep(0.02)
         fake_sd.fail_open = True  # it does not come back
         fake_sd.streams[0].active = False
