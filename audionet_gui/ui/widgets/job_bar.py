@@ -60,6 +60,12 @@ class JobBar(QWidget):
         self.cancel_button.clicked.connect(self._on_cancel)
         self._started = time.monotonic()
         self._staged = False
+        # The strip keeps its height when idle: were it to shrink, every plot on the page would resize, autorange
+        # and repaint in the very pass that shows a finished job's results.
+        for w in (self.bar, self.cancel_button):
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            w.setSizePolicy(policy)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 8, 2)
         layout.addWidget(self.title)

@@ -52,3 +52,25 @@ def test_the_step_shown_is_not_laid_out_again(qtbot):
     assert strip.label.text() == "changed behind its back" and strip.button("add") is button
     strip.set_step(Step("Train.", (("add", "Add folders…"),)))
     assert strip.label.text() == "Train." and strip.button("add") is button  # same buttons kept
+
+
+def test_the_strip_keeps_its_height_between_running_and_idle(qtbot):
+    """Were the strip to shrink when a job ends, every plot on the page above it would resize and repaint in the
+    pass that shows the job's result."""
+    host = QWidget()
+    page = QLabel("page")
+    bar = JobBar()
+    layout = QVBoxLayout(host)
+    layout.addWidget(page, 1)
+    layout.addWidget(bar)
+    qtbot.addWidget(host)
+    host.resize(800, 400)
+    host.show()
+    qtbot.waitExposed(host)
+    idle_height = page.height()
+    bar.set_running("Training")
+    qtbot.wait(20)
+    assert page.height() == idle_height and bar.cancel_button.isVisible()
+    bar.set_idle("Training: done")
+    qtbot.wait(20)
+    assert page.height() == idle_height and not bar.cancel_button.isVisible()
