@@ -14,6 +14,6 @@ fi
 # Two workers for the tests that can share the machine (a file's tests stay on one worker, so its trained fixtures
 # are made once); then, alone, the tests that measure the GUI's stalls or use the one virtual microphone.
 status=0
-.venv/bin/python -m pytest -q -n 2 --dist loadfile -m "not serial and not live" || status=$?
-.venv/bin/python -m pytest -q -m "serial or live" || status=$?
+.venv/bin/python -m pytest -q -n 2 --dist loadfile -m "not serial and not live" --durations=15 || status=$?
+.venv/bin/python -m pytest -q -m "serial or live" --durations=5 || status=$?
 exit $status
