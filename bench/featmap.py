@@ -44,7 +44,7 @@ if which == "sklearn":
     from audionet_gui.core.model.featmap import embed_2d
     xy, _ = embed_2d(x, threads=threads)
 else:
-    from audionet_gui.core.data.doctor.suspects import standardised
+    from audionet_gui.core.data.doctor.judge import standardised
     from sklearn.decomposition import PCA
     p = PCA(min(50, n - 1), random_state=0).fit_transform(standardised(x))
     if which == "opentsne":
