@@ -13,14 +13,17 @@ its features are used, its kept map is replaced):
   page      the page's job with no kept map: TensorFlow, the model, its features, the judge, t-SNE
   training  what training adds: the map made with the model already loaded (featmap_make.make_map) and kept
   opened    the page's job once training kept the map: what the user waits for after training
-The load average is printed beside each figure (the machine is shared).
-  PYTHONPATH=$PWD nice -n 10 .venv/bin/python bench/featmap.py --model /path/to/model [--repeat 2]
+The load average is printed beside each figure (the machine is shared). ``--window`` adds two rows timed in the
+real main window (offscreen): from "the model becomes the project's" to the page drawing its map, with no kept map
+(window:page, always an empty cache) and with the map training kept (window:opened); the fork server is up first.
+  PYTHONPATH=$PWD nice -n 10 .venv/bin/python bench/featmap.py --model /path/to/model [--repeat 2] [--window]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -101,23 +104,70 @@ def load_average() -> str:
         return "?"
 
 
-def bench_model(model: str, cache: str | None, repeat: int) -> None:
+def bench_model(model: str, cache: str | None, repeat: int, window: bool = False) -> None:
     """The three steps of --model (see the module's docstring), ``repeat`` times, each in a fresh process."""
     code = MODEL_CHILD.format(root=str(ROOT))
-    print(f"{'step':9} {'wall s':>7} {'cpu s':>6}  {'load (1, 5, 15 min)':20} stages")
+    print(f"{'step':13} {'wall s':>7} {'cpu s':>6}  {'load (1, 5, 15 min)':20} stages")
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="featmap-bench-") as tmp:
+            if window:
+                with tempfile.TemporaryDirectory(prefix="featmap-bench-window-") as empty:
+                    window_rows(model, empty, "window:page")
             for step in ("page", "training", "opened"):
                 before = load_average()
                 out = subprocess.run([sys.executable, "-c", code, step, model, cache or tmp],
                                      capture_output=True, text=True)
                 if out.returncode:
-                    print(f"{step:9} failed: {out.stderr.strip().splitlines()[-1][:100]}")
+                    print(f"{step:13} failed: {out.stderr.strip().splitlines()[-1][:100]}")
                     return
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 stages = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()
                                    if k not in ("wall", "cpu"))
-                print(f"{step:9} {r['wall']:7.2f} {r['cpu']:6.2f}  {before:20} {stages}")
+                print(f"{step:13} {r['wall']:7.2f} {r['cpu']:6.2f}  {before:20} {stages}")
+            if window:
+                window_rows(model, cache or tmp, "window:opened")
+
+
+def window_child(model: str, cache: str) -> None:
+    """One --window row, in a process of its own (``AUDIONET_CACHE_DIR`` set by the parent): prints the seconds from
+    setting the model to the Feature map page holding its map, and whether the map was training's."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings  # noqa: PLC0415 - Qt only in this mode
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415 - as above
+
+    from audionet_gui.ui.state import ModelInfo  # noqa: PLC0415 - as above
+    from audionet_gui.ui.window.main_window import MainWindow  # noqa: PLC0415 - as above
+
+    app = QApplication([])
+    w = MainWindow(QSettings(str(Path(cache) / "bench.ini"), QSettings.IniFormat),
+                   output_root=Path(cache) / "projects")
+    w.show()
+    ready = time.monotonic() + 5
+    while time.monotonic() < ready:  # the fork server starts with the window, long before training ends
+        app.processEvents()
+        time.sleep(0.01)
+    start = time.monotonic()
+    w.state.set_model(ModelInfo.read(model))
+    w.go_to("Feature map")
+    while w.feature_map.fmap is None and time.monotonic() - start < 600:
+        app.processEvents()
+        time.sleep(0.005)
+    fmap = w.feature_map.fmap
+    print(json.dumps({"wall": time.monotonic() - start, "made by": fmap.made_by if fmap else "none"}))
+    w.mapper.shutdown()
+    os._exit(0)  # skip Qt's and TensorFlow's teardown
+
+
+def window_rows(model: str, cache: str | None, step: str) -> None:
+    env = {**os.environ, "AUDIONET_CACHE_DIR": cache}
+    load = load_average()
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--window-child", model, cache],
+                         capture_output=True, text=True, env=env)
+    if out.returncode:
+        print(f"{step:13} failed: {(out.stderr.strip().splitlines() or ['?'])[-1][:100]}")
+        return
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"{step:13} {r['wall']:7.2f} {'':>6}  {load:20} made by {r['made by']}")
 
 
 def main() -> None:
@@ -130,9 +180,13 @@ def main() -> None:
     ap.add_argument("--model", metavar="DIR", help="time the map of this model folder (see the docstring)")
     ap.add_argument("--cache", metavar="DIR", help="with --model: this cache instead of an empty one")
     ap.add_argument("--repeat", type=int, default=1, help="with --model: how many times")
+    ap.add_argument("--window", action="store_true", help="with --model: also time the real window (offscreen)")
+    ap.add_argument("--window-child", nargs=2, metavar=("MODEL", "CACHE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.window_child:
+        window_child(*args.window_child)
     if args.model:
-        bench_model(args.model, args.cache, args.repeat)
+        bench_model(args.model, args.cache, args.repeat, args.window)
         return
     code = CHILD.format(root=str(ROOT))
     print(f"{'library':10} {'N':>6} {'wall s':>8} {'cpu s':>8} {'10-NN purity':>13}")
