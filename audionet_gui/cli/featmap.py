@@ -1,7 +1,8 @@
 """``audionet featmap MODEL_DIR [--json] [--no-cache]``: every window the model was trained and tested on as a
 point in 2-D (core/model/featmap.py). JSON: ``model``, ``labels``, ``method``, ``points`` [{``file``, ``start``,
 ``end``, ``class``, ``predicted``, ``p``, ``split``, ``misclassified``, ``suspect``, ``x``, ``y``}], ``suspects``
-(the label judge's ``suspect_label`` findings) and ``seconds``."""
+(the label judge's ``suspect_label`` findings), ``seconds`` and ``made_by`` ("training" when training made the map
+and kept it, else "map")."""
 
 from __future__ import annotations
 

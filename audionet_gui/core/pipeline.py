@@ -33,7 +33,7 @@ from audionet_gui.core.answers import no_speech_rows, unsure
 from audionet_gui.core.audio.conditions import test_noises
 from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.windows import iter_file_windows
-from audionet_gui.core.base.errors import AudioFileError, DatasetError
+from audionet_gui.core.base.errors import AudioFileError, AudioNetError, DatasetError
 from audionet_gui.core.base.jobs import (
     CancelToken,
     Progress,
@@ -73,6 +73,7 @@ from audionet_gui.core.model.evaluation import (
     render_confusion_png,
     unknown_rates,
 )
+from audionet_gui.core.model.featmap_make import keep_map, make_map, windows_to_map
 from audionet_gui.core.model.features import extract_features, feature_key
 from audionet_gui.core.model.openset import CONFIG_KEY as OPEN_SET_KEY
 from audionet_gui.core.model.openset import OpenSet, head_parts
@@ -322,6 +323,7 @@ def train_from_folders(
     cancel: CancelToken | None = None,
     augment: Any = "default",
     robustness: bool = True,
+    feature_map: bool = True,
 ) -> TrainReport:
     """Train a model from a dataset and write its bundle to ``out_dir``.
 
@@ -336,8 +338,10 @@ def train_from_folders(
     anywhere). The bundle stores these resolved settings once.
     ``robustness`` (on by default) scores the test split's recordings in held-back noise, another room, through
     a cheap microphone and by live replay (metrics.json ``robustness``, see ``bundle_robustness``).
+    ``feature_map`` (on by default) makes the Feature map page's map with the model in memory and keeps it beside
+    the feature cache (``<cache>/featmaps``), so the page need not load TensorFlow and the model again to show it.
     Progress stages: "converting", "features", "training" (and "fine_tuning"), "evaluating", "calibrating",
-    "robustness", "saving".
+    "robustness", "mapping", "saving".
     Cancel leaves the previous bundle (or none) and a consistent, re-usable workspace.
     """
 
@@ -488,6 +492,12 @@ def train_from_folders(
         robustness_metrics["failed"] = unreadable
         timings["robustness_s"] = time.monotonic() - t0
 
+    fmap = None
+    if feature_map:
+        t0 = time.monotonic()
+        fmap = _training_map(bundle, workspace, rows, feature_cache, progress, cancel)
+        timings["feature_map_s"] = time.monotonic() - t0
+
     metrics = {
         "labels": labels,
         "test": test_metrics,
@@ -520,8 +530,23 @@ def train_from_folders(
         save_bundle(out_dir, result.model, labels, config, metrics, confusion_png=png, progress=progress,
                     cancel=cancel)
     timings["save_s"] = time.monotonic() - t0
+    if fmap is not None:
+        keep_map(fmap, feature_cache.parent, out_dir, workspace)  # after saving: kept under the saved file's hash
     metrics["timings"] = timings
     return TrainReport(out_dir, workspace, labels, metrics, threshold, time.monotonic() - started, timings, warnings)
+
+
+def _training_map(bundle: ModelBundle, workspace: Path, rows: Sequence, feature_cache: Path,
+                  progress: ProgressCallback, cancel: CancelToken):
+    """The feature map of the model just trained (featmap_make.make_map), made before the bundle is saved so a
+    cancel leaves the previous bundle; None when this model has no map (the page then says why)."""
+    try:
+        fmap = make_map(bundle, workspace, windows_to_map(rows, bundle.labels, bundle.window_config.speech_gated),
+                        feature_cache, progress=_restage(progress, "mapping"), cancel=cancel, stage="mapping")
+    except (AudioNetError, ValueError):
+        return None  # not a backbone and a head: the page computes nothing either and says why
+    fmap.made_by = "training"
+    return fmap
 
 
 def load_recordings(sources: dict[str, Sequence[str | Path]], sample_rate: int,

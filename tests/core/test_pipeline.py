@@ -14,6 +14,7 @@ from audionet_gui.core.base.jobs import Cancelled, CancelToken
 from audionet_gui.core.data.convert import load_manifest
 from audionet_gui.core.data.dataset import DatasetSpec
 from audionet_gui.core.model.bundle import load_bundle
+from audionet_gui.core.model.featmap import feature_map
 from audionet_gui.core.model.predict import predict_images, predict_samples
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import (
@@ -144,7 +145,7 @@ def test_train_small_cnn_end_to_end(tones, tmp_path):
     report = train_from_folders(tones, tmp_path / "model", SETTINGS, cfg, workspace=tmp_path / "ws",
                                 feature_cache=tmp_path / "fc", progress=lambda p: stages.append(p.stage))
     order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
-    assert order == ["converting", "training", "calibrating", "evaluating", "robustness", "saving"]
+    assert order == ["converting", "training", "calibrating", "evaluating", "robustness", "mapping", "saving"]
     bundle = load_bundle(report.bundle_path)
     assert bundle.image_size == (64, 64) and bundle.spectrogram_config.image_size == (64, 64)
     assert bundle.labels == sorted(PITCHES)  # class folders in name order
@@ -161,6 +162,36 @@ def test_train_small_cnn_end_to_end(tones, tmp_path):
     # the bundle gives the same answer as the evaluation inside training did
     again = evaluate_folder(bundle, tones)
     assert again["accuracy"] >= 0.8
+    # the feature map was made with the model in memory and kept beside the feature cache: the page reads it
+    kept = feature_map(report.bundle_path, cache_dir=tmp_path)
+    assert kept.cached and kept.made_by == "training" and "load" not in kept.seconds
+    fresh = feature_map(report.bundle_path, cache_dir=tmp_path / "elsewhere", use_cache=False)
+    originals = [r for r in load_manifest(tmp_path / "ws") if r.augmented == 0]
+    assert not fresh.cached and len(kept) == len(fresh) == len(originals) < len(load_manifest(tmp_path / "ws"))
+    assert kept.files == fresh.files and (kept.classes == fresh.classes).all()
+    assert (kept.predicted == fresh.predicted).all() and np.allclose(kept.p, fresh.p, atol=1e-3)
+    assert (kept.suspect == fresh.suspect).all() and np.isfinite(kept.xy).all()
+
+
+@pytest.mark.slow
+def test_a_cancel_while_the_feature_map_is_made_leaves_the_previous_bundle(tones, tmp_path):
+    cfg = TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64), epochs=2)
+    first = train_from_folders(tones, tmp_path / "model", SETTINGS, cfg, workspace=tmp_path / "ws",
+                               feature_cache=tmp_path / "fc", robustness=False, feature_map=False)
+    assert not list((tmp_path / "featmaps").glob("*.json"))  # not asked for: none made
+    before = (first.bundle_path / "model.keras").read_bytes()
+    token = CancelToken()
+
+    def progress(p):
+        if p.stage == "mapping":
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        train_from_folders(tones, tmp_path / "model", SETTINGS, dataclasses.replace(cfg, seed=5),
+                           workspace=tmp_path / "ws", feature_cache=tmp_path / "fc", robustness=False,
+                           progress=progress, cancel=token)
+    assert (first.bundle_path / "model.keras").read_bytes() == before  # the map comes before saving
+    assert not list((tmp_path / "featmaps").glob("*.json"))
 
 
 def test_train_refuses_a_foreign_out_folder_before_any_work(tones, tmp_path):

@@ -154,7 +154,10 @@ class FeatureMapPanel(QWidget):
             self._add(self._marks(xy, wrong, "x", WRONG_COLOR, POINT_SIZE + 3,
                                   f"named wrongly ({count(len(wrong), 'window')})"))
         files = len(set(fmap.files))
-        cached = " (kept from the last time)" if fmap.cached else ""
+        cached = ""
+        if fmap.cached:
+            cached = (" (made when the model was trained)" if fmap.made_by == "training" else
+                      " (kept from the last time)")
         self.status.setText(f"{count(len(fmap), 'window')} of {count(files, 'file')}, {count(len(wrong), 'window')} "
                             f"named wrongly, {count(len(fmap.suspects), 'file')} that may be in the wrong class"
                             f"{cached}.")

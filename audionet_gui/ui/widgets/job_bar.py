@@ -19,6 +19,7 @@ STAGE_NAMES = {
     "evaluating": "Testing",
     "calibrating": "Calibrating \u201cunknown\u201d",
     "robustness": "Testing in noise, other rooms and live",
+    "mapping": "Making the feature map",
     "saving": "Saving the model",
 }
 

@@ -10,7 +10,9 @@ import pytest
 from audionet_gui.core.base.errors import BundleError
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
 from audionet_gui.core.data.convert import load_manifest, write_manifest
-from audionet_gui.core.model.featmap import FeatureMap, embed_2d, feature_map
+from audionet_gui.core.model.bundle import load_bundle
+from audionet_gui.core.model.featmap import FeatureMap, embed_2d, feature_map, map_rows
+from audionet_gui.core.model.featmap_make import keep_map, make_map
 from tests.tiny_models import voice_bundle_with_workspace
 
 VOICES = {"anna": 300.0, "ben": 800.0, "yolanda": 2500.0}
@@ -58,6 +60,34 @@ def test_a_second_open_reads_the_finished_map_from_the_cache(model_with_a_wrong_
     assert (again.misclassified == first.misclassified).all()
     json.dumps(again.to_dict())
     assert FeatureMap.from_dict(first.to_dict()).splits == first.splits
+
+
+def test_a_map_made_with_the_model_in_memory_is_the_one_the_page_reads(model_with_a_wrong_label, tmp_path):
+    """What training does: make the map with its loaded model, keep it once saved; the page's job then reads it
+    (no model load, no features) and it is the map the job would compute."""
+    model, root = model_with_a_wrong_label
+    bundle = load_bundle(model)
+    workspace, rows = map_rows(bundle)
+    made = make_map(bundle, workspace, rows, tmp_path / "features", stage="mapping")
+    made.made_by = "training"
+    assert keep_map(made, tmp_path, model, workspace) is not None
+    opened = feature_map(model, cache_dir=tmp_path)
+    assert opened.cached and opened.made_by == "training" and set(opened.seconds) == {"features", "embedding", "total"}
+    assert opened.model == str(model)
+    computed = feature_map(model, cache_dir=tmp_path / "again", use_cache=False)
+    assert not computed.cached and computed.made_by == "map"
+    assert opened.files == computed.files and (opened.misclassified == computed.misclassified).all()
+    assert opened.misclassified.any() and (opened.suspect == computed.suspect).all() and opened.suspect.any()
+    np.testing.assert_allclose(opened.xy, computed.xy, atol=1e-3)  # same features, same seed: the same picture
+
+
+def test_a_kept_map_of_another_model_file_is_not_read(model_with_a_wrong_label, tmp_path):
+    model, root = model_with_a_wrong_label
+    bundle = load_bundle(model)
+    workspace, rows = map_rows(bundle)
+    made = make_map(bundle, workspace, rows[:12], None)  # a different map, kept under another model's hash
+    keep_map(made, tmp_path, model, workspace, model_hash="0" * 64)
+    assert not feature_map(model, cache_dir=tmp_path).cached
 
 
 def test_cancel_and_a_model_whose_windows_are_gone(model_with_a_wrong_label, tmp_path):

@@ -60,6 +60,17 @@ def test_the_page_draws_each_point_and_a_click_asks_for_its_window(qtbot):
     assert requested[-1] == ("/x/a2.wav", 2.5)
 
 
+def test_the_status_says_where_a_kept_map_came_from(qtbot):
+    panel = FeatureMapPanel()
+    qtbot.addWidget(panel)
+    panel.set_map(replace(small_map(), cached=True, made_by="training"))
+    assert panel.status.text().endswith("(made when the model was trained).")
+    panel.set_map(replace(small_map(), cached=True))
+    assert panel.status.text().endswith("(kept from the last time).")
+    panel.set_map(small_map())
+    assert "made when" not in panel.status.text() and "kept" not in panel.status.text()
+
+
 def test_the_map_of_the_open_model_opens_a_clicked_window_in_inspect_and_plays_it(qtbot, window, tmp_path,
                                                                                   monkeypatch):
     model = voice_bundle_with_workspace(tmp_path / "m", VOICES, list(VOICES))
