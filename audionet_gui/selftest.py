@@ -90,7 +90,9 @@ def run_pipeline_check(project_file: Path | None = None, epochs: int = SELF_TEST
         try:
             report = train_from_folders(project.dataset_spec(), model_dir, settings=project.settings,
                                         train_cfg=train_cfg,
-                                        workspace=tmp_path / "workspace", feature_cache=tmp_path / "features")
+                                        workspace=tmp_path / "workspace", feature_cache=tmp_path / "features",
+                                        # the wiring is the point, not the reports a real training adds after it
+                                        augment=None, robustness=False, feature_map=False)
         except Exception as exc:  # the point of a self-test is to report what broke, whatever it is
             check.problems.append(f"training on the demo failed: {type(exc).__name__}: {exc}")
             return check
