@@ -61,6 +61,8 @@ def register(subparsers) -> None:
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="feature cache (default: the user cache)")
     p.add_argument("--no-robustness", dest="robustness", action="store_false",
                    help="skip the robustness report (test recordings in noise, another room, a cheap microphone, live)")
+    p.add_argument("--no-feature-map", dest="feature_map", action="store_false",
+                   help="skip making the map of every window's features that the Feature map page shows")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_settings_flags(p)  # --image-size here is the network's input size (default: the backbone's)
@@ -91,7 +93,8 @@ def run(args) -> int:
                                             workspace=args.workspace, feature_cache=args.cache_dir,
                                             split_cfg=SplitConfig(args.val_fraction, args.test_fraction),
                                             progress=progress, augment=augment,
-                                            robustness=getattr(args, "robustness", True)),
+                                            robustness=getattr(args, "robustness", True),
+                                            feature_map=getattr(args, "feature_map", True)),
         quiet=args.quiet or args.json, cancelled="cancelled; no model was written")
     if status is not None:
         return status

@@ -13,7 +13,8 @@ from tests.audio_factory import SR, speech_like
 from tests.tone_dataset import make_tone_dataset
 
 FLAGS = ["--backbone", "small_cnn", "--weights", "none", "--image-size", "32x32", "--epochs", "2", "--window", "1",
-         "--hop", "0.5", "--n-mels", "32", "--augment", "0", "--no-robustness", "--quiet"]
+         "--hop", "0.5", "--n-mels", "32", "--augment", "0", "--no-robustness",
+         "--no-feature-map", "--quiet"]
 
 
 def _train(data, out, monkeypatch, *extra):
@@ -23,6 +24,7 @@ def _train(data, out, monkeypatch, *extra):
         status = main([str(a) for a in ("train", data, "--out", out, *FLAGS, *extra)])
     assert status == 0, err.getvalue()
     bundle = load_bundle(out, load_model=False)
+    assert "feature_map_s" not in bundle.metrics.get("timings", {})  # --no-feature-map: no map was made
     return bundle.spectrogram_config.frontend, bundle.window_config.gate
 
 
