@@ -17,13 +17,8 @@ from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.featmap import feature_map
 from audionet_gui.core.model.predict import predict_images, predict_samples
 from audionet_gui.core.model.training import TrainConfig
-from audionet_gui.core.pipeline import (
-    _cached_feature_probabilities,
-    cache_root,
-    default_workspace,
-    evaluate_folder,
-    train_from_folders,
-)
+from audionet_gui.core.pipeline import cache_root, default_workspace, evaluate_folder, train_from_folders
+from audionet_gui.core.pipeline.scoring import cached_feature_probabilities
 from audionet_gui.core.settings import ImageSettings
 from tests.audio_factory import fan_hum, make_class_tree, speech_like
 from tests.tiny_models import pitch_classifier, small_spec, write_bundle
@@ -219,12 +214,12 @@ def test_test_features_come_from_the_cache_and_match_the_whole_model(tones, tmp_
     whole = predict_images(bundle, np.stack([load_png(p) for p in paths]))
     stages = []
     stages = []
-    cached = _cached_feature_probabilities(bundle.model, cfg, paths, tmp_path / "fc",
+    cached = cached_feature_probabilities(bundle.model, cfg, paths, tmp_path / "fc",
                                            lambda p: stages.append(p.stage), None, bundle.config)
     np.testing.assert_allclose(cached, whole, atol=1e-4)  # with the open-set score, as predict answers
     assert set(stages) == {"evaluating"}
     # a fine-tuned model never takes the cached path
-    assert _cached_feature_probabilities(bundle.model, dataclasses.replace(cfg, fine_tune=True), paths,
+    assert cached_feature_probabilities(bundle.model, dataclasses.replace(cfg, fine_tune=True), paths,
                                          tmp_path / "fc", lambda p: None, None) is None
 
 
