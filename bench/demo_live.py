@@ -44,7 +44,9 @@ def train_demo(out: Path) -> float:
                        "--backbone", training["backbone"], "--weights", training["weights"],
                        "--epochs", str(training["epochs"]), "--seed", str(training["seed"]),
                        "--window", str(window["window_s"]), "--hop", str(window["hop_s"]), "--quiet",
-                       *plan_flags(TrainingPlan.from_training(training))])
+                       *plan_flags(TrainingPlan.from_training(training)),
+                       *[part for key in ("learning_rate", "batch_size") if key in training
+                         for part in ("--" + key.replace("_", "-"), str(training[key]))]])
     if status != 0:
         raise SystemExit(f"demo_live: training failed ({status})")
     return time.monotonic() - t
