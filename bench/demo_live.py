@@ -5,7 +5,7 @@ offline answer for the same clips. Figures, not pass/fail.
     .venv/bin/python bench/demo_live.py [--model MODEL_DIR]   # default: trains the demo as the app does first
 
 Without ``--model`` it trains ``resources/demo`` with the demo project's own settings (small_cnn, no weights
-needed) into a temporary folder, which takes a minute or two on a quiet 2-core machine.
+needed, its training plan) into a temporary folder, the few minutes the Getting Started text gives.
 """
 
 from __future__ import annotations
@@ -26,8 +26,14 @@ from audionet_gui.core.live.engine import classifier_from_bundle, live_config_fr
 from audionet_gui.core.live.replay import answer_from_decisions, replay
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.robustness import answer_with_bundle
+from audionet_gui.core.settings import TrainingPlan, training_plan_fields
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo"
+
+
+def plan_flags(plan: TrainingPlan) -> list[str]:
+    """The project's training plan as ``audionet train`` flags (augmented copies, early stopping)."""
+    return [part for f in training_plan_fields() for part in (f.flag, str(getattr(plan, f.name)))]
 
 
 def train_demo(out: Path) -> float:
@@ -37,7 +43,10 @@ def train_demo(out: Path) -> float:
     status = audionet(["train", str(DEMO / "train"), "--test-dir", str(DEMO / "test"), "--out", str(out),
                        "--backbone", training["backbone"], "--weights", training["weights"],
                        "--epochs", str(training["epochs"]), "--seed", str(training["seed"]),
-                       "--window", str(window["window_s"]), "--hop", str(window["hop_s"]), "--quiet"])
+                       "--window", str(window["window_s"]), "--hop", str(window["hop_s"]), "--quiet",
+                       *plan_flags(TrainingPlan.from_training(training)),
+                       *[part for key in ("learning_rate", "batch_size") if key in training
+                         for part in ("--" + key.replace("_", "-"), str(training[key]))]])
     if status != 0:
         raise SystemExit(f"demo_live: training failed ({status})")
     return time.monotonic() - t

@@ -5,7 +5,7 @@ Run under a virtual screen (what a person would see, real window manager-less X 
     xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python scripts/screenshots.py
 
 It follows a first run: the empty pages of a new project (what each says to do next), Help > Getting started,
-then the bundled demo as the app opens it on the very first start, trained with small_cnn (about 15 minutes on
+then the bundled demo as the app opens it on the very first start, trained with small_cnn (10 to 15 minutes on
 2 cores), its Results and Feature map, and the demo conversation identified with the Identify page's "Try the
 demo conversation" button; each page is grabbed on the way. Settings, caches and the model go to a temporary
 folder, so the user's own settings are untouched. ``--theme dark`` renders the dark theme; ``--out DIR`` writes

@@ -9,6 +9,7 @@ settings from a file first; flags given override it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,15 @@ from typing import Any
 from audionet_gui.core.audio.files import is_audio_file
 from audionet_gui.core.base.fields import settings_fields
 from audionet_gui.core.data.convert import AugmentPlan
-from audionet_gui.core.settings import PARTS, ImageSettings, SettingField, setting_fields, settings_from_json
+from audionet_gui.core.settings import (
+    PARTS,
+    ImageSettings,
+    SettingField,
+    TrainingPlan,
+    setting_fields,
+    settings_from_json,
+    training_plan_fields,
+)
 
 GROUPS = {"window": "windows", "spectrogram": "spectrogram", "": "spectrogram"}
 _METAVARS = {"s": "S", "Hz": "HZ", "dB": "DB"}
@@ -155,6 +164,32 @@ def augment_plan_from(args: argparse.Namespace):
         noise.extend(sorted(str(p) for p in Path(d).rglob("*") if p.is_file() and is_audio_file(p)))
     levers = {f.name: getattr(args, f"augment_{f.name}", f.default) for f, _ in settings_fields(AugmentPlan)}
     return AugmentPlan(copies=int(args.augment), seed=int(args.augment_seed), noise_files=tuple(noise), **levers)
+
+
+def add_training_plan_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per training-plan setting (core/settings.py ``TrainingPlan``), in a "training plan" group. A
+    flag the command already has (``--augment`` of the augmentation group) is that setting's flag: not added
+    twice, its value read by ``training_plan_from``."""
+    group = parser.add_argument_group("training plan")
+    dests = {}
+    for f in training_plan_fields():
+        existing = parser._option_string_actions.get(f.flag)  # argparse has no public lookup by flag
+        if existing is not None:
+            dests[f.name] = existing.dest
+        else:
+            _add_flag(group, f)
+    parser.set_defaults(training_plan_dests=dests)
+
+
+def training_plan_from(args: argparse.Namespace, base: TrainingPlan | None = None) -> TrainingPlan:
+    """``base`` (the defaults) with each training-plan flag given; ValueError naming a value out of bounds."""
+    dests = getattr(args, "training_plan_dests", {})
+    given = {}
+    for f in training_plan_fields():
+        value = getattr(args, dests.get(f.name, f.name), None)
+        if value is not None:
+            given[f.name] = value
+    return dataclasses.replace(base or TrainingPlan(), **given)
 
 
 def parse_image_size(text: str) -> tuple[int, int]:

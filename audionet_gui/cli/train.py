@@ -7,7 +7,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from audionet_gui.cli.flags import add_augment_flags, add_settings_flags, augment_plan_from, settings_from
+from audionet_gui.cli.flags import (
+    add_augment_flags,
+    add_settings_flags,
+    add_training_plan_flags,
+    augment_plan_from,
+    settings_from,
+    training_plan_from,
+)
 from audionet_gui.cli.term import fail, print_json, run_job, shown
 from audionet_gui.core.data.convert import DEFAULT_COPIES
 from audionet_gui.core.data.dataset import SplitConfig
@@ -48,6 +55,7 @@ def register(subparsers) -> None:
     p.add_argument("--fine-tune-epochs", type=positive_int, default=None, metavar="N")
     p.add_argument("--no-augment", action="store_true", help="train without noise/shift/mask augmentation")
     add_augment_flags(p, default_copies=DEFAULT_COPIES)
+    add_training_plan_flags(p)  # --augment above is the plan's augmented copies; --patience
     p.add_argument("--test-dir", default=None, metavar="DIR",
                    help="folder of class subfolders to test on (instead of the hash test split of DATA_DIR)")
     p.add_argument("--val-fraction", type=float, default=SplitConfig.val_fraction, metavar="F",
@@ -74,7 +82,8 @@ def build_configs(args):
     the training config."""
     settings = settings_from(args)
     overrides = {"backbone": args.backbone, "weights": args.weights, "feature_layer": args.feature_layer,
-                 "fine_tune": args.fine_tune, "seed": args.seed, "augment": not args.no_augment}
+                 "fine_tune": args.fine_tune, "seed": args.seed, "augment": not args.no_augment,
+                 "patience": training_plan_from(args).patience}
     for name in ("epochs", "batch_size", "learning_rate", "fine_tune_epochs"):
         value = getattr(args, name)
         if value is not None:

@@ -25,7 +25,9 @@ from typing import Any
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.fields import SettingInfo, check_bounds, setting, setting_info, settings_fields, value_kind
+from audionet_gui.core.data.convert import DEFAULT_COPIES, AugmentPlan
 from audionet_gui.core.model.backbones import resolve_image_size
+from audionet_gui.core.model.training import TrainConfig
 
 # The parts of the settings, in the order the form and ``--help`` show them: (attribute, class).
 PARTS: tuple[tuple[str, type], ...] = (("window", WindowConfig), ("spectrogram", SpectrogramConfig))
@@ -234,3 +236,49 @@ def _setting_fields() -> tuple[SettingField, ...]:
         if info is not None:
             out.append(SettingField(f.name, "", info, f.default, value_kind(ImageSettings, f)))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """How much work training does beyond the network choice: audio copies per training window and when to stop.
+
+    Stored as keys of a project's ``training`` section beside backbone, weights and epochs (``from_training`` /
+    ``to_training``); the Train page's network panel and ``audionet train`` make their editors and flags from
+    ``training_plan_fields()`` as for ``ImageSettings``. A small project (a demo, a first try) picks a small
+    plan in its file; the defaults are the robust ones (DEVELOPERS.md, "Robustness")."""
+
+    # not "augment_copies": that training-section key is TrainConfig's image-level copies for a head on features
+    augmented_copies: int = setting(
+        DEFAULT_COPIES, "Augmented copies", "Noisy copies of each training window (background noise, a simulated "
+        "room, a random microphone, other talkers, level and masks): more copies make a model that copes better "
+        "with noise and rooms, and each copy adds about as much training time as the recordings themselves. "
+        "0 = train on the recordings only.", min=0, max=32, step=1, flag="--augment")
+    patience: int = setting(
+        TrainConfig.patience, "Early stopping", "Stop when the validation loss has not improved for this many "
+        "epochs; the best epoch's weights are kept. 0 = always train every epoch.", unit="epochs", min=0,
+        max=1000, step=1)
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
+
+    @classmethod
+    def from_training(cls, training: dict[str, Any] | None) -> TrainingPlan:
+        """The plan in a project's ``training`` section; missing keys take their defaults (older projects).
+        ValueError naming the setting for a bad value."""
+        training = training or {}
+        return cls(**{f.name: training[f.name] for f, _ in settings_fields(cls) if f.name in training})
+
+    def to_training(self) -> dict[str, Any]:
+        """The keys this plan adds to a ``training`` section."""
+        return {f.name: getattr(self, f.name) for f, _ in settings_fields(self)}
+
+    def augment_plan(self, seed: int = 0) -> Any:
+        """What conversion takes: an ``AugmentPlan`` with this many copies, None for none."""
+        return AugmentPlan(copies=self.augmented_copies, seed=seed) if self.augmented_copies else None
+
+
+def training_plan_fields() -> list[SettingField]:
+    """The training plan's settings, in declaration order (the form's rows, the CLI's flags)."""
+    defaults = TrainingPlan()
+    return [SettingField(f.name, "", info, getattr(defaults, f.name), value_kind(TrainingPlan, f))
+            for f, info in settings_fields(TrainingPlan)]

@@ -8,9 +8,11 @@ import json
 import pytest
 
 from audionet_gui.cli.entry import build_parser, main
-from audionet_gui.cli.flags import settings_from
+from audionet_gui.cli.flags import settings_from, training_plan_from
+from audionet_gui.cli.train import build_configs
+from audionet_gui.core.data.convert import DEFAULT_COPIES
 from audionet_gui.core.data.project import Project
-from audionet_gui.core.settings import ImageSettings, setting_fields
+from audionet_gui.core.settings import ImageSettings, TrainingPlan, setting_fields, training_plan_fields
 from tests.audio_factory import tone, write
 from tests.settings_values import flag_text, other_value
 
@@ -125,3 +127,15 @@ def test_train_makes_two_augmented_copies_by_default_and_augment_sets_them():
     assert augment_plan_from(parse("train")).copies == 2  # the robustness bench's choice (DEVELOPERS.md)
     assert augment_plan_from(parse("train", "--augment", "1")).copies == 1
     assert augment_plan_from(parse("train", "--augment", "0")) is None
+
+
+def test_the_training_plan_has_its_flags_and_augment_keeps_its_meaning():
+    options = [o for a in subparser("train")._actions for o in a.option_strings]
+    assert all(options.count(f.flag) == 1 for f in training_plan_fields())  # --augment not added twice
+    default = parse("train")
+    assert training_plan_from(default) == TrainingPlan(augmented_copies=DEFAULT_COPIES)
+    assert build_configs(default)[1].patience == TrainingPlan().patience
+    args = parse("train", "--augment", "1", "--patience", "3")
+    assert training_plan_from(args) == TrainingPlan(augmented_copies=1, patience=3)
+    assert build_configs(args)[1].patience == 3
+    assert main(["train", "DATA", "--out", "M", "--patience", "-2"]) == 2

@@ -13,7 +13,17 @@ import pytest
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.fields import setting_info, value_kind
-from audionet_gui.core.settings import DERIVED_FIELDS, PARTS, ImageSettings, setting_fields, settings_from_json
+from audionet_gui.core.data.convert import DEFAULT_COPIES, AugmentPlan
+from audionet_gui.core.model.training import TrainConfig
+from audionet_gui.core.settings import (
+    DERIVED_FIELDS,
+    PARTS,
+    ImageSettings,
+    TrainingPlan,
+    setting_fields,
+    settings_from_json,
+    training_plan_fields,
+)
 from tests.settings_values import other_value
 
 
@@ -127,3 +137,22 @@ def test_effective_values_say_what_auto_means():
     assert settings.effective_value("fmax") == 8000.0
     assert settings.for_backbone("small_cnn").effective_value("image_size") == (128, 128)
     assert settings.effective_value("n_mels") == 128
+
+
+def test_the_training_plan_lives_in_the_training_section_with_defaults_and_bounds():
+    assert TrainingPlan.from_training({"backbone": "small_cnn"}) == TrainingPlan()  # an older project
+    assert TrainingPlan().augmented_copies == DEFAULT_COPIES and TrainingPlan().patience == TrainConfig.patience
+    plan = TrainingPlan.from_training({"epochs": 20, "augmented_copies": 1, "patience": 4})
+    assert plan.to_training() == {"augmented_copies": 1, "patience": 4}
+    assert plan.augment_plan(seed=3) == AugmentPlan(copies=1, seed=3)
+    assert TrainingPlan(augmented_copies=0).augment_plan() is None
+    # the image-level "augment_copies" of TrainConfig is another setting: the plan does not read it
+    assert TrainingPlan.from_training({"augment_copies": 5}).augmented_copies == DEFAULT_COPIES
+    with pytest.raises(ValueError, match="augmented_copies.*-1"):
+        TrainingPlan.from_training({"augmented_copies": -1})
+    with pytest.raises(ValueError, match="patience"):
+        TrainingPlan.from_training({"patience": 1.5})
+    fields = training_plan_fields()
+    assert [f.name for f in fields] == ["augmented_copies", "patience"]
+    assert all(f.info.label and f.info.help and f.kind == "int" for f in fields)
+    assert fields[0].flag == "--augment"  # the flag audionet train has had for it

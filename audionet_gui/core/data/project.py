@@ -27,7 +27,7 @@ from audionet_gui.core.data.dataset import BACKGROUND_CLASS, ClassSpec, DatasetS
 from audionet_gui.core.model.bundle import check_bundle_target
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import default_workspace, train_from_folders
-from audionet_gui.core.settings import DERIVED_FIELDS, ImageSettings
+from audionet_gui.core.settings import DERIVED_FIELDS, ImageSettings, TrainingPlan
 
 PathLike = str | Path
 
@@ -196,6 +196,10 @@ class Project:
     def train_config(self):
         return TrainConfig.from_dict(self.training)
 
+    def training_plan(self) -> TrainingPlan:
+        """Augmented copies and early stopping, from the ``training`` section (ValueError for a bad value)."""
+        return TrainingPlan.from_training(self.training)
+
     def image_settings(self) -> ImageSettings:
         """The settings resolved for the chosen backbone's image size: what training makes and Inspect shows."""
 
@@ -294,6 +298,10 @@ class Project:
         training.update(data.get("training") or {})
         training = _training_paths(training, ab)
         settings = _read_settings(data, training.pop("image_size", None), source)
+        try:
+            TrainingPlan.from_training(training)  # a bad value is named on opening, not minutes into training
+        except (TypeError, ValueError) as exc:
+            raise ProjectError(f"{source}: bad training settings ({exc}).") from None
         return cls(
             name=str(data.get("name") or "Untitled"),
             classes=classes,
@@ -375,9 +383,11 @@ def convert_project(project: Project, progress=None, cancel=None):
 def train_project(project: Project, out_dir: PathLike, progress=None, cancel=None):
     """Convert, train, test and save the model bundle in ``out_dir`` (core.pipeline.train_from_folders)."""
 
+    train_cfg = project.train_config()
     return train_from_folders(project.dataset_spec(), out_dir, settings=project.settings,
-                              train_cfg=project.train_config(), workspace=project.workspace or None,
-                              progress=progress, cancel=cancel)
+                              train_cfg=train_cfg, workspace=project.workspace or None,
+                              progress=progress, cancel=cancel,
+                              augment=project.training_plan().augment_plan(train_cfg.seed))
 
 
 def copy_model_folder(src: PathLike, dst: PathLike, progress=None, cancel=None, replace: bool = False) -> Path:

@@ -8,7 +8,6 @@ gives the same decisions every time.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -59,14 +58,19 @@ def replay(samples: np.ndarray, sample_rate: int, classifier: Classifier, labels
 
 
 def answer_from_decisions(decisions: Sequence[LiveDecision], start_s: float, end_s: float, window_s: float) -> str:
-    """What the live page said about the span ``start_s``..``end_s``: the name given most often by decisions whose
-    window (``window_s`` ending at the decision's time) overlaps it; unknown when none named anyone."""
-    names = Counter(d.label for d in decisions
-                    if d.label not in NOT_NAMES and d.t > start_s and d.t - window_s < end_s)
-    if not names:
+    """What the live page said about the span ``start_s``..``end_s``: of the names given by decisions whose window
+    (``window_s`` ending at the decision's time) overlaps it, the one given with the most confidence in all (the
+    sum of its decisions' probabilities); unknown when none named anyone.
+
+    Not the name given most often: a short word is heard by about two windows, and when they disagree a count
+    is a tie that went to whichever came first, the window holding the word's start at its end."""
+    weights: dict[str, float] = {}
+    for d in decisions:
+        if d.label not in NOT_NAMES and d.t > start_s and d.t - window_s < end_s:
+            weights[d.label] = weights.get(d.label, 0.0) + float(d.p)
+    if not weights:
         return UNKNOWN
-    (best, _), = names.most_common(1)
-    return best
+    return max(weights, key=weights.__getitem__)
 
 
 def live_answerer(classifier: Classifier, labels: Sequence[str], spectrogram_config, config: LiveConfig,

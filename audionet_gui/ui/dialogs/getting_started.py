@@ -18,7 +18,7 @@ GETTING_STARTED = (
     "<li><b>Try it</b>: Identify names who speaks in a file (and when, in a conversation); Live listens to the "
     "microphone.</li>"
     "</ol>"
-    "<p>The bundled demo has six speakers ready: open it, press Train (about 15 minutes on two cores), then "
+    "<p>The bundled demo has six speakers ready: open it, press Train (10 to 15 minutes on two cores), then "
     "<i>Try the demo conversation</i> on the Identify page. Inspect shows what the network sees of any clip.</p>"
 )
 

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from audionet_gui.core.model.backbones import BACKBONES
+from audionet_gui.core.settings import TrainingPlan, training_plan_fields
 from audionet_gui.ui.theme import muted_text_style
+from audionet_gui.ui.widgets.settings_form import FieldEditor
 
 WEIGHTS_CHOICES = [
     ("imagenet", "ImageNet (downloaded once)", "Start from a network trained on millions of photos. Keras "
@@ -34,7 +36,7 @@ WEIGHTS_CHOICES = [
 
 
 class ModelSettingsPanel(QGroupBox):
-    """Backbone, weights and training length. ``changed(training_dict)`` after an edit."""
+    """Backbone, weights, training length and the training plan. ``changed(training_dict)`` after an edit."""
 
     changed = Signal(dict)
     weights_file_chosen = Signal(str, str)  # backbone, path: to be remembered for next time
@@ -83,6 +85,12 @@ class ModelSettingsPanel(QGroupBox):
         form.addRow("Epochs (max)", self.epochs)
         form.addRow("", self.fine_tune)
         form.addRow("Seed", self.seed)
+        # the training plan (augmented copies, early stopping): one editor per field, made from its metadata;
+        # the boxes' ranges are the plan's bounds, so every value they give is valid
+        self.plan_editors = {f.name: FieldEditor(f) for f in training_plan_fields()}
+        for f in training_plan_fields():
+            form.addRow(f.info.label, self.plan_editors[f.name])
+            self.plan_editors[f.name].changed.connect(self._on_edit)
         self._extra: dict[str, Any] = {}
         self._loading = False
         for sig in (self.weights.currentIndexChanged, self.epochs.valueChanged,
@@ -103,6 +111,12 @@ class ModelSettingsPanel(QGroupBox):
             self.epochs.setValue(int(training.get("epochs", 30)))
             self.fine_tune.setChecked(bool(training.get("fine_tune", False)))
             self.seed.setValue(int(training.get("seed", 0)))
+            try:
+                plan = TrainingPlan.from_training(training)
+            except (TypeError, ValueError):
+                plan = TrainingPlan()  # a project opens only with a valid plan; this is a caller's bad dict
+            for name, value in plan.to_training().items():
+                self.plan_editors[name].set_value(value)
         finally:
             self._loading = False
         self._update_enabled()
@@ -113,6 +127,7 @@ class ModelSettingsPanel(QGroupBox):
         weights = self.weights_path.text() if key == "file" else key
         out.update(backbone=self.backbone.currentData(), weights=weights or "imagenet",
                    epochs=self.epochs.value(), fine_tune=self.fine_tune.isChecked(), seed=self.seed.value())
+        out.update({name: editor.value() for name, editor in self.plan_editors.items()})
         return out
 
     def set_weights_file(self, path: str) -> None:

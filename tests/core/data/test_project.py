@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
-from audionet_gui.core.data.convert import config_key
+from audionet_gui.core.data import project as project_module
+from audionet_gui.core.data.convert import AugmentPlan, config_key
 from audionet_gui.core.data.dataset import dataset_sources
 from audionet_gui.core.data.project import (
     BACKGROUND_CLASS,
@@ -17,9 +18,10 @@ from audionet_gui.core.data.project import (
     add_background_class,
     copy_model_folder,
     move_model_on_save,
+    train_project,
     writable_copy,
 )
-from audionet_gui.core.settings import ImageSettings
+from audionet_gui.core.settings import ImageSettings, TrainingPlan
 from audionet_gui.resources import demo_project_path
 from tests.audio_factory import tone, write
 
@@ -337,3 +339,29 @@ def test_excluding_and_moving_a_file_change_the_project_not_the_file(tmp_path):
     assert sorted(s.path.name for s in dataset_sources(saved.dataset_spec()) if s.label == "a") == \
         ["a0.wav", "a1.wav", "a2.wav"]
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.wav")} == before
+
+
+def test_the_demo_project_trains_with_a_small_plan():
+    plan = Project.load(demo_project_path()).training_plan()
+    assert plan.augmented_copies < TrainingPlan().augmented_copies  # the demo trains in minutes
+
+
+def test_a_project_trains_with_its_training_plan(tmp_path, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(project_module, "train_from_folders",
+                        lambda *args, **kwargs: seen.update(kwargs, train_cfg=kwargs["train_cfg"]))
+    project = Project(name="p", training={"backbone": "small_cnn", "weights": "none", "epochs": 5, "seed": 7,
+                                          "augmented_copies": 1, "patience": 3})
+    train_project(project, tmp_path / "model")
+    assert seen["augment"] == AugmentPlan(copies=1, seed=7)
+    assert seen["train_cfg"].patience == 3 and seen["train_cfg"].epochs == 5
+    project.training["augmented_copies"] = 0
+    train_project(project, tmp_path / "model")
+    assert seen["augment"] is None
+
+
+def test_a_bad_training_plan_in_a_project_file_is_refused_with_the_file_named(tmp_path):
+    path = tmp_path / "bad.audionet.json"
+    path.write_text(json.dumps({"format": 2, "kind": "audionet-project", "training": {"augmented_copies": "two"}}))
+    with pytest.raises(ProjectError, match=r"bad\.audionet\.json: bad training settings.*augmented_copies"):
+        Project.load(path)

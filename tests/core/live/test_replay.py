@@ -42,3 +42,17 @@ def test_only_decisions_whose_window_overlaps_the_clip_vote():
     decisions = [LiveDecision(0.5, "high", 0.9), LiveDecision(2.0, "low", 0.9), LiveDecision(2.5, "low", 0.9),
                  LiveDecision(6.0, "high", 0.9), LiveDecision(6.5, "high", 0.9), LiveDecision(7.0, "high", 0.9)]
     assert answer_from_decisions(decisions, start_s=1.0, end_s=3.0, window_s=1.0) == "low"
+
+
+def test_disagreeing_windows_are_weighed_by_confidence_not_by_order():
+    # a short word is heard by two windows; when they disagree, the surer one names it, whichever came first
+    unsure_first = [LiveDecision(1.5, "high", 0.37), LiveDecision(2.0, "low", 0.55)]
+    sure_first = [LiveDecision(1.5, "low", 0.55), LiveDecision(2.0, "high", 0.37)]
+    assert answer_from_decisions(unsure_first, start_s=1.0, end_s=1.5, window_s=1.0) == "low"
+    assert answer_from_decisions(sure_first, start_s=1.0, end_s=1.5, window_s=1.0) == "low"
+    # two weak windows together outweigh one sure window only when their confidence adds up to more
+    assert answer_from_decisions([LiveDecision(1.5, "high", 0.3), LiveDecision(2.0, "high", 0.3),
+                                  LiveDecision(2.5, "low", 0.9)], start_s=1.0, end_s=2.0, window_s=1.0) == "low"
+    assert answer_from_decisions([LiveDecision(1.5, "high", 0.5), LiveDecision(2.0, "high", 0.5),
+                                  LiveDecision(2.5, "low", 0.9)], start_s=1.0, end_s=2.0, window_s=1.0) == "high"
+    assert answer_from_decisions([LiveDecision(1.5, SILENCE, 1.0)], start_s=1.0, end_s=2.0, window_s=1.0) == UNKNOWN
