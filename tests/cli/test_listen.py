@@ -117,7 +117,8 @@ def test_listen_with_a_small_cnn_trained_on_two_tones(tmp_path, capsys):
     data = make_tone_dataset(tmp_path / "tones", PITCHES, files_per_class=8, seconds=2.0)
     cfg = TrainConfig(backbone="small_cnn", weights="none", image_size=(64, 64), epochs=12, seed=1)
     report = train_from_folders(data, tmp_path / "model", ImageSettings(WINDOW, SpectrogramConfig(n_mels=64)), cfg,
-                                workspace=tmp_path / "ws", feature_cache=tmp_path / "fc")
+                                workspace=tmp_path / "ws", feature_cache=tmp_path / "fc",
+                                augment=None, robustness=False, feature_map=False)  # listening is what this tests
     # new recordings of each class, made like the training ones (a tone with a little jitter and noise)
     rng = np.random.default_rng(99)
     clip = np.concatenate([tone_clip(PITCHES["high"], 2.5, rng), np.zeros(16000, np.float32),
