@@ -197,10 +197,13 @@ class ResultsPanel(QWidget):
         self.open_button.clicked.connect(self.open_model_requested)
 
         self.per_class = QTableWidget(0, 5)
-        self.per_class.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Test windows"])
+        self.per_class.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Windows"])
         self.per_class.verticalHeader().setVisible(False)
         self.per_class.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        # the figures keep their width (stretched columns wrapped "100.0 %" in two); the names take the rest
+        self.per_class.setWordWrap(False)
+        self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.per_class.setToolTip("Precision: of the windows given this name, how many were right. "
                                   "Recall: of this class's windows, how many were found.")
         self.heatmap = ConfusionHeatmap()
