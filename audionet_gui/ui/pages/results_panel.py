@@ -35,7 +35,7 @@ from audionet_gui.ui.widgets.robustness_table import RobustnessTable
 METRIC_WORDS = ("<b>Precision</b>: of the windows the model gave this name, the share that really were this "
                 "class (low: other voices are mistaken for it). <b>Recall</b>: of this class's windows, the share "
                 "the model named right (low: it is often missed). <b>F1</b>: one figure for both (their harmonic "
-                "mean); it is low when either is low.")
+                "mean); it is low when either is low. <b>N</b>: the class's test windows.")
 
 
 def test_metrics(metrics: dict) -> dict:
@@ -51,8 +51,8 @@ def misclassified_windows(metrics: dict) -> list[dict]:
     return [m for m in items if isinstance(m, dict)]
 
 
-def _pct(v: Any) -> str:
-    return "–" if v is None else f"{100 * float(v):.1f} %"
+def _pct(v: Any, decimals: int = 1) -> str:
+    return "–" if v is None else f"{100 * float(v):.{decimals}f} %"
 
 
 class CellCounts(pg.GraphicsObject):
@@ -197,13 +197,14 @@ class ResultsPanel(QWidget):
         self.open_button.clicked.connect(self.open_model_requested)
 
         self.per_class = QTableWidget(0, 5)
-        self.per_class.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Windows"])
+        self.per_class.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "N"])
         self.per_class.verticalHeader().setVisible(False)
         self.per_class.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        # the figures keep their width (stretched columns wrapped "100.0 %" in two); the names take the rest
+        # every column as wide as its contents (stretched columns wrapped "100.0 %" in two lines, and a stretched
+        # name column cut the names); whole percents, as the figures of a small test set are no finer than that
         self.per_class.setWordWrap(False)
         self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.per_class.horizontalHeader().setMinimumSectionSize(24)
         self.per_class.setToolTip("Precision: of the windows given this name, how many were right. "
                                   "Recall: of this class's windows, how many were found.")
         self.heatmap = ConfusionHeatmap()
@@ -316,7 +317,7 @@ class ResultsPanel(QWidget):
         per_class = test.get("per_class") or {}
         self.per_class.setRowCount(len(per_class))
         for r, (name, s) in enumerate(per_class.items()):
-            cells = [name, _pct(s.get("precision")), _pct(s.get("recall")), _pct(s.get("f1")),
+            cells = [name, _pct(s.get("precision"), 0), _pct(s.get("recall"), 0), _pct(s.get("f1"), 0),
                      str(s.get("support", ""))]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
