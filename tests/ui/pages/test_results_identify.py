@@ -47,7 +47,8 @@ def test_results_show_accuracy_per_class_confusion_and_misclassified(qtbot):
     assert panel.figures["recording_accuracy"].text() == "91.7 %"
     assert "90.0 %" in panel.headline.text()
     assert panel.per_class.rowCount() == 3
-    assert [panel.per_class.item(1, c).text() for c in range(5)] == ["ben", "82 %", "90 %", "86 %", "10"]  # whole percents: the table fits its pane
+    # whole percents: the table fits its pane
+    assert [panel.per_class.item(1, c).text() for c in range(5)] == ["ben", "82 %", "90 %", "86 %", "10"]
     assert panel.heatmap.matrix.tolist() == METRICS["test"]["confusion"]
     assert panel.heatmap.counts.counts.tolist() == METRICS["test"]["confusion"]
     assert panel.heatmap.counts.boundingRect().width() == 3
