@@ -81,6 +81,12 @@ def test_spec_entry_script_and_resources_exist(spec):
     assert (ICONS / "audionet.svg").is_file()
 
 
+def test_spec_ships_the_data_files_that_libraries_read_at_import(spec):
+    """pyroomacoustics opens data/materials.json when it is imported (the bundle's `audionet train` failed on it)."""
+    datas = [(Path(src), dst) for src, dst in spec.made["Analysis"][0].kwargs["datas"]]
+    assert any(src.name == "materials.json" and dst.replace("\\", "/") == "pyroomacoustics/data" for src, dst in datas)
+
+
 def test_spec_ships_our_sources_for_autograph(spec):
     assert spec.made["Analysis"][0].kwargs["module_collection_mode"] == {"audionet_gui": "pyz+py"}
 
