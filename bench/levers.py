@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from audionet_gui.core.audio.augment import add_noise, change_gain, mic_response, reverberate, simulate_rooms
 from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
-from audionet_gui.core.data.convert import AugmentPlan
+from audionet_gui.core.data.convert.augmentation import AugmentPlan
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.pipeline import evaluate_folder, train_from_folders
 

@@ -118,7 +118,7 @@ def voice_bundle_with_workspace(root: Path, voices: dict, enrolled: list[str], f
     metrics.json, and a head on a frozen backbone in config.json, so a speaker can be enrolled into it."""
     from audionet_gui.core.audio.spectrogram import save_png, spectrogram_image  # noqa: PLC0415 - test helper
     from audionet_gui.core.audio.windows import cut_windows  # noqa: PLC0415 - test helper
-    from audionet_gui.core.data.convert import ManifestRow, write_manifest  # noqa: PLC0415 - test helper
+    from audionet_gui.core.data.convert.manifest import ManifestRow, write_manifest  # noqa: PLC0415 - test helper
     from audionet_gui.core.model.bundle import CONFIG_FILE, METRICS_FILE  # noqa: PLC0415 - test helper
     from tests.tone_dataset import SR, tone_clip  # noqa: PLC0415 - test helper
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from audionet_gui.core.audio.files import is_audio_file
 from audionet_gui.core.base.fields import settings_fields
-from audionet_gui.core.data.convert import AugmentPlan
+from audionet_gui.core.data.convert.augmentation import AugmentPlan
 from audionet_gui.core.settings import (
     PARTS,
     ImageSettings,

@@ -16,7 +16,7 @@ from audionet_gui.cli.flags import (
     training_plan_from,
 )
 from audionet_gui.cli.term import fail, print_json, run_job, shown
-from audionet_gui.core.data.convert import DEFAULT_COPIES
+from audionet_gui.core.data.convert.augmentation import DEFAULT_COPIES
 from audionet_gui.core.data.dataset import SplitConfig
 from audionet_gui.core.model.backbones import BACKBONES, DEFAULT_BACKBONE
 from audionet_gui.core.model.training import TrainConfig

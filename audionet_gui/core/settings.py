@@ -25,7 +25,7 @@ from typing import Any
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.fields import SettingInfo, check_bounds, setting, setting_info, settings_fields, value_kind
-from audionet_gui.core.data.convert import DEFAULT_COPIES, AugmentPlan
+from audionet_gui.core.data.convert.augmentation import DEFAULT_COPIES, AugmentPlan
 from audionet_gui.core.model.backbones import resolve_image_size
 from audionet_gui.core.model.training import TrainConfig
 

@@ -10,7 +10,7 @@ import pytest
 from audionet_gui.cli.entry import build_parser, main
 from audionet_gui.cli.flags import settings_from, training_plan_from
 from audionet_gui.cli.train import build_configs
-from audionet_gui.core.data.convert import DEFAULT_COPIES
+from audionet_gui.core.data.convert.augmentation import DEFAULT_COPIES
 from audionet_gui.core.data.project import Project
 from audionet_gui.core.settings import ImageSettings, TrainingPlan, setting_fields, training_plan_fields
 from tests.audio_factory import tone, write

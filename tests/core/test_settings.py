@@ -13,7 +13,7 @@ import pytest
 from audionet_gui.core.audio.spectrogram import SpectrogramConfig
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.fields import setting_info, value_kind
-from audionet_gui.core.data.convert import DEFAULT_COPIES, AugmentPlan
+from audionet_gui.core.data.convert.augmentation import DEFAULT_COPIES, AugmentPlan
 from audionet_gui.core.model.training import TrainConfig
 from audionet_gui.core.settings import (
     DERIVED_FIELDS,

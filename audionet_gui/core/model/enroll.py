@@ -28,7 +28,7 @@ from audionet_gui.core.audio.vad import has_speech, window_speech
 from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, BundleError, DatasetError
 from audionet_gui.core.base.jobs import CancelToken, Progress, ProgressCallback, ensure_token, no_progress
-from audionet_gui.core.data.convert import ManifestRow, load_manifest
+from audionet_gui.core.data.convert.manifest import ManifestRow, load_manifest
 from audionet_gui.core.model.bundle import check_bundle_target, load_bundle, save_bundle
 from audionet_gui.core.model.calibration import FeatureSplits, ScoredWindows, calibrate_unknown
 from audionet_gui.core.model.evaluation import evaluate_predictions, unknown_rates

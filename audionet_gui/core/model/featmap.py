@@ -25,7 +25,7 @@ from pathlib import Path
 from audionet_gui.core.base.errors import BundleError, DatasetError
 from audionet_gui.core.base.fsutil import file_sha256
 from audionet_gui.core.base.jobs import CancelToken, Progress, ProgressCallback, ensure_token, no_progress
-from audionet_gui.core.data.convert import ManifestRow, load_manifest
+from audionet_gui.core.data.convert.manifest import ManifestRow, load_manifest
 from audionet_gui.core.model.bundle import MODEL_FILE, ModelBundle, load_bundle
 from audionet_gui.core.model.featmap_make import (
     FeatureMap,

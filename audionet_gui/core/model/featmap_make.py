@@ -28,7 +28,7 @@ import numpy as np
 from audionet_gui.core.base.errors import AudioNetError, BundleError
 from audionet_gui.core.base.fsutil import atomic_write_json, file_sha256
 from audionet_gui.core.base.jobs import CancelToken, Progress, ProgressCallback, ensure_token, no_progress
-from audionet_gui.core.data.convert import ManifestRow
+from audionet_gui.core.data.convert.manifest import ManifestRow
 from audionet_gui.core.data.doctor.judge import (
     out_of_fold_probabilities,
     standardised,

@@ -9,7 +9,7 @@ import pytest
 
 from audionet_gui.core.base.errors import BundleError
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
-from audionet_gui.core.data.convert import load_manifest, write_manifest
+from audionet_gui.core.data.convert.manifest import load_manifest, write_manifest
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.featmap import FeatureMap, embed_2d, feature_map, map_rows
 from audionet_gui.core.model.featmap_make import keep_map, make_map

@@ -9,7 +9,7 @@ import pytest
 
 from audionet_gui.core.answers import UNKNOWN
 from audionet_gui.core.audio.spectrogram import load_png
-from audionet_gui.core.data.convert import load_manifest
+from audionet_gui.core.data.convert.manifest import load_manifest
 from audionet_gui.core.model.bundle import CONFIG_FILE, load_bundle
 from audionet_gui.core.model.calibration import FeatureSplits, ScoredWindows, calibrate_unknown
 from audionet_gui.core.model.enroll import enroll_speaker

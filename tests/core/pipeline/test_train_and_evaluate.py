@@ -11,7 +11,7 @@ from audionet_gui.core.audio.spectrogram import SpectrogramConfig, load_png
 from audionet_gui.core.audio.windows import WindowConfig
 from audionet_gui.core.base.errors import BundleError, DatasetError
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
-from audionet_gui.core.data.convert import load_manifest
+from audionet_gui.core.data.convert.manifest import load_manifest
 from audionet_gui.core.data.dataset import DatasetSpec
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.featmap import feature_map

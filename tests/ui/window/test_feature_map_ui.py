@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt
 
-from audionet_gui.core.data.convert import load_manifest, write_manifest
+from audionet_gui.core.data.convert.manifest import load_manifest, write_manifest
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.featmap import FeatureMap
 from audionet_gui.ui.pages.feature_map_panel import FeatureMapPanel
