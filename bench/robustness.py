@@ -3,7 +3,7 @@ through another room and a cheap microphone, live (through the live engine), and
 An ablation table, one row per lever; figures, not pass/fail.
 
     .venv/bin/python bench/robustness.py [--backbone inception_v3 --weights /work/weights/inception_v3_notop.weights.h5]
-        [--rows baseline,default,...] [--train-utterances 12] [--test-utterances 15] [--work DIR] [--keep]
+        [--rows baseline,default,...] [--seeds N] [--train-utterances 12] [--test-utterances 15] [--work DIR]
 
 Data (made once per --work folder, deterministic):
 - utterances: 3-5 digits of one FSDD speaker joined with 0.15-0.6 s pauses of quiet room tone; training
@@ -78,6 +78,11 @@ ROWS: dict[str, list[str]] = {
     "all + speech threshold 0.3": ["--augment", "1", "--speech-threshold", "0.3", *PLAIN],
     "all + pcen x2": ["--augment", "2", "--frontend", "pcen"],
     "defaults": [],
+    "defaults x3": ["--augment", "3"],
+    "defaults x4": ["--augment", "4"],
+    "defaults x6": ["--augment", "6"],
+    "defaults x4 + speech threshold 0.15": ["--augment", "4", "--speech-threshold", "0.15"],
+    "defaults + speech threshold 0.15": ["--speech-threshold", "0.15"],
 }
 
 
@@ -227,6 +232,18 @@ def run_row(name: str, flags: list[str], folders: dict[str, Path], args, work: P
     return row
 
 
+def mean_row(name: str, runs: list[dict]) -> dict:
+    """The mean of a row's seeds, with each column's range (min-max) beside it in ``spread``."""
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return {"row": f"{name} (mean)", "error": "every seed failed"}
+    keys = [k for k in good[0] if k != "row"]
+    row = {"row": f"{name} (mean of {len(good)})", **{k: float(np.nanmean([r[k] for r in good])) for k in keys}}
+    row["spread"] = {k: [float(np.nanmin([r[k] for r in good])), float(np.nanmax([r[k] for r in good]))]
+                     for k in keys}
+    return row
+
+
 def print_table(rows: list[dict]) -> None:
     cols = ["clean", "20dB", "10dB", "5dB", "0dB", "room_mic", "live", "false_unknown", "nonspeech_named"]
     print("\n| row | " + " | ".join(cols) + " | train s |")
@@ -235,7 +252,10 @@ def print_table(rows: list[dict]) -> None:
         if "error" in r:
             print(f"| {r['row']} | {r['error']} |")
             continue
-        print(f"| {r['row']} | " + " | ".join(f"{100 * r[c]:.1f} %" for c in cols) + f" | {r['train_s']:.0f} |")
+        spread = r.get("spread", {})
+        cells = [f"{100 * r[c]:.1f} %" + (f" ({100 * spread[c][0]:.0f}-{100 * spread[c][1]:.0f})"
+                                          if c in spread else "") for c in cols]
+        print(f"| {r['row']} | " + " | ".join(cells) + f" | {r['train_s']:.0f} |")
 
 
 def main() -> None:
@@ -245,6 +265,8 @@ def main() -> None:
     ap.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from: {', '.join(ROWS)}")
     ap.add_argument("--train-utterances", type=int, default=12)
     ap.add_argument("--test-utterances", type=int, default=15)
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="train each row with this many seeds (model and augmentation) and add their mean and range")
     ap.add_argument("--no-live", dest="live", action="store_false", help="skip the live replay column")
     ap.add_argument("--work", type=Path, default=None, help="data and models here (kept); default a temp folder")
     args = ap.parse_args()
@@ -254,8 +276,13 @@ def main() -> None:
     folders = prepare(work / "data", args.train_utterances, args.test_utterances)
     rows = []
     for name in args.rows.split(","):
-        rows.append(run_row(name, ROWS[name], folders, args, work))
-        print(json.dumps(rows[-1]), flush=True)
+        runs = []
+        for seed in range(args.seeds):
+            # one seed is the app as a user runs it; more give the spread a row's figures have from training alone
+            flags = ROWS[name] + (["--seed", str(seed), "--augment-seed", str(seed)] if args.seeds > 1 else [])
+            runs.append(run_row(name if args.seeds == 1 else f"{name} (seed {seed})", flags, folders, args, work))
+            print(json.dumps(runs[-1]), flush=True)
+        rows += runs if args.seeds == 1 else [*runs, mean_row(name, runs)]
     print(f"\nFSDD speakers, {args.train_utterances} training / {args.test_utterances} test utterances each, "
           f"backbone {args.backbone}")
     print_table(rows)
