@@ -16,12 +16,14 @@ them; this app needs the opposite (a fan must never be named as a speaker).
 Far, reverberant, band-limited or quietly recorded speech gets low probabilities (the network is level-
 sensitive: a -20 dB quieter take of the same words scores far lower), so a window is first brought to a common
 level (``LEVEL_RMS``, the gain capped at ``MAX_GAIN`` so room tone is not blown up into noise): a microphone's gain
-says nothing about whether someone speaks. ``threshold`` (default 0.25, Silero's own is 0.5) is the chunk
+says nothing about whether someone speaks. ``threshold`` (default 0.15, Silero's own is 0.5) is the chunk
 probability above which a chunk is speech: raise it to be stricter in loud places. Both were chosen on training-
-side data only (enrolment utterances through the augmentation's simulated rooms and random microphones at -20..0 dB;
-non-speech from the augmentation noises, tones, chirps, hum and taps, dry and in a room): levelling lifted the
-windows of such speech passing from 60 % to 87 % at 0.5, and 92 % at 0.35-0.2, with no non-speech window passing;
-the robustness bench (DEVELOPERS.md) carries the effect on held-out rooms.
+side data only (``bench/speech_gate.py``: enrolment utterances through the augmentation's simulated rooms and random
+microphones with self-noise at -30..0 dB; non-speech from the augmentation noises, tones, chirps, hum, taps and
+white and pink noise, dry and in a room): levelling lifted the windows of such speech passing from 60 % to 87 % at
+0.5; 0.15 is the lowest threshold at which no non-speech window passes (speech passing 97 %; 95 % at 0.25, 87 % at
+0.5; at 0.1 the first non-speech windows pass). The robustness bench (DEVELOPERS.md) carries the effect on
+held-out rooms.
 
 A window counts as speech when at least ``SPEECH_FRACTION`` of its chunks are: a
 short word in a 2 s window (a digit lasts about 0.4 s) passes, a stray chunk or two of noise does not. Every
@@ -43,7 +45,7 @@ from audionet_gui.resources import resources_dir
 VAD_RATE = 16000
 CHUNK = 512      # samples per decision: 32 ms
 CONTEXT = 64     # samples of the previous chunk the network also sees
-DEFAULT_THRESHOLD = 0.25
+DEFAULT_THRESHOLD = 0.15
 REFERENCE_THRESHOLD = 0.5  # Silero's own, on audio as recorded (the enrolment check measures close-mic takes)
 LEVEL_RMS = 0.1  # -20 dBFS: what a window is brought to before the detector judges it
 MAX_GAIN = 100.0  # +40 dB at most: a window of room tone stays quiet

@@ -59,7 +59,7 @@ class WindowConfig:
         "projects). energy: only the silence level decides, every louder sound is classified (sound projects). "
         "auto: speech when the training data is mostly speech, decided once when training.", choices=GATES)
     speech_threshold: float = setting(
-        0.25, "Speech threshold", "How sure the speech detector must be (per 32 ms) that someone speaks. Raise it "
+        0.15, "Speech threshold", "How sure the speech detector must be (per 32 ms) that someone speaks. Raise it "
         "in loud places so fewer noises pass as speech.", min=0.05, max=0.95, step=0.05,
         relevant=("gate", ("auto", "speech")), advanced=True)
 
