@@ -3,8 +3,9 @@
     PYTHONPATH=$PWD nice -n 10 .venv/bin/python bench/timeline_stages.py MODEL_DIR AUDIO [--batch 32]
 
 Stages (as core/model/timeline.py runs them, but in sequence so the figures add up): the speech detector over the
-file, cutting windows, the speech gate, the spectrogram images, the backbone's forward pass (after one warm-up
-batch: compilation is shown apart), the head, speaker turns. Each line: wall seconds and CPU seconds of the whole
+file, cutting windows, the speech gate, the spectrogram images, the backbone's forward pass (TFLite converts the
+model when it is made ready, XLA compiles in the first batch), the head, speaker turns. ``AUDIONET_INFERENCE=tf``
+times the tf.function/XLA path. Each line: wall seconds and CPU seconds of the whole
 process (all threads), so a stage that uses both cores shows about twice its wall time in CPU.
 """
 
@@ -20,9 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from audionet_gui.core.answers import speaker_turns, speech_spans, trim_to_speech
-from audionet_gui.core.audio.files import iter_audio_blocks
 from audionet_gui.core.audio.spectrogram import compute_spectrogram, render_image
-from audionet_gui.core.audio.vad import CHUNK, VAD_RATE, has_speech, levelled_spans, speech_probabilities
+from audionet_gui.core.audio.vad import CHUNK, VAD_RATE, has_speech
 from audionet_gui.core.audio.windows import iter_file_windows
 
 
@@ -35,7 +35,7 @@ class Stages:
         out = fn()
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         self.rows.append((name, wall, cpu, note(out)))
-        print(f"{name:<28} {wall:8.2f} s wall {cpu:8.2f} s CPU  {note(out)}", flush=True)
+        print(f"{name:<36} {wall:8.2f} s wall {cpu:8.2f} s CPU  {note(out)}", flush=True)
         return out
 
 
@@ -49,16 +49,12 @@ def main() -> None:
     st = Stages()
     from audionet_gui.core.model.bundle import load_bundle  # noqa: PLC0415 - TensorFlow (3 s): timed below
     from audionet_gui.core.model.openset import OpenSet  # noqa: PLC0415 - bench only
-    from audionet_gui.core.model.timeline import head_parts  # noqa: PLC0415 - bench only
+    from audionet_gui.core.model.timeline import file_speech_flags, head_parts  # noqa: PLC0415 - bench only
 
     bundle = st.run("load model", lambda: load_bundle(args.model))
     wcfg, spec = bundle.window_config, bundle.spectrogram_config
-    blocks16 = st.run("decode at 16 kHz (VAD)", lambda: list(iter_audio_blocks(args.audio, VAD_RATE, 60.0)))
-    audio16 = np.concatenate(blocks16)
-    level = st.run("level spans", lambda: levelled_spans(audio16))
-    probs = st.run("speech detector", lambda: speech_probabilities(level, VAD_RATE),
-                   lambda p: f"{p.size} chunks")
-    flags = probs >= wcfg.speech_threshold
+    flags = st.run("speech detector over the file", lambda: file_speech_flags(args.audio, wcfg.speech_threshold),
+                   lambda f: f"{f.size} chunks of 32 ms")
     windows = st.run(f"decode+cut at {bundle.sample_rate} Hz",
                      lambda: list(iter_file_windows(args.audio, bundle.sample_rate, wcfg)),
                      lambda w: f"{len(w)} windows")
@@ -74,11 +70,12 @@ def main() -> None:
     dbs = st.run("spectrograms (STFT+mel+dB)", lambda: [compute_spectrogram(w.samples, spec).values_db for w in kept])
     images = st.run("images (levels, resize, colour)", lambda: np.stack([render_image(v, spec) for v in dbs]),
                     lambda x: f"{x.shape}")
-    parts = st.run("split model", lambda: head_parts(bundle, args.batch))
-    st.run("backbone warm-up (compile)", lambda: parts.extract(images[:args.batch]))
-    feats = st.run("backbone forward", lambda: np.concatenate(
+    parts = st.run("backbone ready (TFLite: converted)", lambda: head_parts(bundle, args.batch),
+                   lambda p: getattr(p.extract, "engine", ""))
+    feats = st.run("backbone forward (XLA compiles)", lambda: np.concatenate(
         [parts.extract(images[i:i + args.batch]) for i in range(0, len(images), args.batch)]))
-    print(f"{'':<28} {len(images) / st.rows[-1][1]:.1f} images/s", flush=True)
+    print(f"{'':<36} {len(images) / st.rows[-1][1]:.1f} images/s, {st.rows[-1][2] / len(images) * 1000:.0f} ms "
+          "CPU per image", flush=True)
     open_set = OpenSet.from_config(bundle.config)
     p, z = st.run("head (+ open set)", lambda: parts.outputs(feats, open_set))
     n_classes = len(bundle.labels)
@@ -93,7 +90,7 @@ def main() -> None:
     st.run("trim to speech", lambda: trim_to_speech(segs, speech_spans(flags, chunk_s)))
     total_wall = sum(r[1] for r in st.rows)
     total_cpu = sum(r[2] for r in st.rows)
-    print(f"{'total':<28} {total_wall:8.2f} s wall {total_cpu:8.2f} s CPU; load average after: "
+    print(f"{'total':<36} {total_wall:8.2f} s wall {total_cpu:8.2f} s CPU; load average after: "
           f"{os.getloadavg()[0]:.1f}")
 
 
