@@ -11,6 +11,11 @@ no padding and a live window costs what a file's window costs. Outputs equal Ten
 A model that does not convert, or whose converted outputs differ from TensorFlow's on a probe image, is not run
 here (``tflite_predictor`` returns None and the caller keeps TensorFlow). ``AUDIONET_INFERENCE=tf`` turns the
 engine off for the whole process (a comparison, or a TensorFlow without ``tf.lite``).
+
+The converter holds Python's GIL for up to half a second at a time (measured 0.55 s, InceptionV3 to mixed5;
+tf.function tracing and XLA compilation never held it over 40 ms), so the GUI process keeps TensorFlow
+(``prefer_engine("tf")`` in the app's entry): live listening starts there, and a window must not freeze. Its
+child processes (identify, timelines, training) start fresh and use TFLite.
 """
 
 from __future__ import annotations
@@ -32,10 +37,22 @@ ENGINES = ("tflite", "tf")
 PROBE_TOLERANCE = 1e-3  # of the output's scale: float32 kernels differ by about 1e-6; a broken conversion by far more
 
 
+_process_engine: str | None = None
+
+
+def prefer_engine(engine: str | None) -> None:
+    """This process's default engine (None: "tflite"); ``AUDIONET_INFERENCE`` still decides when set."""
+    global _process_engine
+    if engine is not None and engine not in ENGINES:
+        raise ValueError(f"inference engine must be one of {ENGINES}, got {engine!r}")
+    _process_engine = engine
+
+
 def default_engine() -> str:
-    """``AUDIONET_INFERENCE`` when it names an engine, else "tflite"."""
+    """``AUDIONET_INFERENCE`` when it names an engine, else this process's choice (``prefer_engine``), else
+    "tflite"."""
     chosen = os.environ.get(ENGINE_ENV, "").strip().lower()
-    return chosen if chosen in ENGINES else "tflite"
+    return chosen if chosen in ENGINES else (_process_engine or "tflite")
 
 
 @contextlib.contextmanager

@@ -97,3 +97,19 @@ def test_the_engine_writes_nothing_to_stderr():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "tflite"
     assert done.stderr == ""
+
+
+def test_a_process_can_keep_tensorflow_unless_the_variable_says_otherwise(monkeypatch):
+    """The GUI process keeps TensorFlow (the converter would hold the GIL while a window waits)."""
+    monkeypatch.delenv(tflite_engine.ENGINE_ENV, raising=False)
+    monkeypatch.setattr(tflite_engine, "_process_engine", None)
+    model = tiny_classifier(seed=6)
+    tflite_engine.prefer_engine("tf")
+    assert make_fast_predictor(model).engine == "tf"
+    monkeypatch.setenv(tflite_engine.ENGINE_ENV, "tflite")
+    assert make_fast_predictor(model).engine == "tflite"
+    monkeypatch.delenv(tflite_engine.ENGINE_ENV)
+    tflite_engine.prefer_engine(None)
+    assert make_fast_predictor(model).engine == "tflite"
+    with pytest.raises(ValueError, match="engine"):
+        tflite_engine.prefer_engine("onnx")
