@@ -15,6 +15,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from audionet_gui import __version__, headless_demo
+from audionet_gui.core.model.tflite_engine import prefer_engine
 from audionet_gui.resources import icon_path
 from audionet_gui.selftest import run_pipeline_check
 from audionet_gui.ui.settings_store import SettingsStore
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         create_app(sys.argv[:1])
         return headless_demo.main(args.out)
     app = create_app(sys.argv[:1])
+    prefer_engine("tf")  # TFLite's converter would hold the GIL (up to 0.5 s) here when live listening starts
 
     if args.self_test:  # leave the user's own settings (recent projects, first run) alone
 

@@ -2,9 +2,9 @@
 
 For each backbone, a bundle-shaped model (the backbone cut at its default feature layer + a softmax head, as
 training saves it; the head is untrained: latency does not depend on weight values) runs in the real
-``LiveEngine`` with its own pump and inference threads, on the fast inference path (``make_fast_predictor``,
-XLA), at the backbone's default image size. Audio is speech-like (harmonics with a gliding pitch, noise, never
-silent so every window is classified).
+``LiveEngine`` with its own pump and inference threads, on the fast inference path (``make_fast_predictor``:
+TFLite, or tf.function/XLA with ``AUDIONET_INFERENCE=tf``), at the backbone's default image size. Audio is
+speech-like (harmonics with a gliding pitch, noise, never silent so every window is classified).
 
 Audio source (``--source``):
   direct  (default) a feeder thread pushes 10 ms blocks at 44.1 kHz into the input ring buffer in real time,

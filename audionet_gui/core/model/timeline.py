@@ -30,7 +30,14 @@ from audionet_gui.core.answers import (
     turn_speakers,
 )
 from audionet_gui.core.audio.files import audio_info, is_audio_file, iter_audio_blocks, load_audio
-from audionet_gui.core.audio.vad import CHUNK, LEVEL_SPAN, VAD_RATE, has_speech, levelled_spans, speech_probabilities
+from audionet_gui.core.audio.vad import (
+    CHUNK,
+    LEVEL_SPAN,
+    VAD_RATE,
+    has_speech,
+    levelled_spans,
+    speech_probabilities_of_each,
+)
 from audionet_gui.core.audio.windows import iter_file_windows
 from audionet_gui.core.base.errors import AudioFileError, AudioNetError
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
@@ -43,6 +50,10 @@ from audionet_gui.core.model.predict import (
     predict_stream,
     prediction_from_windows,
 )
+
+# Blocks of the file the speech detector judges together (its Python loop over 32 ms steps is most of its time):
+# ten one-minute blocks hold 38 MB of 16 kHz audio. The bench's hour: 9.0 -> 5.9 s of CPU, every flag the same.
+VAD_BLOCKS_AT_ONCE = 10
 
 
 @dataclass
@@ -122,16 +133,24 @@ def file_speech_flags(path: str | Path, threshold: float, cancel: CancelToken | 
     chunks long, so chunk k starts at k * 32 ms), so an hour never sits in memory; levelled span by span
     (``levelled_spans``) as the windows' speech share is levelled window by window."""
     cancel = ensure_token(cancel)
-    flags, rest = [], np.zeros(0, np.float32)
+    flags, rest, pending = [], np.zeros(0, np.float32), []
+
+    def judge() -> None:  # the detector restarts with each block, so blocks can be judged side by side
+        flags.extend(p >= threshold for p in speech_probabilities_of_each(pending, VAD_RATE))
+        pending.clear()
+
     for block in iter_audio_blocks(path, VAD_RATE, block_s):
         cancel.raise_if_cancelled()
         rest = np.concatenate([rest, block])
         whole = rest.size // LEVEL_SPAN * LEVEL_SPAN  # blocks of any length: keep the chunks and spans aligned
         if whole:
-            flags.append(speech_probabilities(levelled_spans(rest[:whole]), VAD_RATE) >= threshold)
+            pending.append(levelled_spans(rest[:whole]))
             rest = rest[whole:]
+            if len(pending) == VAD_BLOCKS_AT_ONCE:
+                judge()
     if rest.size:
-        flags.append(speech_probabilities(levelled_spans(rest), VAD_RATE) >= threshold)
+        pending.append(levelled_spans(rest))
+    judge()
     return np.concatenate(flags) if flags else np.zeros(0, bool)
 
 

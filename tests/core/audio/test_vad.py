@@ -14,6 +14,7 @@ from audionet_gui.core.audio.vad import (
     resolve_gate,
     speech_fraction,
     speech_probabilities,
+    speech_probabilities_of_each,
 )
 from tests.audio_factory import SR, fan_hum, noise, speech_like, taps, tone
 
@@ -42,6 +43,18 @@ def test_numpy_network_equals_silero_onnx_model():
     p = default_model().probabilities(x)
     assert p.shape == (-(-x.size // CHUNK),)
     np.testing.assert_allclose(p, ONNX_REFERENCE, atol=2e-5)
+
+
+def test_segments_judged_together_get_their_own_answers():
+    """Each segment from a fresh state, as one by one: the shorter ones are not coloured by the longer ones."""
+    x = _reference_input()
+    segments = [x, x[: 3 * CHUNK + 100], np.zeros(0, np.float32), x[CHUNK // 2:], x[:200]]
+    together = speech_probabilities_of_each(segments, SR)
+    assert [len(p) for p in together] == [len(speech_probabilities(s, SR)) for s in segments]
+    for seg, p in zip(segments, together):
+        np.testing.assert_allclose(p, speech_probabilities(seg, SR), atol=1e-6)
+    np.testing.assert_allclose(together[0], ONNX_REFERENCE, atol=2e-5)
+    assert speech_probabilities_of_each([np.zeros(0, np.float32)], SR)[0].size == 0
 
 
 @pytest.mark.parametrize("seed", range(6))

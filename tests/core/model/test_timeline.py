@@ -7,6 +7,7 @@ import pytest
 from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.vad import CHUNK, DEFAULT_THRESHOLD, VAD_RATE, levelled_spans, speech_probabilities
 from audionet_gui.core.audio.windows import WindowConfig
+from audionet_gui.core.model import timeline as timeline_mod
 from audionet_gui.core.model.bundle import load_bundle
 from audionet_gui.core.model.timeline import FileTimeline, file_speech_flags, timeline_file
 from tests.audio_factory import SR, noise, speech_like, tone, write
@@ -34,6 +35,17 @@ def test_speech_flags_of_a_file_read_in_blocks_follow_the_detector(talk):
     flags = file_speech_flags(path, DEFAULT_THRESHOLD, block_s=2.3)
     assert flags[: int(3.5 / chunk_s)].mean() < 0.1  # the tone
     assert flags[int(4.5 / chunk_s): int(7.5 / chunk_s)].mean() > 0.6  # the speech
+
+
+def test_blocks_judged_together_answer_as_blocks_judged_one_by_one(talk, monkeypatch):
+    path, _ = talk
+    audio = load_audio(path, VAD_RATE)
+    span = 32768  # block_s below: one levelling span, so each block is judged whole (the last, shorter, too)
+    one_by_one = np.concatenate([speech_probabilities(levelled_spans(audio[i:i + span]), VAD_RATE) >= 0.5
+                                 for i in range(0, audio.size, span)])
+    for at_once in (1, 4, 100):  # 6 blocks judged in groups that end mid-file and at the end, or all together
+        monkeypatch.setattr(timeline_mod, "VAD_BLOCKS_AT_ONCE", at_once)
+        assert np.array_equal(file_speech_flags(path, 0.5, block_s=span / VAD_RATE), one_by_one)
 
 
 def test_with_the_speech_gate_turns_lie_only_where_someone_speaks(talk):
