@@ -1,12 +1,12 @@
 """A Keras model run by TensorFlow Lite's XNNPACK CPU kernels: the app's default way to run a network
 (``backbones.make_fast_predictor``, so files, timelines, evaluation, feature extraction and live share it).
 
-The model's inference graph is traced for one image, its weights frozen in as constants and converted to a
-TFLite flatbuffer in memory (a few seconds for InceptionV3 cut at mixed5, about as long as one XLA compilation,
-and once per model per process). Measured on the 2 shared cores (bench/timeline_stages.py, /tmp engine
-comparisons in the closing note): CPU per image InceptionV3 to mixed4+mixed5 80 ms (XLA 105 ms), MobileNetV2
-10 ms (tf.function 30 ms), small_cnn 3 ms (4 ms); one image per call runs as fast as batches of 16, so there is
-no padding and a live window costs what a file's window costs. Outputs equal TensorFlow's to about 3e-6.
+The model's inference graph is traced for one image, its weights frozen in as constants and converted to a TFLite
+flatbuffer in memory (a few seconds for InceptionV3 cut at mixed5, about as long as one XLA compilation, and once
+per model per process). Measured on the 2 shared cores (bench/timeline_stages.py; DEVELOPERS.md, the timeline's
+speed): CPU per image InceptionV3 to mixed4+mixed5 80 ms (XLA 105 ms), MobileNetV2 10 ms (tf.function 30 ms),
+small_cnn 3 ms (4 ms); one image per call runs as fast as batches of 16, so there is no padding and a live window
+costs what a file's window costs. Outputs equal TensorFlow's to about 3e-6.
 
 A model that does not convert, or whose converted outputs differ from TensorFlow's on a probe image, is not run
 here (``tflite_predictor`` returns None and the caller keeps TensorFlow). ``AUDIONET_INFERENCE=tf`` turns the
