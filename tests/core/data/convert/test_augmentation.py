@@ -40,12 +40,16 @@ def test_augmented_copies_are_training_only_noisy_and_cached(data, tmp_path):
     assert load_png(tmp_path / "ws" / first.image).tobytes() == a.tobytes()
 
 
+def _augmented_rows(data, workspace, seed: int, workers: int = 1) -> list:
+    """The manifest rows of the augmented copies of one conversion with one copy per window."""
+    convert_dataset(DatasetSpec.from_root(data), workspace, SMALL, workers=workers,
+                    augment=AugmentPlan(copies=1, seed=seed))
+    return [r for r in load_manifest(workspace) if r.augmented]
+
+
 def test_augmentation_is_repeatable(data, tmp_path):
-    spec = DatasetSpec.from_root(data)
-    convert_dataset(spec, tmp_path / "a", SMALL, workers=1, augment=AugmentPlan(copies=1, seed=3))
-    convert_dataset(spec, tmp_path / "b", SMALL, workers=2, augment=AugmentPlan(copies=1, seed=3))
-    ra = [r for r in load_manifest(tmp_path / "a") if r.augmented]
-    rb = [r for r in load_manifest(tmp_path / "b") if r.augmented]
+    ra = _augmented_rows(data, tmp_path / "a", seed=3, workers=1)
+    rb = _augmented_rows(data, tmp_path / "b", seed=3, workers=2)
     assert [r.image for r in ra] == [r.image for r in rb]
     assert (tmp_path / "a" / ra[0].image).read_bytes() == (tmp_path / "b" / rb[0].image).read_bytes()
 
@@ -60,11 +64,8 @@ def test_augment_plan_round_trips_and_old_records_get_the_new_levers_on():
 
 
 def test_full_augmentation_differs_by_seed_and_is_recorded(data, tmp_path):
-    spec = DatasetSpec.from_root(data)
-    convert_dataset(spec, tmp_path / "a", SMALL, workers=1, augment=AugmentPlan(copies=1, seed=3))
-    convert_dataset(spec, tmp_path / "b", SMALL, workers=1, augment=AugmentPlan(copies=1, seed=4))
-    ra = [r for r in load_manifest(tmp_path / "a") if r.augmented]
-    rb = [r for r in load_manifest(tmp_path / "b") if r.augmented]
+    ra = _augmented_rows(data, tmp_path / "a", seed=3)
+    rb = _augmented_rows(data, tmp_path / "b", seed=4)
     assert [(r.source, r.start_s) for r in ra] == [(r.source, r.start_s) for r in rb]
     assert all((tmp_path / "a" / x.image).read_bytes() != (tmp_path / "b" / y.image).read_bytes()
                for x, y in zip(ra, rb))
