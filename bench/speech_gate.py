@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from audionet_gui.core.audio.augment import add_noise, random_mic, reverberate, simulate_rooms
+from audionet_gui.core.audio.augment import add_noise, colored_noise, random_mic, reverberate, simulate_rooms
 from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.vad import (
     DEFAULT_THRESHOLD,
@@ -55,9 +55,7 @@ def synthetic_sounds(rng: np.random.Generator) -> list[np.ndarray]:
     taps = np.zeros(t.size)
     for start in rng.integers(0, t.size - 800, 12):
         taps[start:start + 800] += np.exp(-np.arange(800) / 80) * rng.standard_normal(800)
-    white = rng.standard_normal(t.size)
-    pink = np.fft.irfft(np.fft.rfft(white) / np.sqrt(np.maximum(np.fft.rfftfreq(t.size, 1 / SR), 20)), t.size)
-    sounds += [taps, white, pink]
+    sounds += [taps, colored_noise(t.size, rng, "white"), colored_noise(t.size, rng, "pink")]
     return [(0.1 * s / (np.std(s) or 1)).astype(np.float32) for s in sounds]
 
 
