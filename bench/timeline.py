@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/timeline.py [--backbone inception_v3 --weights /work/weights/inception_v3_notop.weights.h5]
         [--strangers nicolas,yweweler] [--conversations 8] [--smoothing viterbi,none] [--hour] [--work DIR]
+        [--seed N]
 
 Data (made once per --work folder, deterministic):
 - enrolment: 12 utterances (3-5 digits with 0.15-0.6 s pauses of quiet room tone) per enrolled speaker from takes
@@ -135,7 +136,8 @@ def train(work: Path, data: dict, args) -> Path:
         return model
     t0 = time.perf_counter()
     status, _ = run_cli(["train", str(data["train"]), "--test-dir", str(data["test"]), "--out", str(model),
-                         "--backbone", args.backbone, "--weights", args.weights, "--quiet", "--no-robustness"])
+                         "--backbone", args.backbone, "--weights", args.weights, "--quiet", "--no-robustness",
+                         "--seed", str(args.seed), "--augment-seed", str(args.seed)])
     if status:
         raise SystemExit(f"training failed ({status})")
     print(f"trained in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -229,6 +231,7 @@ def main() -> None:
                     help="comma-separated rows: none or viterbi[/SWITCH_COST[/MIN_TURN_S]], each optionally "
                          "@THRESHOLD (unknown threshold instead of the model's)")
     ap.add_argument("--hour", action="store_true", help="also time an hour of audio")
+    ap.add_argument("--seed", type=int, default=0, help="training seed (model and augmentation)")
     ap.add_argument("--train-only", action="store_true")
     ap.add_argument("--hour-only", action="store_true", help="only time an hour of audio")
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the timed file (--hour-only)")

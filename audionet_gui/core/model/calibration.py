@@ -27,10 +27,23 @@ from audionet_gui.core.audio.files import load_audio
 from audionet_gui.core.audio.windows import Window, WindowConfig, fill_short
 from audionet_gui.core.base.errors import AudioFileError
 from audionet_gui.core.base.jobs import CancelToken, ensure_token
-from audionet_gui.core.model.evaluation import calibrate_unknown_threshold, choose_unknown_threshold, unknown_rates
+from audionet_gui.core.model.evaluation import (
+    MAX_UNKNOWN_THRESHOLD,
+    calibrate_unknown_threshold,
+    choose_unknown_threshold,
+    unknown_rates,
+)
 from audionet_gui.core.model.head import train_head
 from audionet_gui.core.model.openset import METHOD as OPEN_SET_METHOD
-from audionet_gui.core.model.openset import OpenSet, centroid_cosine, class_centroids, fit_open_set, head_parts
+from audionet_gui.core.model.openset import (
+    OpenSet,
+    WithinClassSpace,
+    centroid_cosine,
+    class_centroids,
+    fit_open_set,
+    fit_space,
+    head_parts,
+)
 from audionet_gui.core.model.predict import predict_stream
 
 MAX_WINDOWS = 300        # validation (or test) windows copied into noise, at most
@@ -38,7 +51,8 @@ NOISE_WINDOWS = 60       # windows of noise alone
 SNR_DB = (0.0, 20.0)
 NOISE_LEVEL_DB = (-40.0, -15.0)  # RMS dBFS of a noise-only window: a quiet room to a loud fan
 COLORS = ("white", "pink", "brown")
-OPEN_SET_MIDPOINT = 0.5  # q where the open-set score is undecided: there the softmax's own threshold holds
+KEEP_CLEAN = 0.95  # of the correct clean validation windows, kept named by the open-set gate at least
+KEEP_NOISY = 0.90  # of the correct validation windows in noise, kept named at least (false unknown in noise)
 
 
 def window_audio(rows: Sequence, sample_rate: int, window_cfg: WindowConfig, limit: int = MAX_WINDOWS
@@ -158,7 +172,8 @@ def leave_one_class_out_scores(x_train: np.ndarray, y_train: np.ndarray, x_val: 
                                cohort: bool = True, cancel: CancelToken | None = None
                                ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``leave_one_class_out`` with the open-set score too: per set, (best probabilities, cosines) of the held-out
-    windows, where the cosine is that of the window's feature (``standardise``d as the full model does) to the
+    windows, where the cosine is that of the window's feature (``standardise``d as the full model does, then
+    projected into the within-class space fitted without k, as the model's is fitted without any stranger) to the
     centroid of the class the head without k names, over the training windows of the classes that remain
     (core/model/openset.py). Without ``standardise`` the cosines are empty. With two classes (no head of one class
     to train) each one's windows are scored against the other's centroid at p = 1 (only with ``standardise``)."""
@@ -168,17 +183,23 @@ def leave_one_class_out_scores(x_train: np.ndarray, y_train: np.ndarray, x_val: 
     tops: list[list[np.ndarray]] = [[] for _ in sets]
     cosines: list[list[np.ndarray]] = [[] for _ in sets]
     x_train, y_train = np.asarray(x_train, np.float32), np.asarray(y_train, np.int64)
-    centroids = None
-    if standardise is not None:
-        centroids = class_centroids(standardise(x_train), y_train, n_classes)
-    if n_classes == 2 and centroids is not None:
+    z_train = standardise(x_train) if standardise is not None else None
+
+    def space_without(k: int) -> tuple[WithinClassSpace, np.ndarray]:
+        """The within-class space and centroids of the training windows of every class but k."""
+        keep = y_train != k
+        space = fit_space(z_train[keep], y_train[keep])
+        return space, class_centroids(space.project(z_train[keep]), y_train[keep], n_classes)
+
+    if n_classes == 2 and z_train is not None:
         # one class remains: a head of one class names it at p = 1; the feature space still tells them apart
         for k in range(2):
+            space, centroids = space_without(k)
             for top, cos, (x, y) in zip(tops, cosines, sets):
                 if (y == k).any():
                     top.append(np.ones(int((y == k).sum()), np.float32))
-                    cos.append(centroid_cosine(standardise(x[y == k]), centroids, np.full((y == k).sum(), 1 - k),
-                                               cohort, classes=[1 - k]))
+                    cos.append(centroid_cosine(space.project(standardise(x[y == k])), centroids,
+                                               np.full((y == k).sum(), 1 - k), cohort, classes=[1 - k]))
     if n_classes >= 3:
         cfg = dataclasses.replace(cfg, tensorboard_dir=None)
         for k in range(n_classes):
@@ -190,14 +211,14 @@ def leave_one_class_out_scores(x_train: np.ndarray, y_train: np.ndarray, x_val: 
             kept = np.array([c for c in range(n_classes) if c != k])
             head, _ = train_head(x_train[keep_train], remap[y_train[keep_train]], sets[0][0][keep_val],
                                  remap[sets[0][1][keep_val]], n_classes - 1, cfg, cancel=cancel)
+            space, centroids = space_without(k) if z_train is not None else (None, None)
             for top, cos, (x, y) in zip(tops, cosines, sets):
                 if (y == k).any():
                     p = np.asarray(head.predict(x[y == k], verbose=0, batch_size=256))
                     top.append(p.max(axis=1))
-                    if centroids is not None:
-                        # the same centroids as the model's (the held-out class's own is never among them)
-                        cos.append(centroid_cosine(standardise(x[y == k]), centroids, kept[p.argmax(axis=1)],
-                                                   cohort, classes=kept))
+                    if space is not None:
+                        cos.append(centroid_cosine(space.project(standardise(x[y == k])), centroids,
+                                                   kept[p.argmax(axis=1)], cohort, classes=kept))
 
     def joined(parts: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
@@ -221,13 +242,14 @@ class ScoredWindows:
             return np.asarray(self.probabilities, np.float32)
         return open_set.apply(self.probabilities, self.features)
 
-    def cosines(self, open_set_centroids: np.ndarray, cohort: bool = True) -> np.ndarray:
-        """Each classified window's open-set score (``openset.centroid_cosine``) for the class the head names."""
+    def cosines(self, space: WithinClassSpace, centroids: np.ndarray, cohort: bool = True) -> np.ndarray:
+        """Each classified window's open-set score (``openset.centroid_cosine`` in ``space``) for the class the
+        head names."""
         keep = np.asarray(self.probabilities).any(axis=1)
         if self.features is None or not keep.any():
             return np.zeros(0, np.float32)
-        return centroid_cosine(self.features[keep], open_set_centroids, self.probabilities[keep].argmax(axis=1),
-                               cohort)
+        return centroid_cosine(space.project(self.features[keep]), centroids,
+                               self.probabilities[keep].argmax(axis=1), cohort)
 
 
 @dataclass
@@ -259,12 +281,24 @@ def _top(probabilities: np.ndarray) -> np.ndarray:
     return p.max(axis=1) if p.ndim == 2 and p.shape[0] and p.shape[1] else np.zeros(0, np.float32)
 
 
+def _kept_threshold(answered: np.ndarray, true: Sequence[int] | None, keep: float) -> float:
+    """The highest threshold that keeps ``keep`` of the correctly named windows named (rounded down to 0.001), or
+    1.0 when there is none to keep."""
+    p = np.asarray(answered, np.float64)
+    if true is None or not len(p) or len(true) != len(p):
+        return 1.0
+    correct = p.any(axis=1) & (p.argmax(axis=1) == np.asarray(true, np.int64))
+    if not correct.any():
+        return 1.0
+    return float(np.floor(np.quantile(p[correct].max(axis=1), 1.0 - keep, method="lower") * 1000) / 1000)
+
+
 def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: int, cfg,
                       noisy: ScoredWindows | None = None, noise: ScoredWindows | None = None,
                       splits: FeatureSplits | None = None,
                       standardise: Callable[[np.ndarray], np.ndarray] | None = None,
-                      open_set: bool = True, method: str = "", cancel: CancelToken | None = None
-                      ) -> UnknownCalibration:
+                      open_set: bool = True, method: str = "", noisy_true: Sequence[int] | None = None,
+                      cancel: CancelToken | None = None) -> UnknownCalibration:
     """The unknown gate of a model from its calibration windows: known = validation windows (``val``, clean) and
     ``noisy`` copies of them; negatives = ``noise``-only windows and strangers simulated by leaving each class out
     (``splits``: needs a head on frozen features and three classes or more).
@@ -274,8 +308,11 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
     strangers: left-out classes' validation and clean training windows, none of which the head without them met).
     The softmax threshold is chosen as before (the fewest false unknown + false accept of the best softmax
     probabilities over known against negatives, capped so that 95 % of the correct clean validation windows stay
-    named); with the open-set score the answered probabilities are q * softmax and the threshold is half the
-    softmax's (its own threshold where q = 1/2). The rates recorded are those of the answers."""
+    named). With the open-set score the answers are q * softmax, and the threshold is chosen on them the same way
+    (negatives: noise alone and every simulated stranger), capped so that 95 % of the correct clean validation
+    windows and 90 % of the correct ones in noise (``noisy_true``: their classes) stay named: an enrolled voice
+    in a noisy room must keep its name, and a stranger is rejected only as far as that allows. The rates recorded
+    are those of the answers."""
     empty = ScoredWindows(np.zeros((0, n_classes), np.float32))
     noisy, noise = noisy or empty, noise or empty
     strangers = [(np.zeros(0, np.float32), np.zeros(0, np.float32))] * 3
@@ -288,13 +325,15 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
             splits.x_train, splits.y_train, splits.x_val, splits.y_val, n_classes, cfg,
             others=[(splits.x_test, splits.y_test), (splits.x_train[clean], splits.y_train[clean])],
             standardise=standardise if open_set else None, cohort=cohort, cancel=cancel)
-    (val_top, val_cos), (test_top, test_cos), (_, train_cos) = strangers
+    (val_top, val_cos), (test_top, test_cos), (train_top, train_cos) = strangers
     fitted = None
     if open_set and splits is not None and standardise is not None and val.features is not None and len(val_cos):
-        centroids = class_centroids(standardise(splits.x_train), splits.y_train, n_classes)
-        fitted = fit_open_set(standardise(splits.x_train), splits.y_train, n_classes,
-                              [val.cosines(centroids, cohort), noisy.cosines(centroids, cohort)],
-                              [val_cos, train_cos], cohort)
+        z_train = standardise(splits.x_train)
+        space = fit_space(z_train, splits.y_train)
+        centroids = class_centroids(space.project(z_train), splits.y_train, n_classes)
+        fitted = fit_open_set(z_train, splits.y_train, n_classes,
+                              [val.cosines(space, centroids, cohort), noisy.cosines(space, centroids, cohort)],
+                              [val_cos, train_cos], cohort, space)
 
     def stranger_answers(top: np.ndarray, cos: np.ndarray) -> np.ndarray:
         if fitted is None or not len(top):
@@ -309,15 +348,19 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
                                     np.concatenate([_top(noise.probabilities), val_top]), n_classes,
                                     max_threshold=soft_cap)
     threshold = soft["threshold"]
-    if fitted is not None:
-        # Both gates as independent evidence: named when q * p >= t_softmax * 1/2, i.e. the softmax's own threshold
-        # where the open-set score is undecided (q = 1/2), more lenient for a voice near its class, stricter for
-        # one far from it (the timeline's Viterbi weighs log q + log p the same way).
-        threshold = float(np.floor(threshold * OPEN_SET_MIDPOINT * 1000) / 1000)
-    val_answered = val.answered(fitted)
-    known_clean, known_noisy = _top(val_answered), _top(noisy.answered(fitted))
+    val_answered, noisy_answered = val.answered(fitted), noisy.answered(fitted)
+    known_clean, known_noisy = _top(val_answered), _top(noisy_answered)
     noise_neg = _top(noise.answered(fitted))
     strangers_val = stranger_answers(val_top, val_cos)
+    if fitted is not None:
+        # the answers q * p are no softmax: the threshold is chosen on them, from 0 up to what keeps enrolled
+        # voices named clean and in noise
+        cap = max(0.001, min(_kept_threshold(val_answered, val_true, KEEP_CLEAN),
+                             _kept_threshold(noisy_answered, noisy_true, KEEP_NOISY), MAX_UNKNOWN_THRESHOLD))
+        threshold = choose_unknown_threshold(np.concatenate([known_clean, known_noisy]),
+                                             np.concatenate([noise_neg, strangers_val,
+                                                             stranger_answers(train_top, train_cos)]),
+                                             n_classes, max_threshold=cap, floor=0.001)["threshold"]
     known_all, negatives = np.concatenate([known_clean, known_noisy]), np.concatenate([noise_neg, strangers_val])
     record = {
         "method": method,
@@ -334,6 +377,8 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
     }
     if fitted is not None:
         record["open_set"] = {"method": OPEN_SET_METHOD, "tau": round(fitted.tau, 4), "slope": round(fitted.slope, 3),
-                              "strangers": int(len(val_cos) + len(train_cos)), "cohort": fitted.cohort}
+                              "strangers": int(len(val_cos) + len(train_cos)), "cohort": fitted.cohort,
+                              "space_dims": int(fitted.space.basis.shape[1]) if fitted.space is not None else None,
+                              "threshold_cap": cap}
         record["softmax_only"] = soft  # the softmax gate alone on the same windows, for comparison
     return UnknownCalibration(threshold, record, fitted, val_answered, stranger_answers(test_top, test_cos))

@@ -207,7 +207,8 @@ def unknown_rates(known_top: np.ndarray, negative_top: np.ndarray, threshold: fl
 
 def choose_unknown_threshold(known_top: np.ndarray, negative_top: np.ndarray, n_classes: int,
                              max_false_accept: float | None = None,
-                             max_threshold: float = MAX_UNKNOWN_THRESHOLD, step: float = 0.001) -> dict:
+                             max_threshold: float = MAX_UNKNOWN_THRESHOLD, step: float = 0.001,
+                             floor: float | None = None) -> dict:
     """The "unknown" threshold that best separates windows of enrolled classes (``known_top``: their best
     probability, clean and in noise) from windows that must not be named (``negative_top``: noise, strangers).
 
@@ -215,9 +216,11 @@ def choose_unknown_threshold(known_top: np.ndarray, negative_top: np.ndarray, n_
     fewest false unknown + false accept; with ``max_false_accept``: the fewest false unknown among those whose
     false accept is at most that (the highest threshold when none is). Of equally good thresholds, the middle of
     the longest run is taken, so the choice sits in the gap between the two groups rather than on its edge.
-    Returns ``{threshold, false_unknown_rate, false_accept_rate, method}``.
+    ``floor``: the lowest threshold tried (default 1/C, the least a softmax's best probability can be; answers
+    that are not a softmax, such as the open-set posterior, can be lower). Returns ``{threshold,
+    false_unknown_rate, false_accept_rate, method}``.
     """
-    floor = 1.0 / max(1, n_classes)
+    floor = 1.0 / max(1, n_classes) if floor is None else float(floor)
     known = np.sort(np.asarray(known_top, np.float64).reshape(-1))
     negative = np.sort(np.asarray(negative_top, np.float64).reshape(-1))
     top = max(max_threshold, floor)

@@ -54,7 +54,8 @@ def calibrate_unknown_gate(bundle: ModelBundle, val_probabilities: np.ndarray, t
     rate, wcfg = bundle.sample_rate, bundle.window_config
     tracker = ProgressTracker(progress, "calibrating", 3)
     rng = np.random.default_rng([train_cfg.seed, 1])
-    windows, _ = window_audio(by_split["val"], rate, wcfg)
+    windows, owners = window_audio(by_split["val"], rate, wcfg)
+    noisy_true = [index[by_split["val"][i].label] for i in owners]
     noisy_audio = noisy_copies(windows, None, rng)
     noise_audio = noise_windows(NOISE_WINDOWS, wcfg.window_samples(rate), None, rng)
 
@@ -84,7 +85,7 @@ def calibrate_unknown_gate(bundle: ModelBundle, val_probabilities: np.ndarray, t
             standardise = numpy_head.standardise
             val = ScoredWindows(val.probabilities, standardise(x_val))
     result = calibrate_unknown(val, [index[r.label] for r in by_split["val"]], n_classes, train_cfg, noisy, noise,
-                               splits, standardise, cancel=cancel)
+                               splits, standardise, noisy_true=noisy_true, cancel=cancel)
     tracker.advance(1, message="left-out classes")
     method = CALIBRATION_METHOD if result.record["negatives"]["strangers"] else CALIBRATION_METHOD.replace(
         " and left-out classes", " (no left-out classes: not a head on frozen features, or under 3 classes)")

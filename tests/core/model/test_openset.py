@@ -13,7 +13,15 @@ from audionet_gui.core.data.convert.manifest import load_manifest
 from audionet_gui.core.model.bundle import CONFIG_FILE, load_bundle
 from audionet_gui.core.model.calibration import FeatureSplits, ScoredWindows, calibrate_unknown
 from audionet_gui.core.model.enroll import enroll_speaker
-from audionet_gui.core.model.openset import CONFIG_KEY, OpenSet, class_centroids, fit_open_set, fit_platt
+from audionet_gui.core.model.openset import (
+    CONFIG_KEY,
+    OpenSet,
+    centroid_cosine,
+    class_centroids,
+    fit_open_set,
+    fit_platt,
+    fit_space,
+)
 from audionet_gui.core.model.predict import predict_images, predict_samples
 from audionet_gui.core.model.timeline import head_parts, timeline_file
 from audionet_gui.core.model.training import TrainConfig
@@ -45,6 +53,46 @@ def test_platt_fit_puts_tau_between_the_groups_and_the_score_round_trips():
     z = np.stack([centroids[0] * 3, centroids[1]])
     answered = score.apply(p, z)
     assert answered[0, 0] == pytest.approx(0.9 * score.known(z[:1], p[:1])[0]) and not answered[1].any()
+
+
+def test_the_within_class_space_whitens_what_varies_inside_a_voice_and_round_trips():
+    rng = np.random.default_rng(3)
+    # three voices apart on axes 0-2; every window also varies a lot along axes 3-5 (words, rooms, noise)
+    centres = np.eye(3, 12) * 2.0
+    y = np.repeat([0, 1, 2], 60)
+    noise_scale = np.r_[np.full(3, 0.3), np.full(3, 5.0), np.full(6, 0.3)]
+    z = centres[y] + rng.normal(size=(180, 12)) * noise_scale
+    space = fit_space(z, y, dims=8)
+    p = space.project(z)
+    assert p.shape == (180, 8)
+    within = np.concatenate([p[y == c] - p[y == c].mean(axis=0) for c in range(3)])
+    # whitened: the axes vary within a voice by 5 : 0.3 before, by less than 3 : 1 after (Ledoit-Wolf's
+    # shrinkage toward the mean variance keeps some of the difference)
+    spread = within.std(axis=0)
+    assert spread.max() / spread.min() < 3
+    # the number of axes is capped by what the windows can estimate
+    assert fit_space(z[:10], y[:10], dims=64).basis.shape[1] == 9 and fit_space(z, y, 500).basis.shape[1] == 12
+    # stored exactly in config.json, and used by the stored score
+    score = OpenSet(class_centroids(p, y, 3), 0.3, 5.0, True, space)
+    again = OpenSet.from_config(json.loads(json.dumps({CONFIG_KEY: score.to_config()})))
+    np.testing.assert_array_equal(again.space.basis, space.basis)
+    np.testing.assert_array_equal(again.space.mean, space.mean)
+    probs = np.tile([0.8, 0.1, 0.1], (5, 1))
+    np.testing.assert_allclose(again.known(z[:5], probs), score.known(z[:5], probs), rtol=1e-6)
+
+    # a stranger near voice 0 on its own axes but off on an axis that varies little inside a voice: the raw
+    # cosine loses it among the words and rooms, the whitened one does not
+    stranger = centres[0] + np.eye(1, 12, 8)[0] * 2.0 + rng.normal(size=(60, 12)) * noise_scale
+    own = centres[0] + rng.normal(size=(60, 12)) * noise_scale
+    named = np.zeros(60, np.int64)
+
+    def separation(project):
+        cen = class_centroids(project(z), y, 3)
+        known, strange = (centroid_cosine(project(x), cen, named, cohort=True) for x in (own, stranger))
+        return (known[:, None] > strange[None, :]).mean()  # AUC
+
+    assert separation(lambda x: x) < 0.75
+    assert separation(fit_space(z, y, dims=12).project) > 0.9  # every axis kept: axis 8 is among them
 
 
 def test_calibration_rejects_a_held_out_class_the_softmax_names_with_confidence():
@@ -164,3 +212,42 @@ def test_a_score_that_does_not_tell_strangers_apart_is_not_used():
     # strangers score higher than known windows: the fit is refused, the softmax gate stays alone
     assert fit_open_set(z, np.repeat([0, 1], 10), 2, [rng.normal(0.1, 0.1, 30)], [rng.normal(0.6, 0.1, 30)]) is None
     assert fit_open_set(z, np.repeat([0, 1], 10), 2, [rng.normal(0.6, 0.1, 30)], [rng.normal(0.1, 0.1, 30)])
+
+
+def test_the_threshold_keeps_enrolled_voices_in_noise_named():
+    # anna and ben as above; in noise their windows drift off their centroids, and windows of noise alone look
+    # just like them (the head and the score cannot tell them apart): the fewest errors would reject many enrolled
+    # windows in noise; the cap keeps 90 % of the correct ones named
+    rng = np.random.default_rng(4)
+
+    def voice(centre, n, spread=0.3):
+        return (np.asarray(centre, np.float32) + rng.normal(0, spread, (n, 8))).astype(np.float32)
+
+    anna, ben = [3, 0, 0, 0, 0, 0, 0, 0], [0, 3, 0, 0, 0, 0, 0, 0]
+
+    def head(z):
+        logits = z[:, :2] * 2.0
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    x_tr, y_tr = np.concatenate([voice(anna, 40), voice(ben, 40)]), np.repeat([0, 1], 40)
+    x_va, y_va = np.concatenate([voice(anna, 20), voice(ben, 20)]), np.repeat([0, 1], 20)
+    x_no = np.concatenate([voice(anna, 20, 2.0), voice(ben, 20, 2.0)])
+    x_noise = np.concatenate([voice(anna, 300, 2.0), voice(ben, 300, 2.0)])
+    splits = FeatureSplits(x_tr, y_tr, np.ones(80, bool), x_va, y_va, x_va, y_va)
+
+    def calibrated(noisy_true):
+        return calibrate_unknown(ScoredWindows(head(x_va), x_va), y_va, 2, TrainConfig(),
+                                 noisy=ScoredWindows(head(x_no), x_no), noise=ScoredWindows(head(x_noise), x_noise),
+                                 splits=splits, standardise=lambda x: np.asarray(x, np.float32),
+                                 noisy_true=noisy_true)
+
+    def named_in_noise(result):
+        answered = result.open_set.apply(head(x_no), x_no)
+        correct = answered.argmax(axis=1) == y_va
+        return (answered[correct].max(axis=1) >= result.threshold).mean()
+
+    capped, uncapped = calibrated(y_va), calibrated(None)
+    assert named_in_noise(capped) >= 0.9 > named_in_noise(uncapped)
+    assert capped.threshold < uncapped.threshold
+    assert capped.record["false_unknown_rate_noise"] < uncapped.record["false_unknown_rate_noise"]
