@@ -195,7 +195,7 @@ def score(bundle, convs: list, strangers: list[str], row: str) -> dict:
                                  bundle.window_config.hop_s, feats, smoothing=smoothing, min_turn_s=min_turn,
                                  switch_cost=cost)
         if not untrimmed:
-            segments = trim_to_speech(segments, spans)
+            segments = trim_to_speech(segments, spans, snap_s=bundle.window_config.hop_s)
         hyps.append([Turn(x.start_s, x.end_s, x.label) for x in segments])
     return diarization_scores([ref for ref, *_ in convs], hyps, strangers)
 

@@ -87,7 +87,7 @@ def main() -> None:
     segs = st.run("speaker turns", lambda: speaker_turns(starts, ends, all_p, bundle.labels,
                                                          bundle.unknown_threshold, wcfg.hop_s, all_z),
                   lambda s: f"{len(s)} turns")
-    st.run("trim to speech", lambda: trim_to_speech(segs, speech_spans(flags, chunk_s)))
+    st.run("trim to speech", lambda: trim_to_speech(segs, speech_spans(flags, chunk_s), snap_s=wcfg.hop_s))
     total_wall = sum(r[1] for r in st.rows)
     total_cpu = sum(r[2] for r in st.rows)
     print(f"{'total':<36} {total_wall:8.2f} s wall {total_cpu:8.2f} s CPU; load average after: "

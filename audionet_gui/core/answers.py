@@ -319,9 +319,15 @@ def speech_spans(speech: np.ndarray, chunk_s: float, min_pause_s: float = SPEECH
     return [(a, b) for a, b in spans]
 
 
-def trim_to_speech(segments: Sequence[Segment], spans: Sequence[tuple[float, float]]) -> list[Segment]:
+def trim_to_speech(segments: Sequence[Segment], spans: Sequence[tuple[float, float]],
+                   snap_s: float = 0.0) -> list[Segment]:
     """The parts of ``segments`` where someone speaks (``spans``, sorted): a turn's windows are seconds long, so
-    its ends would otherwise reach into the pauses around it; a turn over a long pause becomes two."""
+    its ends would otherwise reach into the pauses around it; a turn over a long pause becomes two.
+
+    ``snap_s`` (the windows' hop: the turns' time resolution): a piece shorter than that at either end of a stretch
+    of speech, where another speaker's piece continues the stretch, goes to that speaker, so a change of speaker
+    moves to the pause the window grid could not see. Measured on bench/timeline.py (six models): 1-2 points more
+    enrolled time right and 1-2 points less DER, the strangers' time unchanged; at 1.5 hops it starts to lose."""
     out: list[Segment] = []
     starts = np.array([a for a, _ in spans]) if spans else np.zeros(0)
     for seg in segments:
@@ -331,4 +337,25 @@ def trim_to_speech(segments: Sequence[Segment], spans: Sequence[tuple[float, flo
             if b > a:
                 out.append(Segment(a, b, seg.label, seg.p, seg.count))
             i += 1
+    return _snap_stretch_edges(out, snap_s) if snap_s > 0 else out
+
+
+def _length(seg: Segment) -> float:
+    return seg.end_s - seg.start_s
+
+
+def _snap_stretch_edges(pieces: list[Segment], snap_s: float) -> list[Segment]:
+    out: list[Segment] = []
+    i = 0
+    while i < len(pieces):
+        j = i + 1
+        while j < len(pieces) and pieces[j].start_s <= pieces[j - 1].end_s + 1e-9:  # the same stretch of speech
+            j += 1
+        stretch = pieces[i:j]
+        while len(stretch) > 1 and stretch[0].label != stretch[1].label and _length(stretch[0]) < snap_s:
+            stretch = [replace(stretch[1], start_s=stretch[0].start_s), *stretch[2:]]
+        while len(stretch) > 1 and stretch[-1].label != stretch[-2].label and _length(stretch[-1]) < snap_s:
+            stretch = [*stretch[:-2], replace(stretch[-2], end_s=stretch[-1].end_s)]
+        out.extend(stretch)
+        i = j
     return out

@@ -122,3 +122,20 @@ def test_turns_are_cut_to_the_speech_inside_them():
     out = [(s.start_s, s.end_s, s.label) for s in trim_to_speech(turns, spans)]
     assert out == [(0.5, 2.0, "alice"), (3.0, 5.0, "alice"), (5.0, 6.0, "unknown-1"), (8.5, 9.0, "unknown-1")]
     assert trim_to_speech(turns, []) == []
+
+
+def test_a_change_of_speaker_moves_to_the_pause_the_window_grid_could_not_see():
+    # bob starts at 4.0 s after a pause; the windows (1 s hop) put the change at 3.5 s, inside alice's stretch
+    turns = [Segment(0.0, 3.5, "alice", 0.9, 4), Segment(3.5, 8.0, "bob", 0.8, 4)]
+    spans = [(0.5, 3.8), (4.1, 8.0)]
+    assert [(s.start_s, s.end_s, s.label) for s in trim_to_speech(turns, spans)] == [
+        (0.5, 3.5, "alice"), (3.5, 3.8, "bob"), (4.1, 8.0, "bob")]
+    snapped = [(s.start_s, s.end_s, s.label) for s in trim_to_speech(turns, spans, snap_s=1.0)]
+    assert snapped == [(0.5, 3.8, "alice"), (4.1, 8.0, "bob")]
+    # a piece as long as a hop is a turn the windows did see: it stays; so does a stretch of one speaker
+    long_piece = [Segment(0.0, 2.5, "alice", 0.9, 3), Segment(2.5, 8.0, "bob", 0.8, 6)]
+    assert [s.label for s in trim_to_speech(long_piece, spans, snap_s=1.0)] == ["alice", "bob", "bob"]
+    # at the start of a stretch too: a short piece of the previous speaker goes to the one who continues it
+    late = [Segment(0.0, 4.6, "alice", 0.9, 5), Segment(4.6, 8.0, "bob", 0.8, 4)]
+    assert [(s.start_s, s.end_s, s.label) for s in trim_to_speech(late, spans, snap_s=1.0)] == [
+        (0.5, 3.8, "alice"), (4.1, 8.0, "bob")]

@@ -199,7 +199,7 @@ def _turns(bundle: ModelBundle, starts, ends, probs, features, options: TurnOpti
                              smoothing=options.smoothing, min_turn_s=options.min_turn_s,
                              switch_cost=options.switch_cost)
     if options.trim and speech is not None:
-        segments = trim_to_speech(segments, speech_spans(speech, CHUNK / VAD_RATE))
+        segments = trim_to_speech(segments, speech_spans(speech, CHUNK / VAD_RATE), snap_s=wcfg.hop_s)
     return segments
 
 
