@@ -4,10 +4,13 @@ The threshold must let enrolled classes through when a room is noisy and stop wh
 So it is chosen (``evaluation.choose_unknown_threshold``) between two groups of best probabilities:
 
 - known: validation windows, and noisy copies of them (augmentation-side noise: white/pink/brown noise from
-  core/audio/augment.py at a random SNR of 0-20 dB);
+  core/audio/augment.py at a random SNR of 0-20 dB); for a head on frozen backbone features with the open-set
+  score, also every training window scored without its fold of recordings (core/model/heldout.py: the clean ones
+  and the augmented copies, in the augmentation's rooms, microphones and noises);
 - negatives: windows of that noise alone at everyday levels, and strangers: for a head on frozen backbone
   features (not small_cnn, not fine-tuned), each class in turn is left out of a head retrained on the cached
-  features (a second or two each) and its validation windows are scored by the head that never met it.
+  features (a second or two each) and its validation windows are scored by the head that never met it
+  (core/model/heldout.py).
 
 The test-side check (``test_rates``) uses the held-back test noises of core/audio/conditions.py instead, which
 calibration never sees. Windows are scored by the model's own prediction path (``predict_stream``), so what is
@@ -16,7 +19,6 @@ measured is what ``audionet predict`` and the live page will do.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,7 +35,7 @@ from audionet_gui.core.model.evaluation import (
     choose_unknown_threshold,
     unknown_rates,
 )
-from audionet_gui.core.model.head import train_head
+from audionet_gui.core.model.heldout import cross_fitted_known, leave_one_class_out_scores
 from audionet_gui.core.model.openset import METHOD as OPEN_SET_METHOD
 from audionet_gui.core.model.openset import (
     OpenSet,
@@ -155,77 +157,6 @@ def score_windows_features(bundle, windows: Sequence[np.ndarray], cancel: Cancel
     return rows[:, :n_classes].astype(np.float32), rows[:, n_classes:].astype(np.float32)
 
 
-def leave_one_class_out(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-                        n_classes: int, cfg, others: Sequence[tuple[np.ndarray, np.ndarray]] = (),
-                        cancel: CancelToken | None = None) -> list[np.ndarray]:
-    """Strangers simulated on features: for each class k, a head trained without k (early-stopped on the other
-    classes' validation windows) scores k's windows. Returns the best probabilities of the held-out windows of
-    ``(x_val, y_val)`` and of each ``others`` pair (e.g. the test split), in that order. Needs at least three
-    classes (so that two remain); with fewer every array is empty."""
-    return [top for top, _ in leave_one_class_out_scores(x_train, y_train, x_val, y_val, n_classes, cfg, others,
-                                                         cancel=cancel)]
-
-
-def leave_one_class_out_scores(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-                               n_classes: int, cfg, others: Sequence[tuple[np.ndarray, np.ndarray]] = (),
-                               standardise: Callable[[np.ndarray], np.ndarray] | None = None,
-                               cohort: bool = True, cancel: CancelToken | None = None
-                               ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``leave_one_class_out`` with the open-set score too: per set, (best probabilities, cosines) of the held-out
-    windows, where the cosine is that of the window's feature (``standardise``d as the full model does, then
-    projected into the within-class space fitted without k, as the model's is fitted without any stranger) to the
-    centroid of the class the head without k names, over the training windows of the classes that remain
-    (core/model/openset.py). Without ``standardise`` the cosines are empty. With two classes (no head of one class
-    to train) each one's windows are scored against the other's centroid at p = 1 (only with ``standardise``)."""
-    cancel = ensure_token(cancel)
-    sets = [(np.asarray(x_val, np.float32), np.asarray(y_val, np.int64)),
-            *((np.asarray(x, np.float32), np.asarray(y, np.int64)) for x, y in others)]
-    tops: list[list[np.ndarray]] = [[] for _ in sets]
-    cosines: list[list[np.ndarray]] = [[] for _ in sets]
-    x_train, y_train = np.asarray(x_train, np.float32), np.asarray(y_train, np.int64)
-    z_train = standardise(x_train) if standardise is not None else None
-
-    def space_without(k: int) -> tuple[WithinClassSpace, np.ndarray]:
-        """The within-class space and centroids of the training windows of every class but k."""
-        keep = y_train != k
-        space = fit_space(z_train[keep], y_train[keep])
-        return space, class_centroids(space.project(z_train[keep]), y_train[keep], n_classes)
-
-    if n_classes == 2 and z_train is not None:
-        # one class remains: a head of one class names it at p = 1; the feature space still tells them apart
-        for k in range(2):
-            space, centroids = space_without(k)
-            for top, cos, (x, y) in zip(tops, cosines, sets):
-                if (y == k).any():
-                    top.append(np.ones(int((y == k).sum()), np.float32))
-                    cos.append(centroid_cosine(space.project(standardise(x[y == k])), centroids,
-                                               np.full((y == k).sum(), 1 - k), cohort, classes=[1 - k]))
-    if n_classes >= 3:
-        cfg = dataclasses.replace(cfg, tensorboard_dir=None)
-        for k in range(n_classes):
-            cancel.raise_if_cancelled()
-            keep_train, keep_val = y_train != k, sets[0][1] != k
-            if not keep_train.any() or not keep_val.any() or not any((y == k).any() for _, y in sets):
-                continue
-            remap = np.array([c - (c > k) for c in range(n_classes)])
-            kept = np.array([c for c in range(n_classes) if c != k])
-            head, _ = train_head(x_train[keep_train], remap[y_train[keep_train]], sets[0][0][keep_val],
-                                 remap[sets[0][1][keep_val]], n_classes - 1, cfg, cancel=cancel)
-            space, centroids = space_without(k) if z_train is not None else (None, None)
-            for top, cos, (x, y) in zip(tops, cosines, sets):
-                if (y == k).any():
-                    p = np.asarray(head.predict(x[y == k], verbose=0, batch_size=256))
-                    top.append(p.max(axis=1))
-                    if space is not None:
-                        cos.append(centroid_cosine(space.project(standardise(x[y == k])), centroids,
-                                                   kept[p.argmax(axis=1)], cohort, classes=kept))
-
-    def joined(parts: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-
-    return [(joined(t), joined(c)) for t, c in zip(tops, cosines)]
-
-
 # ------------------------------------------------------------------------------------------ the whole calibration
 
 @dataclass
@@ -264,6 +195,7 @@ class FeatureSplits:
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    train_groups: Sequence | None = None  # the recording of each training window (None: no cross-fitting)
 
 
 @dataclass
@@ -281,16 +213,22 @@ def _top(probabilities: np.ndarray) -> np.ndarray:
     return p.max(axis=1) if p.ndim == 2 and p.shape[0] and p.shape[1] else np.zeros(0, np.float32)
 
 
-def _kept_threshold(answered: np.ndarray, true: Sequence[int] | None, keep: float) -> float:
-    """The highest threshold that keeps ``keep`` of the correctly named windows named (rounded down to 0.001), or
-    1.0 when there is none to keep."""
+def _correct_tops(answered: np.ndarray, true: Sequence[int] | None) -> np.ndarray:
+    """Best answered probabilities of the windows named right (none without their classes)."""
     p = np.asarray(answered, np.float64)
     if true is None or not len(p) or len(true) != len(p):
-        return 1.0
+        return np.zeros(0)
     correct = p.any(axis=1) & (p.argmax(axis=1) == np.asarray(true, np.int64))
-    if not correct.any():
+    return p[correct].max(axis=1)
+
+
+def _kept_threshold(correct_tops: np.ndarray, keep: float) -> float:
+    """The highest threshold that keeps ``keep`` of the correctly named windows named (rounded down to 0.001), or
+    1.0 when there is none to keep."""
+    tops = np.asarray(correct_tops, np.float64)
+    if not tops.size:
         return 1.0
-    return float(np.floor(np.quantile(p[correct].max(axis=1), 1.0 - keep, method="lower") * 1000) / 1000)
+    return float(np.floor(np.quantile(tops, 1.0 - keep, method="lower") * 1000) / 1000)
 
 
 def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: int, cfg,
@@ -311,8 +249,10 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
     named). With the open-set score the answers are q * softmax, and the threshold is chosen on them the same way
     (negatives: noise alone and every simulated stranger), capped so that 95 % of the correct clean validation
     windows and 90 % of the correct ones in noise (``noisy_true``: their classes) stay named: an enrolled voice
-    in a noisy room must keep its name, and a stranger is rejected only as far as that allows. The rates recorded
-    are those of the answers."""
+    in a noisy room must keep its name, and a stranger is rejected only as far as that allows. With
+    ``splits.train_groups`` (each training window's recording) the cross-fitted training windows join the known
+    side of the fit, the choice and the caps (augmented copies counted as "in noise"). The rates recorded are those
+    of the answers."""
     empty = ScoredWindows(np.zeros((0, n_classes), np.float32))
     noisy, noise = noisy or empty, noise or empty
     strangers = [(np.zeros(0, np.float32), np.zeros(0, np.float32))] * 3
@@ -326,16 +266,21 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
             others=[(splits.x_test, splits.y_test), (splits.x_train[clean], splits.y_train[clean])],
             standardise=standardise if open_set else None, cohort=cohort, cancel=cancel)
     (val_top, val_cos), (test_top, test_cos), (train_top, train_cos) = strangers
-    fitted = None
+    fitted, held = None, None
     if open_set and splits is not None and standardise is not None and val.features is not None and len(val_cos):
+        if splits.train_groups is not None:
+            held = cross_fitted_known(splits.x_train, splits.y_train, splits.train_groups, splits.train_clean,
+                                      splits.x_val, splits.y_val, n_classes, cfg, standardise, cohort, cancel=cancel)
         z_train = standardise(splits.x_train)
         space = fit_space(z_train, splits.y_train)
         centroids = class_centroids(space.project(z_train), splits.y_train, n_classes)
         fitted = fit_open_set(z_train, splits.y_train, n_classes,
-                              [val.cosines(space, centroids, cohort), noisy.cosines(space, centroids, cohort)],
+                              [val.cosines(space, centroids, cohort), noisy.cosines(space, centroids, cohort),
+                               held.cosines if held is not None else np.zeros(0)],
                               [val_cos, train_cos], cohort, space)
 
-    def stranger_answers(top: np.ndarray, cos: np.ndarray) -> np.ndarray:
+    def answered_top(top: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        """q * best softmax probability of windows scored apart (strangers, cross-fitted windows)."""
         if fitted is None or not len(top):
             return top
         return (top / (1.0 + np.exp(-np.clip(fitted.slope * (cos - fitted.tau), -50, 50)))).astype(np.float32)
@@ -351,15 +296,23 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
     val_answered, noisy_answered = val.answered(fitted), noisy.answered(fitted)
     known_clean, known_noisy = _top(val_answered), _top(noisy_answered)
     noise_neg = _top(noise.answered(fitted))
-    strangers_val = stranger_answers(val_top, val_cos)
+    strangers_val = answered_top(val_top, val_cos)
     if fitted is not None:
         # the answers q * p are no softmax: the threshold is chosen on them, from 0 up to what keeps enrolled
-        # voices named clean and in noise
-        cap = max(0.001, min(_kept_threshold(val_answered, val_true, KEEP_CLEAN),
-                             _kept_threshold(noisy_answered, noisy_true, KEEP_NOISY), MAX_UNKNOWN_THRESHOLD))
+        # voices named clean and in noise; the cross-fitted training windows join the validation windows (clean
+        # ones as clean, augmented copies as "in noise")
+        clean_right, noisy_right = _correct_tops(val_answered, val_true), _correct_tops(noisy_answered, noisy_true)
+        if held is not None and held.top.size:
+            held_answered = answered_top(held.top, held.cosines)
+            known_clean = np.concatenate([known_clean, held_answered[held.clean]])
+            known_noisy = np.concatenate([known_noisy, held_answered[~held.clean]])
+            clean_right = np.concatenate([clean_right, held_answered[held.clean & held.correct]])
+            noisy_right = np.concatenate([noisy_right, held_answered[~held.clean & held.correct]])
+        cap = max(0.001, min(_kept_threshold(clean_right, KEEP_CLEAN), _kept_threshold(noisy_right, KEEP_NOISY),
+                             MAX_UNKNOWN_THRESHOLD))
         threshold = choose_unknown_threshold(np.concatenate([known_clean, known_noisy]),
                                              np.concatenate([noise_neg, strangers_val,
-                                                             stranger_answers(train_top, train_cos)]),
+                                                             answered_top(train_top, train_cos)]),
                                              n_classes, max_threshold=cap, floor=0.001)["threshold"]
     known_all, negatives = np.concatenate([known_clean, known_noisy]), np.concatenate([noise_neg, strangers_val])
     record = {
@@ -379,6 +332,6 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
         record["open_set"] = {"method": OPEN_SET_METHOD, "tau": round(fitted.tau, 4), "slope": round(fitted.slope, 3),
                               "strangers": int(len(val_cos) + len(train_cos)), "cohort": fitted.cohort,
                               "space_dims": int(fitted.space.basis.shape[1]) if fitted.space is not None else None,
-                              "threshold_cap": cap}
+                              "threshold_cap": cap, "cross_fitted_known": int(held.top.size) if held else 0}
         record["softmax_only"] = soft  # the softmax gate alone on the same windows, for comparison
-    return UnknownCalibration(threshold, record, fitted, val_answered, stranger_answers(test_top, test_cos))
+    return UnknownCalibration(threshold, record, fitted, val_answered, answered_top(test_top, test_cos))

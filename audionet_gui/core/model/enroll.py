@@ -193,7 +193,7 @@ def enroll_speaker(model_dir: str | Path, name: str, audio: list[str | Path], ou
         sources = [rows[i].source for i in chosen] + [f"{name}:{part}"] * len(x_new_parts[part])
         return x, y, sources
 
-    (x_tr, y_tr, _), (x_va, y_va, _), (x_te, y_te, src_te) = split("train"), split("val"), split("test")
+    (x_tr, y_tr, src_tr), (x_va, y_va, _), (x_te, y_te, src_te) = split("train"), split("val"), split("test")
 
     progress(Progress("enrolling", 3, 5, "training the head"))
     head, val_probs = train_head(x_tr, y_tr, x_va, y_va, len(labels), train_cfg, cancel=cancel)
@@ -215,7 +215,8 @@ def enroll_speaker(model_dir: str | Path, name: str, audio: list[str | Path], ou
         clean_train = np.concatenate([np.array(old_train, bool), np.ones(len(y_tr) - len(old_train), bool)])
         val = ScoredWindows(val_probs, standardise(x_va) if standardise is not None else None)
         calibrated = calibrate_unknown(val, y_va, len(labels), train_cfg,
-                                       splits=FeatureSplits(x_tr, y_tr, clean_train, x_va, y_va, x_te, y_te),
+                                       splits=FeatureSplits(x_tr, y_tr, clean_train, x_va, y_va, x_te, y_te,
+                                                            train_groups=src_tr),
                                        standardise=standardise, open_set=had_open_set, cancel=cancel)
         threshold, open_set, strangers_test = calibrated.threshold, calibrated.open_set, calibrated.strangers_test
         calibration = {**calibrated.record,

@@ -79,7 +79,7 @@ def calibrate_unknown_gate(bundle: ModelBundle, val_probabilities: np.ndarray, t
         x_train, x_val, x_test = np.split(feats, cuts)
         y_train, y_val, y_test = (np.array([index[r.label] for r in g], np.int64) for g in groups)
         splits = FeatureSplits(x_train, y_train, np.array([not r.augmented for r in groups[0]], bool), x_val, y_val,
-                               x_test, y_test)
+                               x_test, y_test, train_groups=[str(r.source) for r in groups[0]])
         numpy_head = head_parts(bundle.model)
         if numpy_head is not None:
             standardise = numpy_head.standardise

@@ -1,15 +1,13 @@
 """The windows "unknown" is calibrated on: manifest windows cut from their source, noisy copies at the asked SNR,
-noise-only windows at everyday levels, and strangers simulated by leaving one class out of the head."""
+noise-only windows at everyday levels (the held-out scores: test_heldout.py)."""
 
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from audionet_gui.core.audio.windows import WindowConfig
-from audionet_gui.core.model.calibration import leave_one_class_out, noise_windows, noisy_copies, window_audio
-from audionet_gui.core.model.training import TrainConfig
+from audionet_gui.core.model.calibration import noise_windows, noisy_copies, window_audio
 
 SR = 16000
 
@@ -43,21 +41,3 @@ def test_noisy_copies_and_noise_windows_stay_in_their_ranges():
         assert all(w.size == SR for w in noise_only)
         levels = [20 * np.log10(_rms(w)) for w in noise_only]
         assert -40.1 < min(levels) and max(levels) < -14.9
-
-
-@pytest.mark.slow  # trains four small heads
-def test_leave_one_class_out_scores_every_held_out_window_of_each_set():
-    rng = np.random.default_rng(0)
-    centres = rng.normal(0, 4, (4, 16))
-
-    def cluster(n_per):
-        y = np.repeat(np.arange(4), n_per)
-        return (centres[y] + rng.normal(0, 0.5, (y.size, 16))).astype(np.float32), y
-
-    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = cluster(30), cluster(6), cluster(5)
-    cfg = TrainConfig(epochs=15, patience=3, seed=0)
-    val_top, test_top = leave_one_class_out(x_tr, y_tr, x_va, y_va, 4, cfg, others=[(x_te, y_te)])
-    assert val_top.shape == (24,) and test_top.shape == (20,)
-    assert np.all((val_top >= 1 / 3 - 1e-6) & (val_top <= 1.0))  # best of three probabilities
-    empty = leave_one_class_out(x_tr[y_tr < 2], y_tr[y_tr < 2], x_va[y_va < 2], y_va[y_va < 2], 2, cfg)
-    assert [a.size for a in empty] == [0]  # two classes: leaving one out leaves nothing to choose between

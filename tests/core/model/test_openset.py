@@ -33,6 +33,22 @@ VOICES = {"anna": 300.0, "ben": 800.0, "stranger": 1400.0}
 ENROLLED = ["anna", "ben"]
 
 
+ANNA, BEN = [3, 0, 0, 0, 0, 0, 0, 0], [0, 3, 0, 0, 0, 0, 0, 0]  # two voices apart on two axes of 8-d features
+
+
+def voice_maker(rng):
+    def voice(centre, n, spread=0.3):
+        return (np.asarray(centre, np.float32) + rng.normal(0, spread, (n, 8))).astype(np.float32)
+    return voice
+
+
+def head_on_two_axes(z):
+    """A softmax head that sees only the first two axes (anna's and ben's)."""
+    logits = z[:, :2] * 2.0
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def test_platt_fit_puts_tau_between_the_groups_and_the_score_round_trips():
     rng = np.random.default_rng(0)
     known, strangers = rng.normal(0.6, 0.1, 200), rng.normal(0.2, 0.1, 300)
@@ -99,16 +115,8 @@ def test_calibration_rejects_a_held_out_class_the_softmax_names_with_confidence(
     # features: anna and ben apart on two axes; the stranger shares anna's axis (the head names it anna at
     # p ~ 0.98) but lies mostly on a third axis the head ignores
     rng = np.random.default_rng(1)
-
-    def voice(centre, n):
-        return (np.asarray(centre, np.float32) + rng.normal(0, 0.3, (n, 8))).astype(np.float32)
-
-    anna, ben, stranger = [3, 0, 0, 0, 0, 0, 0, 0], [0, 3, 0, 0, 0, 0, 0, 0], [2, 0, 8, 0, 0, 0, 0, 0]
-
-    def head(z):
-        logits = z[:, :2] * 2.0
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+    voice, head = voice_maker(rng), head_on_two_axes
+    anna, ben, stranger = ANNA, BEN, [2, 0, 8, 0, 0, 0, 0, 0]
 
     x_tr, y_tr = np.concatenate([voice(anna, 40), voice(ben, 40)]), np.repeat([0, 1], 40)
     x_va, y_va = np.concatenate([voice(anna, 10), voice(ben, 10)]), np.repeat([0, 1], 10)
@@ -218,17 +226,8 @@ def test_the_threshold_keeps_enrolled_voices_in_noise_named():
     # anna and ben as above; in noise their windows drift off their centroids, and windows of noise alone look
     # just like them (the head and the score cannot tell them apart): the fewest errors would reject many enrolled
     # windows in noise; the cap keeps 90 % of the correct ones named
-    rng = np.random.default_rng(4)
-
-    def voice(centre, n, spread=0.3):
-        return (np.asarray(centre, np.float32) + rng.normal(0, spread, (n, 8))).astype(np.float32)
-
-    anna, ben = [3, 0, 0, 0, 0, 0, 0, 0], [0, 3, 0, 0, 0, 0, 0, 0]
-
-    def head(z):
-        logits = z[:, :2] * 2.0
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+    voice, head = voice_maker(np.random.default_rng(4)), head_on_two_axes
+    anna, ben = ANNA, BEN
 
     x_tr, y_tr = np.concatenate([voice(anna, 40), voice(ben, 40)]), np.repeat([0, 1], 40)
     x_va, y_va = np.concatenate([voice(anna, 20), voice(ben, 20)]), np.repeat([0, 1], 20)
@@ -251,3 +250,20 @@ def test_the_threshold_keeps_enrolled_voices_in_noise_named():
     assert named_in_noise(capped) >= 0.9 > named_in_noise(uncapped)
     assert capped.threshold < uncapped.threshold
     assert capped.record["false_unknown_rate_noise"] < uncapped.record["false_unknown_rate_noise"]
+
+
+@pytest.mark.slow  # trains a head per fold
+def test_training_windows_scored_without_their_fold_join_the_known_side():
+    voice, head = voice_maker(np.random.default_rng(6)), head_on_two_axes
+    # ten recordings of each voice: a clean window and an augmented copy further off
+    x_tr = np.concatenate([np.concatenate([voice(c, 10), voice(c, 10, 1.0)]) for c in (ANNA, BEN)])
+    y_tr = np.repeat([0, 1], 20)
+    clean = np.tile(np.r_[np.ones(10, bool), np.zeros(10, bool)], 2)
+    groups = [f"{c}-{i % 10}" for c, i in zip(y_tr, range(40))]
+    x_va, y_va = np.concatenate([voice(ANNA, 5), voice(BEN, 5)]), np.repeat([0, 1], 5)
+    splits = FeatureSplits(x_tr, y_tr, clean, x_va, y_va, x_va, y_va, train_groups=groups)
+    result = calibrate_unknown(ScoredWindows(head(x_va), x_va), y_va, 2, TrainConfig(learning_rate=0.05), splits=splits,
+                               standardise=lambda x: np.asarray(x, np.float32))
+    record = result.record
+    assert record["open_set"]["cross_fitted_known"] == 40
+    assert record["known"] == {"clean": 10 + 20, "noise": 20}  # validation windows + the clean and augmented ones
