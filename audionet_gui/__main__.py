@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from audionet_gui import __version__, headless_demo
 from audionet_gui.core.model.tflite_engine import prefer_engine
+from audionet_gui.qt.gui_collector import collect_on_gui_thread
 from audionet_gui.resources import icon_path
 from audionet_gui.selftest import run_pipeline_check
 from audionet_gui.ui.settings_store import SettingsStore
@@ -55,6 +56,7 @@ def create_app(argv: list[str] | None = None):
     icon = icon_path("audionet.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    collect_on_gui_thread()  # a cycle collected in a job thread could delete a Qt object there
     return app
 
 
