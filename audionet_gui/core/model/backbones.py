@@ -9,9 +9,11 @@ concatenated.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -428,3 +430,31 @@ def make_fast_predictor(model, batch_size: int = 32, jit_compile: bool | None = 
 
     predict.engine = "xla" if jit_compile else "tf"
     return predict
+
+
+# One fast predictor per network object: feature extraction and the model's two-part path (openset.head_parts)
+# share it, so a training run converts its backbone once, not once per stage. Whoever changes a network's weights
+# in place (fine-tuning, end-to-end training) forgets it.
+_fast_predictors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fast_predictor(model, batch_size: int = 32) -> Callable[[np.ndarray], np.ndarray]:
+    """``make_fast_predictor(model, batch_size)``, made once per network (and inference engine); a plain callable
+    (no Keras model) is returned as it is."""
+    if not hasattr(model, "input_shape"):
+        return model
+    key = (batch_size, default_engine())
+    try:
+        cached = _fast_predictors.get(model)
+    except TypeError:  # not weakly referenceable: nothing to share
+        return make_fast_predictor(model, batch_size)
+    if cached is None or cached[0] != key:
+        cached = (key, make_fast_predictor(model, batch_size))
+        _fast_predictors[model] = cached
+    return cached[1]
+
+
+def forget_fast_predictor(model) -> None:
+    """The network's weights changed: the next ``fast_predictor`` makes a new one."""
+    with contextlib.suppress(TypeError):
+        _fast_predictors.pop(model, None)

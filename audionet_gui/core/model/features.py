@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,8 +24,8 @@ from audionet_gui.core.base.errors import UnreadableFileError
 from audionet_gui.core.base.fsutil import atomic_path, atomic_write_json
 from audionet_gui.core.base.jobs import CancelToken, ProgressCallback, ProgressTracker, ensure_token
 from audionet_gui.core.model.backbones import (
+    fast_predictor,
     get_spec,
-    make_fast_predictor,
     prepare_image,
     resolve_feature_layers,
     resolve_image_size,
@@ -169,26 +168,6 @@ class FeatureCache:
             log.warning("feature cache %s is not writable (%s); going on without caching", self.root, exc)
 
 
-# One compiled predictor per model, reused by every extract_features call with that model.
-_predictors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _predictor_for(model, batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
-    if not hasattr(model, "input_shape"):
-        return model  # already a plain callable images -> features
-    try:
-        cached = _predictors.get(model)
-    except TypeError:
-        cached = None
-    if cached is None or cached[0] != batch_size:
-        cached = (batch_size, make_fast_predictor(model, batch_size))
-        try:
-            _predictors[model] = cached
-        except TypeError:
-            pass
-    return cached[1]
-
-
 def extract_features(images: Sequence[ImageItem], key: FeatureKey, model, cache_dir: str | Path | None,
                      batch_size: int = 32, progress: ProgressCallback | None = None,
                      cancel: CancelToken | None = None, stage: str = "features",
@@ -222,7 +201,7 @@ def extract_features(images: Sequence[ImageItem], key: FeatureKey, model, cache_
     cancel.raise_if_cancelled()
 
     if missing:
-        predict = _predictor_for(model, batch_size)
+        predict = fast_predictor(model, batch_size)
         start = time.monotonic()
         done = 0
         for b in range(0, len(missing), batch_size):

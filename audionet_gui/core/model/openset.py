@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audionet_gui.core.model.backbones import make_fast_predictor
+from audionet_gui.core.model.backbones import fast_predictor
 
 CONFIG_KEY = "open_set"
 KIND = "centroid_cosine"
@@ -275,7 +275,7 @@ def head_parts(model, batch_size: int = 32) -> HeadParts | None:
             return None
         mean = np.asarray(layers[0].mean, np.float32).reshape(-1)
         scale = 1.0 / np.maximum(np.sqrt(np.asarray(layers[0].variance, np.float32).reshape(-1)), 1e-7)
-    parts = HeadParts(make_fast_predictor(extractor, batch_size), mean, scale, w, b)
+    parts = HeadParts(fast_predictor(extractor, batch_size), mean, scale, w, b)
     _parts[model] = parts
     return parts
 

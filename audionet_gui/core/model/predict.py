@@ -81,8 +81,10 @@ def get_predictor(bundle: ModelBundle, batch_size: int = DEFAULT_BATCH_SIZE):
         raise ValueError(f"{bundle.path}: bundle was loaded without its model")
     if bundle._predictor is None:
         open_set = OpenSet.from_config(bundle.config)
-        parts = head_parts(bundle.model, batch_size) if open_set is not None else None
-        if parts is not None:  # the open-set posterior needs the backbone's features: the model in two parts
+        # the model in two parts where it has them: the open-set posterior needs the backbone's features, and the
+        # backbone's predictor is the one its training already made (no second conversion)
+        parts = head_parts(bundle.model, batch_size)
+        if parts is not None:
             bundle._predictor = lambda x: parts.outputs(parts.extract(x), open_set)[0]
         else:
             bundle._predictor = make_fast_predictor(bundle.model, batch_size)

@@ -27,6 +27,7 @@ from audionet_gui.core.base.jobs import CancelToken, Progress, ProgressCallback,
 from audionet_gui.core.model.backbones import (
     build_feature_extractor,
     configure_threads,
+    forget_fast_predictor,
     get_spec,
     resolve_image_size,
     xla_helps,
@@ -232,6 +233,7 @@ def train_classifier(train: LabeledImages, val: LabeledImages, labels: list[str]
         val_probs = _fit_images(model, train, val, n_classes, cfg, size, "fine_tuning", cfg.fine_tune_epochs,
                                 cfg.fine_tune_learning_rate, progress, cancel, history,
                                 epoch_offset=len(history))
+        forget_fast_predictor(extractor)  # it made the features above with the weights before fine-tuning
         timings["fine_tune_s"] = time.monotonic() - t0
     return TrainResult(model, history, np.asarray(val_probs, np.float32), int(x_train.shape[1]), cfg,
                        list(labels), timings)
@@ -249,6 +251,7 @@ def _train_end_to_end(extractor, train: LabeledImages, val: LabeledImages, label
     t0 = time.monotonic()
     val_probs = _fit_images(model, train, val, n_classes, cfg, size, "training", cfg.epochs, cfg.learning_rate,
                             progress, cancel, history)
+    forget_fast_predictor(extractor)
     timings["train_s"] = time.monotonic() - t0
     return TrainResult(model, history, np.asarray(val_probs, np.float32), feature_dim, cfg, list(labels), timings)
 

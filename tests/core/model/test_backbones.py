@@ -153,6 +153,21 @@ def test_fast_predictor_matches_predict_for_any_batch_size():
         assert fast(x[:0]).shape == (0, expected.shape[1])
 
 
+def test_one_fast_predictor_per_network_until_its_weights_change():
+    model = build_feature_extractor("small_cnn", "none", 32, seed=1)
+    x = np.random.default_rng(2).integers(0, 256, (3, 32, 32, 3)).astype(np.uint8)
+    first = backbones.fast_predictor(model)
+    assert backbones.fast_predictor(model) is first  # feature extraction and the model's two parts share it
+    before = first(x)
+    model.set_weights([w * 0.5 for w in model.get_weights()])
+    backbones.forget_fast_predictor(model)
+    again = backbones.fast_predictor(model)
+    assert again is not first
+    expected = model.predict(x.astype(np.float32), verbose=0)
+    np.testing.assert_allclose(again(x), expected, rtol=1e-4, atol=1e-4)
+    assert not np.allclose(before, expected, atol=1e-4)  # the first one had the old weights frozen in
+
+
 def test_xla_is_only_used_where_it_helps():
     assert not backbones.xla_helps(build_feature_extractor("mobilenet_v2", "none", 32))  # depthwise: slower
     assert not backbones.xla_helps(build_feature_extractor("small_cnn", "none", 32))  # too small to gain

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from audionet_gui.core.base.jobs import Cancelled, CancelToken
+from audionet_gui.core.model.openset import head_parts
 from audionet_gui.core.model.training import LabeledImages, TrainConfig, train_classifier
 
 LABELS = ["low", "mid", "high"]
@@ -126,6 +127,10 @@ def test_fine_tuning_runs_end_to_end(data75):
     assert any(r.stage == "fine_tuning" for r in reports)
     probs = result.model.predict(np.stack(val.images), verbose=0)
     np.testing.assert_allclose(probs, result.val_probabilities, atol=1e-4)
+    # the backbone's fast predictor made the features before fine-tuning: the model's two-part path (what
+    # predict and calibration use) runs the fine-tuned weights, not that one
+    parts = head_parts(result.model)
+    np.testing.assert_allclose(parts.outputs(parts.extract(np.stack(val.images)), None)[0], probs, atol=1e-4)
 
 
 def test_config_json_round_trip():
