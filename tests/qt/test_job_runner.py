@@ -1,11 +1,14 @@
 """JobRunner: a core job in a QThread, with its progress, result, failure and cancel turned into signals."""
 
+import multiprocessing
+import os
 import threading
 import time
 
 from audionet_gui.core.base.errors import AudioNetError
 from audionet_gui.core.base.jobs import Progress
-from audionet_gui.qt.job_runner import JobFailure, JobRunner
+from audionet_gui.core.base.lifeline import process_pool
+from audionet_gui.qt.job_runner import POOL_NICENESS, JobFailure, JobRunner
 
 
 def counting_job(n, *, step_s=0.0, progress=None, cancel=None):
@@ -107,3 +110,23 @@ def test_the_thread_stops_by_itself_so_wait_works_from_a_blocked_gui_thread(qtbo
     assert not runner.is_running()
     with qtbot.waitSignal(runner.finished, timeout=5000):
         pass  # the queued outcome still arrives once events flow
+
+
+def priorities_job():
+    """The job thread's own priority and that of a pool worker it starts."""
+    with process_pool(1, multiprocessing.get_context("spawn")) as pool:
+        worker = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result(timeout=60)
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), worker
+
+
+def test_a_thread_job_keeps_the_gui_priority_and_nices_the_workers_it_starts(qtbot):
+    # a niced thread holding the GIL while a busy machine preempts it stalls the GUI thread: the thread keeps the
+    # GUI's priority; its pool workers, which share no GIL, are the ones lowered
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    runner = JobRunner(priorities_job)
+    with qtbot.waitSignal(runner.finished, timeout=90000) as blocker:
+        runner.start()
+    thread, worker = blocker.args[0]
+    assert thread == gui
+    assert worker >= max(gui, POOL_NICENESS)
+    qtbot.waitUntil(lambda: not runner.is_running(), timeout=5000)

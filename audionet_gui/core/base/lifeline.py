@@ -6,6 +6,9 @@
 - ``process_pool``: a ``ProcessPoolExecutor`` whose workers do that, ignore Ctrl-C (the parent decides) and are
   ended at once by ``stop_now`` when the parent is interrupted, instead of finishing their batches first.
   Once the workers are gone, multiprocessing's resource tracker sees its pipe close and exits too.
+- ``nice_pool_workers``: pool workers started from the calling thread run at a lower priority (a job thread in
+  the GUI's process: the workers must not take the window's CPU, and the thread itself must not be niced, since a
+  niced thread that holds the GIL stalls the GUI thread).
 - ``terminate_raises``: SIGTERM as an exception in the main thread, so ``finally`` blocks (temporary folders,
   pools) run and the command says it was terminated, instead of the silent default death.
 """
@@ -25,6 +28,8 @@ from typing import Any
 
 PR_SET_PDEATHSIG = 1
 WATCH_INTERVAL_S = 0.25
+
+_starter = threading.local()  # per thread: the niceness of the pool workers it starts
 
 
 class Terminated(KeyboardInterrupt):
@@ -50,16 +55,24 @@ def _watch_parent(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _worker_start(parent_pid: int, kernel: bool) -> None:
+def nice_pool_workers(niceness: int) -> None:
+    """Pool workers that the calling thread starts from now on run at least at ``niceness``."""
+    _starter.niceness = int(niceness)
+
+
+def _worker_start(parent_pid: int, kernel: bool, niceness: int = 0) -> None:
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent handles it
+    if niceness > 0:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), niceness))
     die_with_parent(parent_pid, kernel=kernel)
 
 
 def worker_lifeline() -> dict[str, Any]:
     """``ProcessPoolExecutor`` arguments that make its workers end with this process (see the module's doc)."""
     kernel = threading.current_thread() is threading.main_thread()
-    return {"initializer": _worker_start, "initargs": (os.getpid(), kernel)}
+    return {"initializer": _worker_start, "initargs": (os.getpid(), kernel, getattr(_starter, "niceness", 0))}
 
 
 def process_pool(max_workers: int, mp_context: Any) -> ProcessPoolExecutor:
