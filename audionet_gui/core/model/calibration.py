@@ -33,6 +33,7 @@ from audionet_gui.core.model.evaluation import (
     MAX_UNKNOWN_THRESHOLD,
     calibrate_unknown_threshold,
     choose_unknown_threshold,
+    kept_threshold,
     unknown_rates,
 )
 from audionet_gui.core.model.heldout import cross_fitted_known, leave_one_class_out_scores
@@ -222,15 +223,6 @@ def _correct_tops(answered: np.ndarray, true: Sequence[int] | None) -> np.ndarra
     return p[correct].max(axis=1)
 
 
-def _kept_threshold(correct_tops: np.ndarray, keep: float) -> float:
-    """The highest threshold that keeps ``keep`` of the correctly named windows named (rounded down to 0.001), or
-    1.0 when there is none to keep."""
-    tops = np.asarray(correct_tops, np.float64)
-    if not tops.size:
-        return 1.0
-    return float(np.floor(np.quantile(tops, 1.0 - keep, method="lower") * 1000) / 1000)
-
-
 def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: int, cfg,
                       noisy: ScoredWindows | None = None, noise: ScoredWindows | None = None,
                       splits: FeatureSplits | None = None,
@@ -308,7 +300,7 @@ def calibrate_unknown(val: ScoredWindows, val_true: Sequence[int], n_classes: in
             known_noisy = np.concatenate([known_noisy, held_answered[~held.clean]])
             clean_right = np.concatenate([clean_right, held_answered[held.clean & held.correct]])
             noisy_right = np.concatenate([noisy_right, held_answered[~held.clean & held.correct]])
-        cap = max(0.001, min(_kept_threshold(clean_right, KEEP_CLEAN), _kept_threshold(noisy_right, KEEP_NOISY),
+        cap = max(0.001, min(kept_threshold(clean_right, KEEP_CLEAN), kept_threshold(noisy_right, KEEP_NOISY),
                              MAX_UNKNOWN_THRESHOLD))
         threshold = choose_unknown_threshold(np.concatenate([known_clean, known_noisy]),
                                              np.concatenate([noise_neg, strangers_val,

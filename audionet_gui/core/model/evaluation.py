@@ -187,11 +187,18 @@ def calibrate_unknown_threshold(
     correct = probs.argmax(axis=1) == true
     if not correct.any():
         return floor
-    top = probs[correct].max(axis=1)
-    value = float(np.quantile(top, 1.0 - keep_fraction, method="lower"))
-    # Round down a little so float noise between training-time and load-time inference cannot flip a decision.
-    value = math.floor(value * 1000) / 1000
+    value = kept_threshold(probs[correct].max(axis=1), keep_fraction)
     return float(min(max(value, floor), max(max_threshold, floor)))
+
+
+def kept_threshold(correct_tops: np.ndarray, keep: float) -> float:
+    """The highest threshold that keeps ``keep`` of these answers (the top probabilities of correctly named
+    windows) at or above it: their lower ``1 - keep`` quantile, an observed value, rounded down to 0.001 so that
+    float noise between training-time and load-time inference cannot flip a decision; 1.0 when there are none."""
+    tops = np.asarray(correct_tops, np.float64).reshape(-1)
+    if not tops.size:
+        return 1.0
+    return math.floor(float(np.quantile(tops, 1.0 - keep, method="lower")) * 1000) / 1000
 
 
 def unknown_rates(known_top: np.ndarray, negative_top: np.ndarray, threshold: float) -> tuple[float, float]:
