@@ -32,11 +32,11 @@ def collect_on_gui_thread(interval_s: float = INTERVAL_S) -> GarbageCollector:
 
 
 def collect_anywhere() -> None:
-    """Undo ``collect_on_gui_thread``: collect what waits now, on this thread, and turn automatic collection on."""
+    """Undo ``collect_on_gui_thread``: automatic collection on again (what waits goes at its next threshold; a
+    full collection here would cost a test suite a fraction of a second per Qt test)."""
     global _collector
     if _collector is None:
         return
     _collector.timer.stop()
     _collector = None
-    gc.collect()
     gc.enable()
