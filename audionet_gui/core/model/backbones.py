@@ -9,11 +9,9 @@ concatenated.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import warnings
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -434,8 +432,9 @@ def make_fast_predictor(model, batch_size: int = 32, jit_compile: bool | None = 
 
 # One fast predictor per network object: feature extraction and the model's two-part path (openset.head_parts)
 # share it, so a training run converts its backbone once, not once per stage. Whoever changes a network's weights
-# in place (fine-tuning, end-to-end training) forgets it.
-_fast_predictors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# in place (fine-tuning, end-to-end training) forgets it. It is kept on the network itself, not in a weak-keyed
+# table: a TensorFlow predictor holds its network, so such a table would keep every network alive for good.
+_FAST_ATTR = "_audionet_fast_predictor"
 
 
 def fast_predictor(model, batch_size: int = 32) -> Callable[[np.ndarray], np.ndarray]:
@@ -444,17 +443,14 @@ def fast_predictor(model, batch_size: int = 32) -> Callable[[np.ndarray], np.nda
     if not hasattr(model, "input_shape"):
         return model
     key = (batch_size, default_engine())
-    try:
-        cached = _fast_predictors.get(model)
-    except TypeError:  # not weakly referenceable: nothing to share
-        return make_fast_predictor(model, batch_size)
+    cached = getattr(model, _FAST_ATTR, None)
     if cached is None or cached[0] != key:
         cached = (key, make_fast_predictor(model, batch_size))
-        _fast_predictors[model] = cached
+        object.__setattr__(model, _FAST_ATTR, cached)  # past Keras's attribute tracking: not part of the model
     return cached[1]
 
 
 def forget_fast_predictor(model) -> None:
     """The network's weights changed: the next ``fast_predictor`` makes a new one."""
-    with contextlib.suppress(TypeError):
-        _fast_predictors.pop(model, None)
+    if getattr(model, _FAST_ATTR, None) is not None:
+        object.__setattr__(model, _FAST_ATTR, None)

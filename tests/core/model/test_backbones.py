@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -166,6 +169,18 @@ def test_one_fast_predictor_per_network_until_its_weights_change():
     expected = model.predict(x.astype(np.float32), verbose=0)
     np.testing.assert_allclose(again(x), expected, rtol=1e-4, atol=1e-4)
     assert not np.allclose(before, expected, atol=1e-4)  # the first one had the old weights frozen in
+
+
+@pytest.mark.parametrize("engine", ["tf", "tflite"])
+def test_a_network_with_a_fast_predictor_can_still_be_freed(monkeypatch, engine):
+    # a TensorFlow predictor holds its network: kept in a table beside it, the network would live for good
+    monkeypatch.setenv("AUDIONET_INFERENCE", engine)
+    model = build_feature_extractor("small_cnn", "none", 32, seed=1)
+    backbones.fast_predictor(model)(np.zeros((1, 32, 32, 3), np.uint8))
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None
 
 
 def test_xla_is_only_used_where_it_helps():
