@@ -48,3 +48,47 @@ def test_it_can_be_undone_and_installed_again_once(qtbot):
     first = gui_collector.collect_on_gui_thread()
     assert not gc.isenabled() and first.timer.isActive()
     assert gui_collector.collect_on_gui_thread() is first
+
+
+class FakeGc:
+    """The parts of ``gc`` the collector reads, with counts set by the test and collections recorded."""
+
+    def __init__(self, old_objects: int):
+        self.count = (0, 0, 0)
+        self.sizes = {0: 700, 1: 7000, 2: old_objects}
+        self.collected: list[int] = []
+
+    def get_count(self):
+        return self.count
+
+    def get_objects(self, generation):
+        return range(self.sizes[generation])
+
+    def collect(self, generation):
+        self.collected.append(generation)
+        return 0
+
+
+def test_the_oldest_generation_is_collected_by_cpythons_rule_not_every_tenth_time(qtbot, monkeypatch):
+    # a full collection walks every object (millions with TensorFlow loaded: a stall of the GUI thread), so it
+    # waits, as CPython's own does, until the objects that reached the oldest generation are a quarter more
+    collector = gui_collector.collect_on_gui_thread()
+    collector.timer.stop()  # the test calls check itself
+    fake = FakeGc(old_objects=1_000_000)
+    monkeypatch.setattr(gui_collector, "gc", fake)
+    collector.threshold, collector.long_lived_total, collector.long_lived_pending = (700, 10, 10), None, 0
+    fake.count = (100, 0, 0)
+    collector.check()
+    assert fake.collected == []  # under the youngest generation's threshold
+    fake.count = (800, 3, 0)
+    collector.check()
+    assert fake.collected == [0]
+    fake.count = (800, 11, 11)  # pyqtgraph's collector would walk all 1 000 000 objects here
+    for _ in range(30):
+        collector.check()
+    assert 2 not in fake.collected and fake.collected.count(1) == 30
+    assert collector.long_lived_pending == 30 * 7700
+    for _ in range(4):  # after 33 x 7700 > a quarter of 1 000 000 it is time, once
+        collector.check()
+    assert fake.collected[1:] == [1] * 33 + [2]
+    assert collector.long_lived_pending == 0
