@@ -47,13 +47,14 @@ class GuiThreadCollector:
         if middle <= self.threshold[1]:
             gc.collect(0)
             return
-        if old > self.threshold[2] and self.long_lived_total is None:
-            self.long_lived_total = len(gc.get_objects(generation=2))
-        if old > self.threshold[2] and self.long_lived_pending > self.long_lived_total * FULL_COLLECTION_SHARE:
-            gc.collect(2)
-            self.long_lived_total = len(gc.get_objects(generation=2))
-            self.long_lived_pending = 0
-            return
+        if old > self.threshold[2]:
+            if self.long_lived_total is None:
+                self.long_lived_total = len(gc.get_objects(generation=2))
+            if self.long_lived_pending > self.long_lived_total * FULL_COLLECTION_SHARE:
+                gc.collect(2)
+                self.long_lived_total = len(gc.get_objects(generation=2))
+                self.long_lived_pending = 0
+                return
         # what survives this collection moves to the oldest generation: at most what the two young ones hold
         moving = len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
         gc.collect(1)
